@@ -1,0 +1,77 @@
+"""pytest-pipelines: evaluation-as-tests for Pipelines LLM workflows.
+
+The public surface is what ``__all__`` lists. Names are imported lazily (PEP 562), because
+pytest imports this package through the ``pytest11`` entry point in every run of every
+suite on the machine: importing ``pytest_pipelines`` must cost nothing until a name is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pytest_pipelines._version import __version__
+
+if TYPE_CHECKING:
+    from pytest_pipelines.client import (
+        AsyncPipelinesClient,
+        AuthenticationError,
+        ConflictError,
+        ForbiddenError,
+        NotFoundError,
+        PipelinesAPIError,
+        PipelinesClient,
+        PipelinesConnectionError,
+        PipelinesError,
+        PipelinesTimeoutError,
+        RateLimitError,
+        ServerError,
+        ValidationError,
+    )
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "PipelinesClient": "pytest_pipelines.client",
+    "AsyncPipelinesClient": "pytest_pipelines.client",
+    "PipelinesError": "pytest_pipelines.client",
+    "PipelinesAPIError": "pytest_pipelines.client",
+    "AuthenticationError": "pytest_pipelines.client",
+    "ForbiddenError": "pytest_pipelines.client",
+    "NotFoundError": "pytest_pipelines.client",
+    "ConflictError": "pytest_pipelines.client",
+    "ValidationError": "pytest_pipelines.client",
+    "RateLimitError": "pytest_pipelines.client",
+    "ServerError": "pytest_pipelines.client",
+    "PipelinesConnectionError": "pytest_pipelines.client",
+    "PipelinesTimeoutError": "pytest_pipelines.client",
+}
+
+__all__ = [
+    "AsyncPipelinesClient",
+    "AuthenticationError",
+    "ConflictError",
+    "ForbiddenError",
+    "NotFoundError",
+    "PipelinesAPIError",
+    "PipelinesClient",
+    "PipelinesConnectionError",
+    "PipelinesError",
+    "PipelinesTimeoutError",
+    "RateLimitError",
+    "ServerError",
+    "ValidationError",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_pipelines' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
