@@ -1,0 +1,3 @@
+"""The Pipelines client (sync and async). Filled in as the client lands."""
+
+from __future__ import annotations
