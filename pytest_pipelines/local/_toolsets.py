@@ -752,7 +752,7 @@ def _operation_tool(
     body_mode: str | None = None
     body = _resolve(spec, operation.get("requestBody"))
     if isinstance(body, Mapping):
-        content = body.get("content") or {}
+        content: Any = body.get("content") or {}
         media = content.get("application/json") if isinstance(content, Mapping) else None
         schema = _resolve(spec, media.get("schema")) if isinstance(media, Mapping) else None
         if isinstance(schema, Mapping) and isinstance(schema.get("properties"), Mapping):
