@@ -743,10 +743,10 @@ def _operation_tool(
             continue
         name = str(param["name"])
         locations[name] = str(param.get("in") or "query")
-        schema = dict(_resolve(spec, param.get("schema")) or {})
+        param_schema = dict(_resolve(spec, param.get("schema")) or {})
         if param.get("description"):
-            schema.setdefault("description", param["description"])
-        properties[name] = schema
+            param_schema.setdefault("description", param["description"])
+        properties[name] = param_schema
         if param.get("required") or locations[name] == "path":
             required.append(name)
     body_mode: str | None = None
