@@ -1,0 +1,70 @@
+"""The app factory of the local backend.
+
+``ROUTERS`` is the one list of router modules; each module under ``routers/`` exposes
+``router: fastapi.APIRouter``. To add an API area, write ``routers/<area>.py`` and append its
+dotted name here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import RequestResponseEndpoint
+
+from pytest_pipelines._version import __version__
+from pytest_pipelines.local._errors import install_error_handlers
+from pytest_pipelines.local._state import LocalState
+
+CHAOS_429 = "rate limited by the local backend's chaos switch; retry after {seconds} s"
+CHAOS_503 = "service unavailable: the local backend's chaos switch answered 503"
+
+ROUTERS: list[str] = [
+    "pytest_pipelines.local.routers.control",
+    "pytest_pipelines.local.routers.identity",
+    "pytest_pipelines.local.routers.prompts",
+    "pytest_pipelines.local.routers.criteria",
+    "pytest_pipelines.local.routers.evaluations",
+    "pytest_pipelines.local.routers.models",
+    "pytest_pipelines.local.routers.projects",
+    "pytest_pipelines.local.routers.workflows",
+]
+
+
+def create_app(state: LocalState) -> FastAPI:
+    """A FastAPI app serving ``state``: every router of ``ROUTERS``, error handlers, chaos."""
+    app = FastAPI(
+        title="Pipelines (local)",
+        version=__version__,
+        docs_url="/_local/docs",
+        redoc_url=None,
+        openapi_url="/_local/openapi.json",
+    )
+    app.state.local = state
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def chaos(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        settings = state.chaos
+        if request.url.path.startswith("/api/") and (
+            settings.rate_429 or settings.rate_503 or settings.delay_rate
+        ):
+            roll = state.chaos_random.random()
+            if roll < settings.rate_429:
+                return JSONResponse(
+                    {"detail": CHAOS_429.format(seconds=settings.retry_after)},
+                    status_code=429,
+                    headers={"Retry-After": str(settings.retry_after)},
+                )
+            if roll < settings.rate_429 + settings.rate_503:
+                return JSONResponse({"detail": CHAOS_503}, status_code=503)
+            if state.chaos_random.random() < settings.delay_rate:
+                await asyncio.sleep(settings.delay_ms / 1000)
+        return await call_next(request)
+
+    for name in ROUTERS:
+        module = importlib.import_module(name)
+        app.include_router(module.router)
+    return app

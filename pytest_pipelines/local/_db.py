@@ -1,0 +1,395 @@
+"""The storage layer of the local backend: a small repository over sqlite3 with JSON columns.
+
+Every object lives in one ``records`` table: ``(id, kind, org_id, parent_id, data, created_at,
+updated_at)``, where ``data`` is the object's JSON. Ids come from one sequence shared by all kinds,
+so an id is unique across the database. Versioned objects (prompts, criteria, evaluations, tool
+endpoints) keep snapshots in ``versions``. API keys, idempotency records and the schema version
+have tables of their own.
+
+One connection serves every thread, guarded by a re-entrant lock: uvicorn runs handlers in a
+thread pool and jobs run in worker threads, and SQLite work here is short. ``tx()`` groups
+statements into one transaction. The database runs in WAL mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    org_id INTEGER,
+    parent_id INTEGER,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_kind_org ON records(kind, org_id);
+CREATE INDEX IF NOT EXISTS records_kind_parent ON records(kind, parent_id);
+CREATE TABLE IF NOT EXISTS versions (
+    record_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (record_id, version)
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    org_id INTEGER NOT NULL,
+    user_id INTEGER,
+    scopes TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+"""
+
+# Migrations from version N to N+1, applied in order by ``_migrate``.
+_MIGRATIONS: dict[int, str] = {}
+
+_COLUMNS = {"org_id", "parent_id"}
+
+
+def utcnow() -> str:
+    """The current time as an ISO 8601 string in UTC."""
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _row(row: sqlite3.Row) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(row["data"])
+    data["id"] = row["id"]
+    data.setdefault("created_at", row["created_at"])
+    data["updated_at"] = row["updated_at"]
+    return data
+
+
+class Database:
+    """A thread-safe JSON record store over one SQLite file.
+
+    :param path: the database file; ``None`` (default) makes a temporary file that ``close()``
+        removes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._temporary = path is None
+        if path is None:
+            fd, name = tempfile.mkstemp(prefix="pipelines-local-", suffix=".sqlite3")
+            os.close(fd)
+            self.path = name
+        else:
+            self.path = os.fspath(path)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._depth = 0
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._conn.execute(statement)
+        self._migrate()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row["value"]) if row else SCHEMA_VERSION
+        while version < SCHEMA_VERSION:
+            self._conn.execute(_MIGRATIONS[version])
+            version += 1
+        self._conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(version),)
+        )
+
+    def close(self) -> None:
+        """Close the connection; remove the file when it was a temporary one."""
+        with self._lock:
+            self._conn.close()
+        if self._temporary:
+            for suffix in ("", "-wal", "-shm"):
+                with suppress(FileNotFoundError):
+                    os.remove(self.path + suffix)
+
+    def is_empty(self) -> bool:
+        """True when no record and no API key exists yet."""
+        with self._lock:
+            a = self._conn.execute("SELECT 1 FROM records LIMIT 1").fetchone()
+            b = self._conn.execute("SELECT 1 FROM api_keys LIMIT 1").fetchone()
+        return a is None and b is None
+
+    def reset(self) -> None:
+        """Delete every record, version, key and idempotency entry."""
+        with self.tx():
+            for table in ("records", "versions", "api_keys", "idempotency"):
+                self._conn.execute(f"DELETE FROM {table}")
+            self._conn.execute("DELETE FROM sqlite_sequence")
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and run the enclosed statements in one transaction (nestable)."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._conn.execute("COMMIT")
+
+    # -- records ---------------------------------------------------------------------------
+
+    def insert(
+        self,
+        kind: str,
+        data: Mapping[str, Any],
+        *,
+        id: int | None = None,
+        org_id: int | None = None,
+        parent_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Store a new record of ``kind`` and return it with its ``id`` and timestamps."""
+        now = utcnow()
+        body = {k: v for k, v in data.items() if k not in ("id", "updated_at")}
+        body.setdefault("created_at", now)
+        if org_id is None and isinstance(body.get("org_id"), int):
+            org_id = body["org_id"]
+        with self.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO records(id, kind, org_id, parent_id, data, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (id, kind, org_id, parent_id, json.dumps(body), body["created_at"], now),
+            )
+            new_id = cur.lastrowid
+        assert new_id is not None
+        return {**body, "id": new_id, "updated_at": now}
+
+    def get(self, kind: str, id: int) -> dict[str, Any] | None:
+        """The record of ``kind`` with ``id``, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM records WHERE id = ? AND kind = ?", (id, kind)
+            ).fetchone()
+        return _row(row) if row else None
+
+    def replace(self, kind: str, id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Overwrite the data of a record (its id and created_at stay)."""
+        now = utcnow()
+        body = {k: v for k, v in data.items() if k not in ("id", "updated_at")}
+        with self.tx() as conn:
+            row = conn.execute(
+                "SELECT created_at FROM records WHERE id = ? AND kind = ?", (id, kind)
+            ).fetchone()
+            if row is None:
+                raise KeyError(f"no {kind} with id {id}")
+            body.setdefault("created_at", row["created_at"])
+            org_id = body.get("org_id") if isinstance(body.get("org_id"), int) else None
+            conn.execute(
+                "UPDATE records SET data = ?, updated_at = ?, org_id = COALESCE(?, org_id)"
+                " WHERE id = ?",
+                (json.dumps(body), now, org_id, id),
+            )
+        return {**body, "id": id, "updated_at": now}
+
+    def patch(self, kind: str, id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge ``changes`` into a record's data, atomically."""
+        with self.tx():
+            current = self.get(kind, id)
+            if current is None:
+                raise KeyError(f"no {kind} with id {id}")
+            current.update(changes)
+            return self.replace(kind, id, current)
+
+    def delete(self, kind: str, id: int) -> bool:
+        """Delete a record and its versions; True when it existed."""
+        with self.tx() as conn:
+            cur = conn.execute("DELETE FROM records WHERE id = ? AND kind = ?", (id, kind))
+            conn.execute("DELETE FROM versions WHERE record_id = ?", (id,))
+        return cur.rowcount > 0
+
+    def _where(
+        self,
+        kind: str,
+        org_id: int | None,
+        parent_id: int | None,
+        where: Mapping[str, Any] | None,
+        org_or_global: bool,
+    ) -> tuple[str, list[Any]]:
+        clauses = ["kind = ?"]
+        params: list[Any] = [kind]
+        if org_id is not None:
+            if org_or_global:
+                clauses.append("(org_id = ? OR json_extract(data, '$.scope_type') = 'global')")
+            else:
+                clauses.append("org_id = ?")
+            params.append(org_id)
+        if parent_id is not None:
+            clauses.append("parent_id = ?")
+            params.append(parent_id)
+        for key, value in (where or {}).items():
+            if not key.replace("_", "").isalnum():
+                raise ValueError(f"invalid filter key {key!r}")
+            expr = f"json_extract(data, '$.{key}')"
+            if value is None:
+                clauses.append(f"{expr} IS NULL")
+            elif isinstance(value, (list, tuple)):
+                clauses.append(f"{expr} IN ({', '.join('?' for _ in value)})")
+                params.extend(value)
+            else:
+                clauses.append(f"{expr} = ?")
+                params.append(value)
+        return " AND ".join(clauses), params
+
+    def query(
+        self,
+        kind: str,
+        *,
+        org_id: int | None = None,
+        parent_id: int | None = None,
+        where: Mapping[str, Any] | None = None,
+        org_or_global: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        descending: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Records of ``kind`` matching the filters, ordered by id.
+
+        :param where: equality filters on top-level JSON keys (a list value means IN).
+        :param org_or_global: with ``org_id``, also match records whose ``scope_type`` is global.
+        """
+        sql, params = self._where(kind, org_id, parent_id, where, org_or_global)
+        order = "DESC" if descending else "ASC"
+        tail = f" ORDER BY id {order}"
+        if limit is not None:
+            tail += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM records WHERE {sql}{tail}", params).fetchall()
+        return [_row(r) for r in rows]
+
+    def count(
+        self,
+        kind: str,
+        *,
+        org_id: int | None = None,
+        parent_id: int | None = None,
+        where: Mapping[str, Any] | None = None,
+        org_or_global: bool = False,
+    ) -> int:
+        """How many records :meth:`query` would return without a limit."""
+        sql, params = self._where(kind, org_id, parent_id, where, org_or_global)
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT COUNT(*) AS n FROM records WHERE {sql}", params
+            ).fetchone()
+        return int(row["n"])
+
+    # -- versions --------------------------------------------------------------------------
+
+    def add_version(self, record_id: int, data: Mapping[str, Any]) -> int:
+        """Store a snapshot of a record as its next version; return the version number."""
+        with self.tx() as conn:
+            row = conn.execute(
+                "SELECT COALESCE(MAX(version), 0) AS v FROM versions WHERE record_id = ?",
+                (record_id,),
+            ).fetchone()
+            version = int(row["v"]) + 1
+            conn.execute(
+                "INSERT INTO versions(record_id, version, data, created_at) VALUES (?, ?, ?, ?)",
+                (record_id, version, json.dumps(dict(data)), utcnow()),
+            )
+        return version
+
+    def get_version(self, record_id: int, version: int) -> dict[str, Any] | None:
+        """A stored snapshot, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT data FROM versions WHERE record_id = ? AND version = ?",
+                (record_id, version),
+            ).fetchone()
+        return json.loads(row["data"]) if row else None
+
+    def list_versions(self, record_id: int) -> list[dict[str, Any]]:
+        """Every snapshot of a record, oldest first, each with ``version`` and ``created_at``."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT version, data, created_at FROM versions WHERE record_id = ? ORDER BY version",
+                (record_id,),
+            ).fetchall()
+        out = []
+        for r in rows:
+            snap = json.loads(r["data"])
+            snap["version"] = r["version"]
+            snap["version_created_at"] = r["created_at"]
+            out.append(snap)
+        return out
+
+    # -- API keys --------------------------------------------------------------------------
+
+    def put_key(
+        self, key: str, *, name: str, org_id: int, user_id: int | None, scopes: Sequence[str]
+    ) -> None:
+        """Create or replace an API key."""
+        with self.tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO api_keys(key, name, org_id, user_id, scopes)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key, name, org_id, user_id, json.dumps(list(scopes))),
+            )
+
+    def get_key(self, key: str) -> dict[str, Any] | None:
+        """The key's name, org_id, user_id and scopes, or None."""
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM api_keys WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return {
+            "name": row["name"],
+            "org_id": row["org_id"],
+            "user_id": row["user_id"],
+            "scopes": json.loads(row["scopes"]),
+        }
+
+    # -- idempotency -----------------------------------------------------------------------
+
+    def get_idempotent(self, scope: str, key: str) -> tuple[str, Any] | None:
+        """The stored (payload hash, response) for a key, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT payload_hash, response FROM idempotency WHERE scope = ? AND key = ?",
+                (scope, key),
+            ).fetchone()
+        return (row["payload_hash"], json.loads(row["response"])) if row else None
+
+    def put_idempotent(self, scope: str, key: str, payload_hash: str, response: Any) -> None:
+        """Remember the first response given for a key."""
+        with self.tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO idempotency(scope, key, payload_hash, response)"
+                " VALUES (?, ?, ?, ?)",
+                (scope, key, payload_hash, json.dumps(response)),
+            )

@@ -1,0 +1,207 @@
+"""``LocalPipelines``: the local backend served by uvicorn in a background thread."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+
+from pytest_pipelines.local._app import create_app
+from pytest_pipelines.local._state import LocalState
+
+if TYPE_CHECKING:
+    from pytest_pipelines.client import AsyncPipelinesClient, PipelinesClient
+    from pytest_pipelines.local.models import ModelRegistry
+
+START_TIMEOUT = "the local backend did not start within {seconds} s"
+NOT_STARTED = "LocalPipelines is not running; use it as a context manager or call start() first"
+
+
+class LocalPipelines:
+    """An embedded Pipelines backend over real HTTP on ``host:port`` (port 0 = any free port).
+
+    Use it as a context manager::
+
+        with LocalPipelines(demo=True) as local:
+            client = local.client()
+            print(client.whoami())
+
+    :param db_path: SQLite file to keep state across restarts (default: a temporary file removed
+        on stop).
+    :param demo: seed the demo organization 2, project 22, workflow 10 and the well-known keys
+        ``pk_local_demo`` / ``pk_local_prompts_only`` (default False).
+    :param api_key: the full-access key (default ``pk_local_demo`` with demo, else random).
+    :param models: ``"module:attr"`` specs of models to register (default none).
+    :param seeds: seed documents, as mappings or paths of JSON files (default none).
+    :param host: interface to bind (default ``127.0.0.1``).
+    :param port: port to bind (default 0: a free port).
+    :param registry: the model registry to use (default: built-ins, plus demo models with demo).
+    :param workers: how many tasks run at once (default 8).
+    """
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] | None = None,
+        demo: bool = False,
+        api_key: str | None = None,
+        models: Iterable[str] = (),
+        seeds: Iterable[Mapping[str, Any] | str | os.PathLike[str]] = (),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        registry: ModelRegistry | None = None,
+        workers: int = 8,
+    ) -> None:
+        from pytest_pipelines.local.models import default_registry
+
+        self.db_path = db_path
+        self.demo = demo
+        self._api_key = api_key
+        self.host = host
+        self.port = port
+        self.workers = workers
+        self.registry: ModelRegistry = (
+            registry if registry is not None else default_registry(demo=demo)
+        )
+        for spec in models:
+            self.registry.load_spec(spec)
+        self.seeds = [_load_seed(s) for s in seeds]
+        self.state: LocalState | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._server is not None else "stopped"
+        return f"<LocalPipelines {where} demo={self.demo}>"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self, timeout: float = 20.0) -> LocalPipelines:
+        """Open the database, seed it when new, and serve until :meth:`stop`."""
+        state = LocalState(
+            db_path=self.db_path,
+            demo=self.demo,
+            api_key=self._api_key,
+            registry=self.registry,
+            seeds=self.seeds,
+            workers=self.workers,
+        )
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(state),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            name="pipelines-local-server",
+            daemon=True,
+        )
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                state.close()
+                sock.close()
+                raise RuntimeError(START_TIMEOUT.format(seconds=timeout))
+            time.sleep(0.005)
+        self.state, self._server, self._thread, self._socket = state, server, thread, sock
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, finish running tasks, close the database (removing a temporary one)."""
+        if self._server is not None:
+            self._server.should_exit = True
+            assert self._thread is not None
+            self._thread.join(timeout=10)
+            self._socket.close()
+        if self.state is not None:
+            self.state.close()
+        self._server = self._thread = self.state = None
+
+    def __enter__(self) -> LocalPipelines:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- accessors -------------------------------------------------------------------------
+
+    def _state(self) -> LocalState:
+        if self.state is None:
+            raise RuntimeError(NOT_STARTED)
+        return self.state
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running backend."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_key(self) -> str:
+        """The full-access API key."""
+        return self._state().api_key
+
+    @property
+    def api_keys(self) -> dict[str, str]:
+        """Every well-known key by name (``full``, and ``prompts_only`` with demo)."""
+        return dict(self._state().api_keys)
+
+    def client(self, api_key: str | None = None, **kwargs: Any) -> PipelinesClient:
+        """A :class:`~pytest_pipelines.PipelinesClient` for this backend (default: the full key)."""
+        from pytest_pipelines.client import PipelinesClient
+
+        return PipelinesClient(api_key=api_key or self.api_key, base_url=self.base_url, **kwargs)
+
+    def async_client(self, api_key: str | None = None, **kwargs: Any) -> AsyncPipelinesClient:
+        """An :class:`~pytest_pipelines.AsyncPipelinesClient` for this backend."""
+        from pytest_pipelines.client import AsyncPipelinesClient
+
+        return AsyncPipelinesClient(
+            api_key=api_key or self.api_key, base_url=self.base_url, **kwargs
+        )
+
+    def reset(self) -> None:
+        """Delete everything and seed again, in process (like ``POST /_local/reset``)."""
+        self._state().reset()
+
+    def seed(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply one seed document, in process (like ``POST /_local/seed``)."""
+        from pytest_pipelines.local._seed import apply_seed
+
+        return apply_seed(self._state(), document)
+
+    def set_chaos(self, **settings: Any) -> None:
+        """Set the chaos switch (see :class:`~pytest_pipelines.local._state.ChaosConfig`)."""
+        self._state().set_chaos(**settings)
+
+
+def _load_seed(seed: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
+    if isinstance(seed, Mapping):
+        return dict(seed)
+    import json
+
+    with open(seed, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict):
+        raise ValueError(f"seed file {os.fspath(seed)!r} must hold a JSON object")
+    return data

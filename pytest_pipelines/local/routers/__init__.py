@@ -1,0 +1,1 @@
+"""Routers of the local backend, one module per API area (registered in ``_app.ROUTERS``)."""
