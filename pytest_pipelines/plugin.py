@@ -6,3 +6,130 @@ httpx, pydantic, FastAPI and junitparser are imported only inside hooks and fixt
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options and ini keys (the API key is never an ini key: secrets do not belong in files)."""
+    group = parser.getgroup("pipelines", "pytest-pipelines: evaluation-as-tests")
+    group.addoption(
+        "--pipelines-env",
+        dest="pipelines_env",
+        default=None,
+        metavar="ENV",
+        help="Where eval tests run: 'local' (embedded backend), 'production' or a URL. "
+        "Default: ini pipelines_env, else $PIPELINES_ENV, else production.",
+    )
+    group.addoption(
+        "--pipelines-api-key",
+        dest="pipelines_api_key",
+        default=None,
+        metavar="KEY",
+        help="API key (default $PIPELINES_API_KEY). Not needed in local mode.",
+    )
+    group.addoption(
+        "--pipelines-base-url",
+        dest="pipelines_base_url",
+        default=None,
+        metavar="URL",
+        help="API base URL; overrides the URL implied by --pipelines-env (default: ini "
+        "pipelines_base_url, else $PIPELINES_BASE_URL).",
+    )
+    group.addoption(
+        "--pipelines-timeout",
+        dest="pipelines_timeout",
+        default=None,
+        metavar="SECONDS",
+        help="Seconds a run may take before the test errors (default 300).",
+    )
+    group.addoption(
+        "--pipelines-junitxml",
+        dest="pipelines_junitxml",
+        default=None,
+        metavar="PATH",
+        help="Write a detailed JUnit report: a testsuite per eval test, a testcase per criterion.",
+    )
+    group.addoption(
+        "--pipelines-model",
+        dest="pipelines_models",
+        action="append",
+        default=None,
+        metavar="MODULE:ATTR",
+        help="Local mode: register models from MODULE:ATTR (repeatable; ini pipelines_models).",
+    )
+    group.addoption(
+        "--pipelines-seed",
+        dest="pipelines_seeds",
+        action="append",
+        default=None,
+        metavar="SEED",
+        help="Local mode: load seed data (repeatable; ini pipelines_seeds).",
+    )
+    group.addoption(
+        "--pipelines-demo",
+        dest="pipelines_demo",
+        action="store_true",
+        default=None,
+        help="Local mode: load the demo data (project 22, workflow 10 'Italy').",
+    )
+    parser.addini("pipelines_env", "pytest-pipelines: local, production or a URL.", default=None)
+    parser.addini("pipelines_base_url", "pytest-pipelines: API base URL.", default=None)
+    parser.addini("pipelines_timeout", "pytest-pipelines: seconds a run may take.", default=None)
+    parser.addini(
+        "pipelines_junitxml", "pytest-pipelines: path of the detailed JUnit report.", default=None
+    )
+    parser.addini(
+        "pipelines_models",
+        "pytest-pipelines: module:attr model registrations (local mode).",
+        type="linelist",
+    )
+    parser.addini(
+        "pipelines_seeds", "pytest-pipelines: seed data to load (local mode).", type="linelist"
+    )
+    parser.addini(
+        "pipelines_demo",
+        "pytest-pipelines: load demo data in local mode (true/false).",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_default_gate",
+        "pytest-pipelines: verdict without gates: all-boolean-pass (default) or none.",
+        default=None,
+    )
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register the ``pytest_pipelines_*`` hook specifications."""
+    from pytest_pipelines import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve settings, register markers, and wire the fixtures and hooks."""
+    from pytest_pipelines import _fixtures, _hooks
+    from pytest_pipelines._markers import MARKER_DOCS
+    from pytest_pipelines._session import STATE_KEY, make_state
+    from pytest_pipelines._settings import resolve_settings
+
+    for doc in MARKER_DOCS.values():
+        config.addinivalue_line("markers", doc)
+    settings = resolve_settings(config)
+    config.stash[STATE_KEY] = make_state(config, settings)
+    pm = config.pluginmanager
+    if not pm.has_plugin("pipelines-fixtures"):
+        pm.register(_fixtures, "pipelines-fixtures")
+    if not pm.has_plugin("pipelines-hooks"):
+        pm.register(_hooks, "pipelines-hooks")
+    pm.register(_hooks.SessionHooks(config), f"pipelines-session-{id(config)}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> Any:
+    """Unregister the per-session hooks."""
+    pm = config.pluginmanager
+    plugin = pm.get_plugin(f"pipelines-session-{id(config)}")
+    if plugin is not None:
+        pm.unregister(plugin)

@@ -1,0 +1,461 @@
+"""The plugin's fixtures (registered by the entry module in ``pytest_configure``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+import pytest
+
+from pytest_pipelines._session import (
+    LOCAL_ON_WORKER,
+    NOT_LOCAL,
+    STATE_KEY,
+    PipelinesState,
+    credentials,
+    make_client,
+    org_id,
+    start_local,
+)
+from pytest_pipelines._settings import PipelinesSettings
+
+RESULT_KEY = pytest.StashKey[Any]()
+GATES_KEY = pytest.StashKey[Any]()
+PROGRESS_AFTER = 2.0
+TEARDOWN_LEAK = "pipelines: could not delete ephemeral object(s) at teardown: {errors}"
+
+
+class PromptFactory(Protocol):
+    """Creates a prompt deleted at teardown: ``pipelines_prompt(prompt_text, *, name=..., role=..., **fields)``."""
+
+    def __call__(
+        self, prompt_text: str, *, name: str = "prompt", role: str = "user", **fields: Any
+    ) -> dict[str, Any]: ...
+
+
+class CriterionFactory(Protocol):
+    """Creates a criterion deleted at teardown; its results report ``name`` (without the prefix)."""
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        type: str = "programmatic",
+        config: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]: ...
+
+
+class EvaluationFactory(Protocol):
+    """Creates an evaluation of criteria (ids, dicts or objects with ``id``) deleted at teardown."""
+
+    def __call__(
+        self, criteria: Sequence[Any], *, name: str = "evaluation", **fields: Any
+    ) -> dict[str, Any]: ...
+
+
+class ToolEndpointFactory(Protocol):
+    """Creates a tool endpoint in the key's org, deleted at teardown."""
+
+    def __call__(
+        self,
+        *,
+        name: str = "endpoint",
+        endpoint_type: str = "mock",
+        org_id: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]: ...
+
+
+class ToolBindingFactory(Protocol):
+    """Binds an endpoint's tools to a workflow field; deleted at teardown."""
+
+    def __call__(
+        self,
+        workflow_id: int,
+        *,
+        node_id: str,
+        field_id: str,
+        endpoint: Any,
+        selected_tools: Sequence[str],
+        max_tool_rounds: int = 3,
+        **fields: Any,
+    ) -> dict[str, Any]: ...
+
+
+class ToolGroundTruthFactory(Protocol):
+    """Creates a tool ground truth for a workflow field; deleted at teardown."""
+
+    def __call__(
+        self,
+        workflow_id: int,
+        *,
+        node_id: str,
+        field_id: str,
+        expected_tools: Sequence[str | Mapping[str, Any]],
+        excluded_tools: Sequence[str | Mapping[str, Any]] = (),
+        ordering_matters: bool = False,
+        **fields: Any,
+    ) -> dict[str, Any]: ...
+
+
+def _state(config: pytest.Config) -> PipelinesState:
+    return config.stash[STATE_KEY]
+
+
+def _id(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Mapping):
+        return int(value["id"])
+    return int(value.id)
+
+
+def _tools(items: Sequence[str | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"name": t} if isinstance(t, str) else dict(t) for t in items]
+
+
+class _Janitor:
+    """Remembers what a test created and deletes it, newest first, even when the test failed."""
+
+    def __init__(self) -> None:
+        self.undo: list[tuple[str, Callable[[], Any]]] = []
+
+    def add(self, what: str, fn: Callable[[], Any]) -> None:
+        self.undo.append((what, fn))
+
+    def clean(self) -> None:
+        from pytest_pipelines.client import NotFoundError, PipelinesError
+
+        errors = []
+        while self.undo:
+            what, fn = self.undo.pop()
+            try:
+                fn()
+            except NotFoundError:
+                continue
+            except PipelinesError as exc:
+                errors.append(f"{what}: {exc}")
+        if errors:
+            pytest.fail(TEARDOWN_LEAK.format(errors="; ".join(errors)), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pipelines_settings(pytestconfig: pytest.Config) -> PipelinesSettings:
+    """The effective pytest-pipelines settings of this session (the key is never shown)."""
+    return _state(pytestconfig).settings
+
+
+@pytest.fixture(scope="session")
+def pipelines_local(pytestconfig: pytest.Config) -> Any:
+    """The embedded LocalPipelines backend of this session (local mode, controller only)."""
+    state = _state(pytestconfig)
+    if state.settings.mode != "local":
+        pytest.fail(
+            NOT_LOCAL.format(mode=state.settings.mode, env=state.settings.env), pytrace=False
+        )
+    if state.is_worker:
+        pytest.fail(LOCAL_ON_WORKER.format(worker=state.worker), pytrace=False)
+    start_local(state)
+    return state.local
+
+
+@pytest.fixture(scope="session")
+def pipelines_client(pytestconfig: pytest.Config) -> Iterator[Any]:
+    """An authenticated PipelinesClient for this session (errors without a key outside local mode)."""
+    state = _state(pytestconfig)
+    client = make_client(state)
+    yield client
+    state.client = None
+    client.close()
+
+
+@pytest.fixture
+async def pipelines_async_client(pytestconfig: pytest.Config) -> AsyncIterator[Any]:
+    """An authenticated AsyncPipelinesClient for one test (needs an async test runner such as anyio)."""
+    from pytest_pipelines.client import AsyncPipelinesClient
+
+    base_url, api_key = credentials(_state(pytestconfig))
+    async with AsyncPipelinesClient(api_key=api_key, base_url=base_url) as client:
+        yield client
+
+
+@pytest.fixture
+def _pipelines_janitor() -> Iterator[_Janitor]:
+    janitor = _Janitor()
+    yield janitor
+    janitor.clean()
+
+
+@pytest.fixture
+def pipelines_prompt(
+    pytestconfig: pytest.Config, pipelines_client: Any, _pipelines_janitor: _Janitor
+) -> PromptFactory:
+    """Factory of prompts with run-unique names, deleted at teardown."""
+    state = _state(pytestconfig)
+
+    def create(
+        prompt_text: str, *, name: str = "prompt", role: str = "user", **fields: Any
+    ) -> dict[str, Any]:
+        payload = {
+            "name": state.unique_name(name),
+            "prompt_text": prompt_text,
+            "role": role,
+            "scope_type": "org",
+            "org_id": org_id(state, pipelines_client),
+            **fields,
+        }
+        prompt: dict[str, Any] = pipelines_client.create_prompt(payload)
+        _pipelines_janitor.add(
+            f"prompt {prompt['id']}", lambda: pipelines_client.delete_prompt(prompt["id"])
+        )
+        return prompt
+
+    return create
+
+
+@pytest.fixture
+def pipelines_criterion(
+    pytestconfig: pytest.Config, pipelines_client: Any, _pipelines_janitor: _Janitor
+) -> CriterionFactory:
+    """Factory of criteria with run-unique names (results report the plain name), deleted at teardown."""
+    state = _state(pytestconfig)
+
+    def create(
+        name: str,
+        *,
+        type: str = "programmatic",
+        config: Mapping[str, Any] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        payload = {
+            "name": state.unique_name(name),
+            "display_label": fields.pop("display_label", name),
+            "type": type,
+            "config": dict(config or {}),
+            "output_schema": dict(output_schema or {"type": "boolean"}),
+            "scope_type": "org",
+            "org_id": org_id(state, pipelines_client),
+            **fields,
+        }
+        criterion: dict[str, Any] = pipelines_client.create_criterion(payload)
+        _pipelines_janitor.add(
+            f"criterion {criterion['id']}",
+            lambda: pipelines_client.delete_criterion(criterion["id"]),
+        )
+        return criterion
+
+    return create
+
+
+@pytest.fixture
+def pipelines_evaluation(
+    pytestconfig: pytest.Config, pipelines_client: Any, _pipelines_janitor: _Janitor
+) -> EvaluationFactory:
+    """Factory of evaluations with run-unique names, deleted at teardown."""
+    state = _state(pytestconfig)
+
+    def create(
+        criteria: Sequence[Any], *, name: str = "evaluation", **fields: Any
+    ) -> dict[str, Any]:
+        payload = {
+            "name": state.unique_name(name),
+            "description": fields.pop(
+                "description", f"pytest-pipelines ephemeral evaluation {name}"
+            ),
+            "criteria": [{"criterion_id": _id(c)} for c in criteria],
+            "scope_type": "org",
+            "org_id": org_id(state, pipelines_client),
+            **fields,
+        }
+        evaluation: dict[str, Any] = pipelines_client.create_evaluation(payload)
+        _pipelines_janitor.add(
+            f"evaluation {evaluation['id']}",
+            lambda: pipelines_client.delete_evaluation(evaluation["id"]),
+        )
+        return evaluation
+
+    return create
+
+
+@pytest.fixture
+def pipelines_tool_endpoint(
+    pytestconfig: pytest.Config, pipelines_client: Any, _pipelines_janitor: _Janitor
+) -> ToolEndpointFactory:
+    """Factory of tool endpoints with run-unique names, deleted at teardown."""
+    state = _state(pytestconfig)
+
+    def create(
+        *,
+        name: str = "endpoint",
+        endpoint_type: str = "mock",
+        org_id: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        org = org_id if org_id is not None else _org(state, pipelines_client)
+        payload = {"name": state.unique_name(name), "endpoint_type": endpoint_type, **fields}
+        endpoint: dict[str, Any] = pipelines_client.create_tool_endpoint(org, payload)
+        _pipelines_janitor.add(
+            f"tool endpoint {endpoint['id']}",
+            lambda: pipelines_client.delete_tool_endpoint(org, endpoint["id"]),
+        )
+        return endpoint
+
+    return create
+
+
+def _org(state: PipelinesState, client: Any) -> int:
+    return org_id(state, client)
+
+
+@pytest.fixture
+def pipelines_tool_binding(
+    pytestconfig: pytest.Config, pipelines_client: Any, _pipelines_janitor: _Janitor
+) -> ToolBindingFactory:
+    """Factory of tool bindings (endpoint tools on a workflow field), deleted at teardown."""
+
+    def create(
+        workflow_id: int,
+        *,
+        node_id: str,
+        field_id: str,
+        endpoint: Any,
+        selected_tools: Sequence[str],
+        max_tool_rounds: int = 3,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        payload = {
+            "node_id": node_id,
+            "field_id": field_id,
+            "endpoint_id": _id(endpoint),
+            "selected_tools": list(selected_tools),
+            "max_tool_rounds": max_tool_rounds,
+            **fields,
+        }
+        binding: dict[str, Any] = pipelines_client.create_tool_binding(workflow_id, payload)
+        _pipelines_janitor.add(
+            f"tool binding {binding['id']}",
+            lambda: pipelines_client.delete_tool_binding(workflow_id, binding["id"]),
+        )
+        return binding
+
+    return create
+
+
+@pytest.fixture
+def pipelines_tool_ground_truth(
+    pytestconfig: pytest.Config, pipelines_client: Any, _pipelines_janitor: _Janitor
+) -> ToolGroundTruthFactory:
+    """Factory of tool ground truths for a workflow field, deleted at teardown."""
+    state = _state(pytestconfig)
+
+    def create(
+        workflow_id: int,
+        *,
+        node_id: str,
+        field_id: str,
+        expected_tools: Sequence[str | Mapping[str, Any]],
+        excluded_tools: Sequence[str | Mapping[str, Any]] = (),
+        ordering_matters: bool = False,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        payload = {
+            "node_id": node_id,
+            "field_id": field_id,
+            "expected_tools": _tools(expected_tools),
+            "excluded_tools": _tools(excluded_tools),
+            "ordering_matters": ordering_matters,
+            "source": state.unique_name("ground-truth"),
+            "confidence": fields.pop("confidence", 1.0),
+            **fields,
+        }
+        truth: dict[str, Any] = pipelines_client.create_tool_ground_truth(workflow_id, payload)
+        _pipelines_janitor.add(
+            f"tool ground truth {truth['id']}",
+            lambda: pipelines_client.delete_tool_ground_truth(workflow_id, truth["id"]),
+        )
+        return truth
+
+    return create
+
+
+@pytest.fixture
+def _pipelines_variant(request: pytest.FixtureRequest) -> str | None:
+    return getattr(request, "param", None)
+
+
+def _progress(
+    config: pytest.Config, state: PipelinesState, nodeid: str
+) -> Callable[[str, int, int, int], None] | None:
+    if state.is_worker or config.getoption("verbose", 0) < 0:
+        return None
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capman = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capman is None:
+        return None
+    started = time.monotonic()
+    shown: dict[str, float] = {"last": 0.0, "width": 0.0}
+    tty = bool(getattr(reporter, "isatty", False))
+
+    def progress(status: str, done: int, total: int, evaluated: int) -> None:
+        now = time.monotonic()
+        if now - started < PROGRESS_AFTER:
+            return
+        if not tty and now - shown["last"] < 15:
+            return
+        shown["last"] = now
+        line = f"pipelines: {nodeid}: {status}, {done}/{total} tasks done, {evaluated} evaluated, {now - started:.0f}s"
+        with capman.global_and_fixture_disabled():
+            if tty:
+                pad = max(0, int(shown["width"]) - len(line))
+                reporter.write("\r" + line + " " * pad, flush=True)
+                shown["width"] = len(line)
+            else:
+                reporter.write_line(line)
+
+    return progress
+
+
+@pytest.fixture
+def pipelines_run(
+    request: pytest.FixtureRequest, pipelines_client: Any, _pipelines_variant: str | None
+) -> Any:
+    """The RunResult of this test's pipelines_* markers (a broken run is a test error)."""
+    from pytest_pipelines._gates import Gates
+    from pytest_pipelines._markers import build_spec, collect_spec_parts
+    from pytest_pipelines._run import RunBroken, execute, idempotency_key
+
+    item = request.node
+    config = request.config
+    state = _state(config)
+    parts = collect_spec_parts(item.nodeid, item)
+    spec = build_spec(parts, _pipelines_variant)
+    timeout = spec.target.timeout or state.settings.timeout
+    progress = _progress(config, state, item.nodeid)
+    try:
+        result = execute(
+            pipelines_client,
+            spec,
+            resolve_fixture=request.getfixturevalue,
+            key=idempotency_key(state.run_id, item.nodeid, _pipelines_variant),
+            timeout=timeout,
+            progress=progress,
+        )
+    except RunBroken as exc:
+        item.user_properties.append(("pipelines.error", str(exc)))
+        pytest.fail(str(exc), pytrace=False)
+    finally:
+        if progress is not None:
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None and getattr(reporter, "isatty", False):
+                capman = config.pluginmanager.get_plugin("capturemanager")
+                if capman is not None:
+                    with capman.global_and_fixture_disabled():
+                        reporter.write("\r", flush=True)
+    item.stash[RESULT_KEY] = result
+    item.stash[GATES_KEY] = Gates(spec.gates, spec.tool_gates, state.settings.default_gate)
+    item.ihook.pytest_pipelines_run_finished(item=item, result=result)
+    return result

@@ -1,0 +1,268 @@
+"""The plugin's hook implementations (registered by the entry module in ``pytest_configure``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from pytest_pipelines._fixtures import GATES_KEY, RESULT_KEY
+from pytest_pipelines._session import (
+    STATE_KEY,
+    Record,
+    session_sweep,
+    start_local,
+    stop_local,
+)
+
+VERDICT_KEY = pytest.StashKey[Any]()
+RECORD_PROPERTY = "pipelines"
+BAD_VERDICT = (
+    "pytest_pipelines_verdict returned {value!r}; return a pytest_pipelines.Verdict, True/False, "
+    "or None to defer to the next implementation."
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Validate pipelines markers at collection; one item per variant."""
+    from pytest_pipelines._markers import (
+        NEEDS_RUN_FIXTURE,
+        NEEDS_WORKFLOW,
+        MarkerError,
+        collect_spec_parts,
+        uses_pipelines_markers,
+    )
+
+    definition = metafunc.definition
+    has_marks = any(m.name.startswith("pipelines_") for m in definition.iter_markers())
+    uses_run = "pipelines_run" in metafunc.fixturenames
+    if not has_marks and not uses_run:
+        return
+    nodeid = definition.nodeid
+    try:
+        parts = collect_spec_parts(nodeid, definition)
+    except MarkerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    marker = uses_pipelines_markers(parts)
+    if marker is not None and not uses_run:
+        pytest.fail(NEEDS_RUN_FIXTURE.format(nodeid=nodeid, marker=marker), pytrace=False)
+    if uses_run and "target" not in parts:
+        pytest.fail(NEEDS_WORKFLOW.format(nodeid=nodeid), pytrace=False)
+    variants = parts.get("variants")
+    if variants:
+        names = list(variants)
+        metafunc.parametrize("_pipelines_variant", names, ids=names, indirect=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_pipelines_verdict(item: pytest.Item, result: Any, gates: Any) -> Any:
+    """The default verdict: apply the gates."""
+    from pytest_pipelines._gates import apply_gates
+
+    return apply_gates(result, gates)
+
+
+def _normalize(value: Any) -> Any:
+    from pytest_pipelines._gates import Verdict
+
+    if isinstance(value, Verdict):
+        return value
+    if isinstance(value, bool):
+        return Verdict(
+            passed=value,
+            message="" if value else "pipelines: a pytest_pipelines_verdict hook failed this test",
+        )
+    raise TypeError(BAD_VERDICT.format(value=value))
+
+
+def _record_data(item: pytest.Item, result: Any, verdict: Any, body: str) -> dict[str, Any]:
+    from pytest_pipelines._results import excerpt
+
+    criteria = []
+    for s in result.criteria.values():
+        criteria.append(
+            {
+                "name": s.name,
+                "type": s.output_type,
+                "n": s.n,
+                "passes": s.passes,
+                "pass_rate": s.pass_rate,
+                "mean": s.mean,
+                "min": s.min,
+                "max": s.max,
+                "errors": s.errors,
+                "pending": s.pending,
+                "examples": [
+                    {
+                        "task_id": r.task_id,
+                        "value": r.value
+                        if isinstance(r.value, (int, float, str, bool))
+                        else repr(r.value),
+                        "passed": r.passed,
+                        "output": excerpt(r.output, 200),
+                        "reason": excerpt(r.reason or "", 300),
+                    }
+                    for r in s.results[:10]
+                ],
+            }
+        )
+    tools = [
+        {
+            "task_id": c.task_id,
+            "node": c.node_id,
+            "field": c.field_id,
+            "score": c.score,
+            "passed": c.passed,
+            "explain": c.explain(),
+        }
+        for c in result.tool_correctness
+    ]
+    return {
+        "variant": result.variant,
+        "workflow": result.workflow_id,
+        "mode": result.mode,
+        "tasks": len(result.tasks),
+        "criteria": criteria,
+        "tools": tools,
+        "gates": [o.as_dict() for o in verdict.outcomes] if verdict is not None else [],
+        "verdict": ("pass" if verdict.passed else "fail") if verdict is not None else "not applied",
+        "body": body,
+    }
+
+
+def _add_properties(item: pytest.Item, data: dict[str, Any]) -> None:
+    props = item.user_properties
+    props.append((RECORD_PROPERTY, json.dumps(data, default=str)))
+    if data["variant"] is not None:
+        props.append(("pipelines.variant", data["variant"]))
+    for c in data["criteria"]:
+        for metric in ("pass_rate", "mean"):
+            if c[metric] is not None:
+                props.append((f"pipelines.{c['name']}.{metric}", round(float(c[metric]), 6)))
+    for g in data["gates"]:
+        props.append(
+            (
+                f"pipelines.gate.{g['subject']}.{g['metric']}",
+                f"{'pass' if g['passed'] else 'miss'}: observed {g['observed']} {g['threshold']}",
+            )
+        )
+    props.append(("pipelines.verdict", data["verdict"]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    """After the test body: the verdict on the run's gates."""
+    try:
+        res = yield
+    except BaseException:
+        result = item.stash.get(RESULT_KEY, None)
+        if result is not None:
+            from pytest_pipelines._gates import apply_gates
+
+            verdict = apply_gates(result, item.stash[GATES_KEY])
+            _add_properties(item, _record_data(item, result, verdict, "failed"))
+        raise
+    result = item.stash.get(RESULT_KEY, None)
+    if result is None:
+        return res
+    verdict = _normalize(
+        item.ihook.pytest_pipelines_verdict(item=item, result=result, gates=item.stash[GATES_KEY])
+    )
+    item.stash[VERDICT_KEY] = verdict
+    _add_properties(item, _record_data(item, result, verdict, "passed"))
+    if not verdict.passed:
+        pytest.fail(verdict.message or "pipelines: the verdict failed this test", pytrace=False)
+    return res
+
+
+class SessionHooks:
+    """Hooks that need the session's config (registered once per config)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Controller side: collect each eval test's record from its reports."""
+        state = self.config.stash[STATE_KEY]
+        if state.is_worker:
+            return
+        props = {str(p[0]): p[1] for p in report.user_properties}
+        if RECORD_PROPERTY not in props and "pipelines.error" not in props:
+            return
+        rec = state.records.get(report.nodeid)
+        if rec is None:
+            path, line, _ = report.location
+            rec = Record(nodeid=report.nodeid, location=(path, (line or 0) + 1))
+            state.records[report.nodeid] = rec
+        if RECORD_PROPERTY in props and rec.data is None:
+            rec.data = json.loads(str(props[RECORD_PROPERTY]))
+        if "pipelines.error" in props and rec.error is None:
+            rec.error = str(props["pipelines.error"])
+        if report.failed:
+            rec.outcome = "error" if report.when != "call" else "failed"
+        elif report.when == "call" and rec.outcome not in ("error", "failed"):
+            rec.outcome = report.outcome
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Mode and base URL (never the key)."""
+    state = config.stash[STATE_KEY]
+    return state.settings.describe(state.base_url)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: share the run id, base URL and key with a worker (starts local mode)."""
+    state = node.config.stash[STATE_KEY]
+    if state.settings.mode == "local":
+        start_local(state)
+    node.workerinput["pipelines_run_id"] = state.run_id
+    if state.base_url:
+        node.workerinput["pipelines_base_url"] = state.base_url
+    if state.api_key:
+        node.workerinput["pipelines_api_key"] = state.api_key
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The results table, and variants side by side."""
+    state = config.stash[STATE_KEY]
+    if state.is_worker or not state.records:
+        return
+    from pytest_pipelines._summary import write_summary
+
+    write_summary(terminalreporter, list(state.records.values()))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Controller: write the detailed JUnit report and sweep what this run left."""
+    config = session.config
+    state = config.stash[STATE_KEY]
+    if state.is_worker:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+
+    def log(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(line)
+
+    if state.settings.junitxml:
+        from pytest_pipelines._junit import write_junit
+
+        path = write_junit(
+            state.settings.junitxml, list(state.records.values()), config.invocation_params.dir
+        )
+        log(f"pipelines: detailed JUnit report written to {path}")
+    session_sweep(state, log)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the embedded backend (controller)."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        if state.client is not None:
+            state.client.close()
+            state.client = None
+        stop_local(state)

@@ -1,0 +1,379 @@
+"""RunResult: the one place that reads task-detail and tool-correctness shapes.
+
+The hosted API's shape of per-task evaluation results is not public; the local backend defines it
+(docs/reference/local-shapes.md). Every read of that shape happens in this module, so adapting to
+the hosted shape later is a one-file change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: names of ephemeral objects carry this prefix; results report them without it
+EPHEMERAL_PREFIX_RE = re.compile(r"^pytest-[0-9a-f]{12}-[A-Za-z0-9_]+-\d+-")
+
+UNKNOWN_CRITERION = (
+    "no criterion named {name!r} in this run; known criteria: {known}. "
+    "Check the spelling, or the evaluation bound to the workflow's evaluation fields."
+)
+
+
+def display_name(name: str) -> str:
+    """A criterion/prompt name without the ephemeral-object prefix."""
+    return EPHEMERAL_PREFIX_RE.sub("", name)
+
+
+def excerpt(value: Any, limit: int = 160) -> str:
+    """A one-line, length-limited rendering of an output value."""
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """One criterion's result on one task."""
+
+    task_id: int
+    criterion: str
+    criterion_id: int | None
+    output_type: str
+    status: str
+    value: Any
+    passed: bool | None
+    reason: str | None
+    error: str | None
+    node_id: str
+    field_id: str
+    target_node_id: str | None
+    target_field_id: str | None
+    output: Any = None
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call recorded on a task's node."""
+
+    task_id: int
+    node_id: str
+    field_id: str
+    tool_name: str
+    input: Any
+    output: Any
+    error: str | None
+    round: int | None = None
+    order: int | None = None
+
+
+@dataclass(frozen=True)
+class ToolCorrectness:
+    """The tool-correctness score of one field on one task."""
+
+    task_id: int
+    node_id: str
+    node_db_id: int
+    field_id: str
+    score: float
+    passed: bool | None
+    threshold: float | None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def explain(self) -> str:
+        """The details that explain a low score, in one line."""
+        d = self.details
+        parts = []
+        for key in ("missing", "excluded_called", "unexpected", "parameter_mismatches"):
+            if d.get(key):
+                parts.append(f"{key}={d[key]}")
+        if d.get("ordering_ok") is False:
+            parts.append("ordering wrong")
+        if not parts and "called" in d:
+            parts.append(f"called={d['called']}")
+        return "; ".join(parts) or "no details"
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """One task of a run: its outputs, criterion results, tool calls and tool correctness."""
+
+    id: int
+    status: str
+    inputs: Mapping[str, Any]
+    expected_output: Any
+    error: str | None
+    outputs: Mapping[str, Mapping[str, Any]]
+    criteria: tuple[CriterionResult, ...]
+    tool_calls: tuple[ToolCall, ...]
+    node_db_ids: Mapping[str, int]
+    tool_correctness: tuple[ToolCorrectness, ...] = ()
+
+    def output(self, node: str, field: str) -> Any:
+        """The output of ``node.field`` on this task (KeyError lists what exists)."""
+        try:
+            return self.outputs[node][field]
+        except KeyError:
+            known = sorted(f"{n}.{f}" for n, fs in self.outputs.items() for f in fs)
+            raise KeyError(f"no output {node}.{field} on task {self.id}; known: {known}") from None
+
+
+@dataclass(frozen=True)
+class CriterionStats:
+    """A criterion aggregated over the run's tasks.
+
+    ``n`` counts completed results; ``passes`` those that passed; ``pass_rate`` is
+    ``passes / (results with a pass/fail)`` or ``None`` when no result has one (a rating without a
+    threshold); ``mean``/``min``/``max`` are over numeric values (booleans count as 1/0);
+    ``errors`` are evaluator errors; ``pending`` human ratings not submitted yet.
+    """
+
+    name: str
+    output_type: str
+    n: int
+    passes: int
+    pass_rate: float | None
+    mean: float | None
+    min: float | None
+    max: float | None
+    errors: int
+    pending: int
+    results: tuple[CriterionResult, ...] = field(repr=False, default=())
+
+    def worst(self, limit: int = 3) -> list[CriterionResult]:
+        """The worst results first: failed, then lowest values."""
+        done = [r for r in self.results if r.status == "completed"]
+
+        def key(r: CriterionResult) -> tuple[int, float]:
+            value = _number(r.value)
+            return (0 if r.passed is False else 1, value if value is not None else 0.0)
+
+        return sorted(done, key=key)[:limit]
+
+    def metric(self, name: str) -> float | None:
+        """``pass_rate``, ``mean``, ``min`` or ``max`` by name."""
+        value: float | None = getattr(self, name)
+        return value
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def aggregate(name: str, results: Sequence[CriterionResult]) -> CriterionStats:
+    """Aggregate one criterion's results."""
+    done = [r for r in results if r.status == "completed"]
+    judged = [r for r in done if r.passed is not None]
+    passes = sum(1 for r in judged if r.passed)
+    values = [v for v in (_number(r.value) for r in done) if v is not None]
+    output_type = next((r.output_type for r in results if r.output_type), "unknown")
+    return CriterionStats(
+        name=name,
+        output_type=output_type,
+        n=len(done),
+        passes=passes,
+        pass_rate=passes / len(judged) if judged else None,
+        mean=sum(values) / len(values) if values else None,
+        min=min(values) if values else None,
+        max=max(values) if values else None,
+        errors=sum(1 for r in results if r.status == "error"),
+        pending=sum(1 for r in results if r.status == "pending"),
+        results=tuple(results),
+    )
+
+
+def parse_task(detail: Mapping[str, Any]) -> TaskResult:
+    """Read one task-detail dict (see docs/reference/local-shapes.md, "Task detail")."""
+    task_id = int(detail["id"])
+    outputs: dict[str, dict[str, Any]] = {}
+    node_db_ids: dict[str, int] = {}
+    criteria: list[CriterionResult] = []
+    calls: list[ToolCall] = []
+    nodes = detail.get("nodes") or []
+    for node in nodes:
+        outputs[str(node.get("node_id"))] = dict(node.get("outputs") or {})
+        if node.get("id") is not None:
+            node_db_ids[str(node.get("node_id"))] = int(node["id"])
+    for node in nodes:
+        node_id = str(node.get("node_id"))
+        for ev in node.get("evaluation_results") or []:
+            tnode, tfield = ev.get("target_node_id"), ev.get("target_field_id")
+            target_out = outputs.get(str(tnode), {}).get(str(tfield)) if tnode else None
+            criteria.append(
+                CriterionResult(
+                    task_id=task_id,
+                    criterion=display_name(str(ev.get("criterion_name") or ev.get("criterion_id"))),
+                    criterion_id=ev.get("criterion_id"),
+                    output_type=str(ev.get("output_type") or "unknown"),
+                    status=str(ev.get("status") or "completed"),
+                    value=ev.get("value"),
+                    passed=ev.get("passed"),
+                    reason=ev.get("reason"),
+                    error=ev.get("error"),
+                    node_id=node_id,
+                    field_id=str(ev.get("field_id")),
+                    target_node_id=tnode,
+                    target_field_id=tfield,
+                    output=target_out,
+                )
+            )
+        for call in node.get("tool_calls") or []:
+            calls.append(
+                ToolCall(
+                    task_id=task_id,
+                    node_id=node_id,
+                    field_id=str(call.get("field_id")),
+                    tool_name=str(call.get("tool_name")),
+                    input=call.get("input"),
+                    output=call.get("output"),
+                    error=call.get("error"),
+                    round=call.get("round"),
+                    order=call.get("order"),
+                )
+            )
+    return TaskResult(
+        id=task_id,
+        status=str(detail.get("status")),
+        inputs=dict(detail.get("inputs") or {}),
+        expected_output=detail.get("expected_output"),
+        error=detail.get("error"),
+        outputs=outputs,
+        criteria=tuple(criteria),
+        tool_calls=tuple(calls),
+        node_db_ids=node_db_ids,
+    )
+
+
+def node_of_field(task: TaskResult, field_id: str, node: str | None) -> list[str]:
+    """The node ids of ``task`` that hold LLM field ``field_id`` (restricted to ``node``)."""
+    if node is not None:
+        return [node] if node in task.outputs else []
+    return [n for n, outs in task.outputs.items() if field_id in outs]
+
+
+def parse_tool_correctness(
+    task: TaskResult, node_id: str, response: Mapping[str, Any]
+) -> ToolCorrectness:
+    """Read one tool-correctness response (see local-shapes.md, "Tool correctness")."""
+    return ToolCorrectness(
+        task_id=task.id,
+        node_id=node_id,
+        node_db_id=int(response.get("node_db_id", task.node_db_ids.get(node_id, 0))),
+        field_id=str(response.get("field_id")),
+        score=float(response.get("score") or 0.0),
+        passed=response.get("passed"),
+        threshold=response.get("threshold"),
+        details=dict(response.get("details") or {}),
+    )
+
+
+def with_tool_correctness(task: TaskResult, checks: Iterable[ToolCorrectness]) -> TaskResult:
+    """A copy of ``task`` carrying its tool-correctness results."""
+    from dataclasses import replace
+
+    return replace(task, tool_correctness=task.tool_correctness + tuple(checks))
+
+
+def run_problems(tasks: Sequence[TaskResult]) -> list[str]:
+    """What makes a run broken rather than worse: failed tasks and evaluator errors."""
+    problems: list[str] = []
+    for task in tasks:
+        if task.status != "completed":
+            problems.append(f"task {task.id} is {task.status}: {task.error or 'no error message'}")
+        for r in task.criteria:
+            if r.status == "error":
+                problems.append(
+                    f"task {task.id}: evaluator error for criterion {r.criterion!r}: {r.error or 'no error message'}"
+                )
+    return problems
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The results of one eval test's run: per task and per criterion.
+
+    ``criterion(name)`` gives a :class:`CriterionStats`; ``tasks`` every :class:`TaskResult`;
+    ``tool_correctness`` every tool-correctness check the tool gates asked for.
+    """
+
+    project_id: int
+    workflow_id: int
+    mode: str
+    variant: str | None
+    tasks: tuple[TaskResult, ...]
+    job_id: str | None = None
+    experiment_id: str | None = None
+    run_workflow_id: int | None = None
+
+    @property
+    def criteria(self) -> dict[str, CriterionStats]:
+        """Criterion name -> its aggregate, in first-seen order."""
+        groups: dict[str, list[CriterionResult]] = {}
+        for task in self.tasks:
+            for r in task.criteria:
+                groups.setdefault(r.criterion, []).append(r)
+        return {name: aggregate(name, rs) for name, rs in groups.items()}
+
+    def criterion(self, name: str) -> CriterionStats:
+        """The aggregate of the criterion called ``name``.
+
+        :raises KeyError: when no criterion has that name; the message lists the known names.
+        """
+        stats = self.criteria
+        if name in stats:
+            return stats[name]
+        raise KeyError(UNKNOWN_CRITERION.format(name=name, known=sorted(stats) or "none"))
+
+    @property
+    def tool_correctness(self) -> tuple[ToolCorrectness, ...]:
+        """Every tool-correctness check of every task."""
+        return tuple(c for t in self.tasks for c in t.tool_correctness)
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """Every tool call of every task."""
+        return tuple(c for t in self.tasks for c in t.tool_calls)
+
+    @property
+    def errors(self) -> list[str]:
+        """Failed tasks and evaluator errors (a run with any is a test error)."""
+        return run_problems(self.tasks)
+
+    def __repr__(self) -> str:
+        head = f"workflow={self.workflow_id}"
+        if self.variant is not None:
+            head += f" variant={self.variant!r}"
+        lines = [f"<RunResult {head} mode={self.mode} tasks={len(self.tasks)}>"]
+        for _name, s in self.criteria.items():
+            lines.append("  " + format_stats(s))
+        for c in self.tool_correctness:
+            lines.append(
+                f"  tool correctness {c.node_id}.{c.field_id} task {c.task_id}: {c.score:.2f}"
+            )
+        return "\n".join(lines)
+
+
+def fmt(value: float | None) -> str:
+    """A number for tables: ``-`` for None, at most 3 decimals."""
+    if value is None:
+        return "-"
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+def format_stats(s: CriterionStats) -> str:
+    """One readable line for a criterion aggregate."""
+    text = f"{s.name} [{s.output_type}]: n={s.n}"
+    if s.pass_rate is not None:
+        text += f" passes={s.passes} pass_rate={fmt(s.pass_rate)}"
+    if s.mean is not None:
+        text += f" mean={fmt(s.mean)} min={fmt(s.min)} max={fmt(s.max)}"
+    if s.errors:
+        text += f" errors={s.errors}"
+    if s.pending:
+        text += f" pending={s.pending}"
+    return text

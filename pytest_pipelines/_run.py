@@ -1,0 +1,325 @@
+"""One eval test's run: payload from the markers, launch, adaptive wait, results.
+
+A broken run (API error, task failed or timed out, evaluator error, missing model) raises
+:class:`RunBroken`; the run fixture turns it into a test error, never a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_pipelines._markers import RunSpec
+from pytest_pipelines._results import (
+    RunResult,
+    TaskResult,
+    node_of_field,
+    parse_task,
+    parse_tool_correctness,
+    run_problems,
+    with_tool_correctness,
+)
+
+TERMINAL_STATUSES = frozenset(
+    {"completed", "failed", "cancelled", "partially_cancelled", "completed_with_partial_results"}
+)
+
+RUN_TIMED_OUT = (
+    "pipelines run of {what} did not finish within {timeout:g}s (last status {status!r}, "
+    "{done}/{total} tasks done). The job was cancelled. Raise the limit with "
+    "pipelines_workflow(..., timeout=SECONDS) or --pipelines-timeout=SECONDS."
+)
+RUN_NOT_COMPLETED = "pipelines run of {what} ended with status {status!r}{error}"
+RUN_API_ERROR = "pipelines API error while {doing}: {error}"
+RUN_BROKEN_TASKS = (
+    "pipelines run of {what} is broken (a test error, not a quality miss):\n{problems}"
+)
+BAD_REFERENCE = (
+    "{what} {value!r} is neither a fixture name, an int id, nor an object with an 'id' "
+    "(fixture {value!r} returned {resolved!r})"
+)
+
+
+class RunBroken(Exception):
+    """The run could not produce trustworthy results (a test error, not a failure)."""
+
+
+ProgressFn = Callable[[str, int, int, int], None]
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What was launched: a tasks job or a one-variant experiment."""
+
+    kind: str
+    ident: str
+    payload: dict[str, Any]
+
+
+def idempotency_key(run_id: str, nodeid: str, variant: str | None) -> str:
+    """The Idempotency-Key of a test's run: stable for the test in this session only."""
+    digest = hashlib.sha256(f"{nodeid}\0{variant or ''}".encode()).hexdigest()[:24]
+    return f"pytest-pipelines-{run_id}-{digest}"
+
+
+def ref_id(value: Any, resolve_fixture: Callable[[str], Any], what: str) -> int:
+    """Resolve a reference: fixture name, int id, mapping with ``id`` or object with ``.id``."""
+    resolved = value
+    if isinstance(value, str):
+        resolved = resolve_fixture(value)
+    if isinstance(resolved, bool):
+        raise RunBroken(BAD_REFERENCE.format(what=what, value=value, resolved=resolved))
+    if isinstance(resolved, int):
+        return resolved
+    if isinstance(resolved, Mapping) and "id" in resolved:
+        return int(resolved["id"])
+    if hasattr(resolved, "id"):
+        return int(resolved.id)
+    raise RunBroken(BAD_REFERENCE.format(what=what, value=value, resolved=resolved))
+
+
+def build_overrides(
+    spec: RunSpec, resolve_fixture: Callable[[str], Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """The run's ``configOverrides``: swaps, then the variant's entries (same slot: variant wins)."""
+    prompts = [
+        {
+            "nodeId": s.node,
+            "fieldId": s.field,
+            "promptId": ref_id(s.prompt, resolve_fixture, "prompt"),
+            "version": s.version,
+        }
+        for s in spec.prompt_swaps
+    ]
+    models: list[dict[str, Any]] = []
+    for m in spec.model_swaps:
+        entry: dict[str, Any] = {"nodeId": m.node, "modelSlug": m.model}
+        if m.field is not None:
+            entry["fieldId"] = m.field
+        models.append(entry)
+    evaluations = [
+        {
+            "nodeId": s.node,
+            "fieldId": s.field,
+            "evaluationId": ref_id(s.evaluation, resolve_fixture, "evaluation"),
+            "version": s.version,
+        }
+        for s in spec.evaluation_swaps
+    ]
+    out = {"prompts": prompts, "models": models, "evaluations": evaluations}
+    for key, entries in spec.variant_overrides.items():
+        for raw in entries:
+            entry = dict(raw)
+            if key == "prompts":
+                entry["promptId"] = ref_id(entry["promptId"], resolve_fixture, "prompt")
+                entry.setdefault("version", None)
+            elif key == "evaluations":
+                entry["evaluationId"] = ref_id(entry["evaluationId"], resolve_fixture, "evaluation")
+                entry.setdefault("version", None)
+            slot = (entry.get("nodeId"), entry.get("fieldId"))
+            out[key] = [e for e in out[key] if (e.get("nodeId"), e.get("fieldId")) != slot]
+            out[key].append(entry)
+    return out
+
+
+def build_payload(spec: RunSpec, resolve_fixture: Callable[[str], Any]) -> dict[str, Any]:
+    """The create-tasks or experiment payload of a run."""
+    target = spec.target
+    payload: dict[str, Any] = {"count": target.count}
+    rows = target.inputs
+    if isinstance(rows, str):
+        value = resolve_fixture(rows)
+        if isinstance(value, Mapping):
+            value = [value]
+        rows = tuple(dict(r) for r in value)
+    if rows:
+        payload["inputs"] = [dict(r) for r in rows]
+    if target.expected_outputs is not None:
+        payload["expected_outputs"] = list(target.expected_outputs)
+    overrides = build_overrides(spec, resolve_fixture)
+    if target.mode == "experiment":
+        payload["variants"] = [{"name": spec.variant or "baseline", "configOverrides": overrides}]
+    else:
+        payload["configOverrides"] = overrides
+    return payload
+
+
+def _api(doing: str, fn: Callable[[], Any]) -> Any:
+    from pytest_pipelines.client import PipelinesError
+
+    try:
+        return fn()
+    except PipelinesError as exc:
+        raise RunBroken(RUN_API_ERROR.format(doing=doing, error=exc)) from None
+
+
+def _counts(status: Mapping[str, Any]) -> tuple[int, int, int]:
+    if "variants" in status:
+        total = done = evaluated = 0
+        for v in status.get("variants") or []:
+            total += int(v.get("total") or len(v.get("task_ids") or []))
+            done += int(v.get("completed") or 0)
+            evaluated += int(v.get("evaluated") or 0)
+        return done, total, evaluated
+    return (
+        int(status.get("completed") or 0),
+        int(status.get("total") or 0),
+        int(status.get("evaluated") or 0),
+    )
+
+
+def wait(
+    client: Any,
+    spec: RunSpec,
+    launch: Launch,
+    *,
+    timeout: float,
+    progress: ProgressFn | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Poll until the job/experiment is terminal, with an adaptive interval (50 ms up to 2 s).
+
+    :raises RunBroken: on timeout (after cancelling the job) or an API error.
+    """
+    p, w = spec.target.project, spec.target.workflow
+    what = f"workflow {w}"
+    if launch.kind == "experiment":
+
+        def get() -> Any:
+            return client.get_experiment_status(p, w, launch.ident)
+
+        def cancel() -> Any:
+            return client.cancel_experiment(p, w, launch.ident)
+    else:
+
+        def get() -> Any:
+            return client.get_create_tasks_status(p, w, launch.ident)
+
+        def cancel() -> Any:
+            return client.cancel_create_tasks(p, w, launch.ident)
+
+    deadline = clock() + timeout
+    interval = 0.05
+    while True:
+        status: dict[str, Any] = _api(f"polling {launch.kind} {launch.ident}", get)
+        state = str(status.get("status"))
+        done, total, evaluated = _counts(status)
+        if progress is not None:
+            progress(state, done, total, evaluated)
+        if state in TERMINAL_STATUSES:
+            return status
+        if clock() >= deadline:
+            with contextlib.suppress(Exception):  # best effort; the timeout is the error
+                cancel()
+            raise RunBroken(
+                RUN_TIMED_OUT.format(
+                    what=what, timeout=timeout, status=state, done=done, total=total
+                )
+            )
+        sleep(min(interval, max(0.0, deadline - clock())))
+        interval = min(interval * 1.5, 2.0)
+
+
+def launch(client: Any, spec: RunSpec, payload: dict[str, Any], key: str) -> Launch:
+    """Start the run with an Idempotency-Key."""
+    p, w = spec.target.project, spec.target.workflow
+    if spec.target.mode == "experiment":
+        created = _api(
+            f"creating an experiment on workflow {w}",
+            lambda: client.create_experiment(p, w, payload, idempotency_key=key),
+        )
+        return Launch("experiment", str(created["experiment_id"]), payload)
+    created = _api(
+        f"creating tasks on workflow {w}",
+        lambda: client.create_tasks_async(p, w, payload, idempotency_key=key),
+    )
+    return Launch("tasks", str(created["job_id"]), payload)
+
+
+def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any]) -> RunResult:
+    """Fetch every task's detail (and tool correctness for the tool gates) into a RunResult."""
+    p, w = spec.target.project, spec.target.workflow
+    run_wf = w
+    if launch_.kind == "experiment":
+        variants = status.get("variants") or []
+        if not variants:
+            raise RunBroken(f"experiment {launch_.ident} reports no variants: {dict(status)!r}")
+        variant = variants[0]
+        run_wf = int(variant.get("workflow_id") or w)
+        task_ids = list(variant.get("task_ids") or [])
+    else:
+        task_ids = list(status.get("task_ids") or [])
+    tasks: list[TaskResult] = []
+    for tid in task_ids:
+        detail = _api(f"reading task {tid}", functools.partial(client.get_task, p, run_wf, tid))
+        tasks.append(parse_task(detail))
+    state = str(status.get("status"))
+    problems = run_problems(tasks)
+    if state != "completed" or problems:
+        error = status.get("error")
+        head = RUN_NOT_COMPLETED.format(
+            what=f"workflow {w}", status=state, error=f": {error}" if error else ""
+        )
+        raise RunBroken(
+            RUN_BROKEN_TASKS.format(
+                what=f"workflow {w}",
+                problems="\n".join(["  " + head] + ["  " + x for x in problems]),
+            )
+        )
+    if not tasks:
+        raise RunBroken(f"pipelines run of workflow {w} completed with no tasks: {dict(status)!r}")
+    if spec.tool_gates:
+        tasks = [_tool_checks(client, spec, run_wf, t) for t in tasks]
+    return RunResult(
+        project_id=p,
+        workflow_id=w,
+        mode=spec.target.mode,
+        variant=spec.variant,
+        tasks=tuple(tasks),
+        job_id=launch_.ident if launch_.kind == "tasks" else None,
+        experiment_id=launch_.ident if launch_.kind == "experiment" else None,
+        run_workflow_id=run_wf,
+    )
+
+
+def _tool_checks(client: Any, spec: RunSpec, run_wf: int, task: TaskResult) -> TaskResult:
+    checks = []
+    for gate in spec.tool_gates:
+        body = {
+            "field_id": gate.field,
+            "evaluation_params": list(gate.evaluation_params),
+            "should_exact_match": gate.exact,
+            "should_consider_ordering": gate.ordering,
+        }
+        for node_id in node_of_field(task, gate.field, gate.node):
+            db_id = task.node_db_ids.get(node_id)
+            if db_id is None:
+                continue
+            response = _api(
+                f"evaluating tool correctness of {node_id}.{gate.field} on task {task.id}",
+                functools.partial(client.evaluate_tool_correctness, run_wf, db_id, body),
+            )
+            checks.append(parse_tool_correctness(task, node_id, response))
+    return with_tool_correctness(task, checks)
+
+
+def execute(
+    client: Any,
+    spec: RunSpec,
+    *,
+    resolve_fixture: Callable[[str], Any],
+    key: str,
+    timeout: float,
+    progress: ProgressFn | None = None,
+) -> RunResult:
+    """Launch, wait for and gather one run."""
+    payload = build_payload(spec, resolve_fixture)
+    started = launch(client, spec, payload, key)
+    status = wait(client, spec, started, timeout=timeout, progress=progress)
+    return gather(client, spec, started, status)

@@ -1,0 +1,264 @@
+"""Session state: settings, run id, the local backend's lifecycle, xdist data exchange, sweep.
+
+The controller (the only process without xdist, or xdist's controller) owns the embedded local
+backend, the sweep of leftovers and the suite-level reports. Workers get the base URL, the key
+and the run id through ``workerinput``; results come back on reports' ``user_properties``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pytest_pipelines._settings import MISSING_KEY, PipelinesSettings
+
+LOCAL_IMPORT_FAILED = (
+    "pytest-pipelines: local mode needs the embedded backend, which failed to import ({error}). "
+    "Install it with: pip install 'pytest-pipelines[local]'."
+)
+LOCAL_ON_WORKER = (
+    "pipelines_local is the embedded backend's handle, which lives in the xdist controller "
+    "process; this test runs on worker {worker}. Use pipelines_client instead, or run with -n0."
+)
+NOT_LOCAL = (
+    "pipelines_local is only available in local mode (current mode: {mode}, env {env!r}). "
+    "Run with --pipelines-env=local or set `pipelines_env = local` in the ini file."
+)
+
+
+@dataclass
+class Record:
+    """What the controller knows about one eval test, from its reports."""
+
+    nodeid: str
+    location: tuple[str, int]
+    outcome: str = "passed"
+    data: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class PipelinesState:
+    """Plugin state in ``config.stash``."""
+
+    settings: PipelinesSettings
+    run_id: str
+    worker: str
+    is_worker: bool
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    local: Any = None
+    client: Any = None
+    org_id: int | None = None
+    records: dict[str, Record] = field(default_factory=dict)
+    used: bool = False
+    seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def prefix(self) -> str:
+        """The name prefix of every ephemeral object this process creates."""
+        return f"pytest-{self.run_id}-{self.worker}-"
+
+    @property
+    def run_prefix(self) -> str:
+        """The name prefix of every ephemeral object of this test session (all workers)."""
+        return f"pytest-{self.run_id}-"
+
+    def unique_name(self, name: str) -> str:
+        """A name unique per run, per worker and per object."""
+        with self.lock:
+            n = next(self.seq)
+        return f"{self.prefix}{n}-{name}"
+
+
+STATE_KEY = pytest.StashKey[PipelinesState]()
+
+
+def new_run_id() -> str:
+    """A 12-hex-digit id for this test session."""
+    return secrets.token_hex(6)
+
+
+def make_state(config: pytest.Config, settings: PipelinesSettings) -> PipelinesState:
+    """Build the state; workers take run id, base URL and key from ``workerinput``."""
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return PipelinesState(
+            settings=settings,
+            run_id=str(workerinput.get("pipelines_run_id") or new_run_id()),
+            worker=str(workerinput.get("workerid", "gw")),
+            is_worker=True,
+            base_url=workerinput.get("pipelines_base_url") or settings.base_url,
+            api_key=workerinput.get("pipelines_api_key") or settings.api_key,
+        )
+    return PipelinesState(
+        settings=settings,
+        run_id=new_run_id(),
+        worker="main",
+        is_worker=False,
+        base_url=settings.base_url,
+        api_key=settings.api_key,
+    )
+
+
+def _load_callables(refs: tuple[str, ...]) -> list[Any]:
+    import importlib
+
+    out = []
+    for ref in refs:
+        module, _, attr = ref.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in attr.split(".") if attr else []:
+            obj = getattr(obj, part)
+        out.append(obj)
+    return out
+
+
+def start_local(state: PipelinesState) -> None:
+    """Start the embedded backend once (controller only); no-op when already started."""
+    with state.lock:
+        if state.local is not None or state.settings.mode != "local":
+            return
+        try:
+            from pytest_pipelines.local import LocalPipelines
+        except ImportError as exc:
+            raise pytest.UsageError(LOCAL_IMPORT_FAILED.format(error=exc)) from None
+        s = state.settings
+        local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
+        local.__enter__()
+        state.local = local
+        state.base_url = str(local.base_url)
+        state.api_key = str(local.api_key)
+
+
+def stop_local(state: PipelinesState) -> None:
+    """Stop the embedded backend if this process started it."""
+    local, state.local = state.local, None
+    if local is not None:
+        local.__exit__(None, None, None)
+
+
+def credentials(state: PipelinesState) -> tuple[str, str]:
+    """Base URL and key for a client; starts local mode on first use.
+
+    :raises RunBroken-like pytest.fail: when there is no key outside local mode.
+    """
+    if state.settings.mode == "local" and not state.is_worker:
+        start_local(state)
+    if not state.base_url or not state.api_key:
+        pytest.fail(
+            MISSING_KEY.format(base_url=state.base_url or "the Pipelines API"), pytrace=False
+        )
+    state.used = True
+    return state.base_url, state.api_key
+
+
+def make_client(state: PipelinesState) -> Any:
+    """The session's sync client (created once)."""
+    if state.client is None:
+        from pytest_pipelines.client import PipelinesClient
+
+        base_url, api_key = credentials(state)
+        state.client = PipelinesClient(api_key=api_key, base_url=base_url)
+    return state.client
+
+
+def org_id(state: PipelinesState, client: Any) -> int:
+    """The org of the API key (cached)."""
+    if state.org_id is None:
+        state.org_id = int(client.whoami()["org_id"])
+    return state.org_id
+
+
+# --- sweep -----------------------------------------------------------------------------------
+
+
+def _items(it: Any) -> list[dict[str, Any]]:
+    return [dict(x) for x in it]
+
+
+def sweep(
+    client: Any, prefix: str, org: int | None, log: Callable[[str], None] | None = None
+) -> list[str]:
+    """Delete every library/tool object whose name starts with ``prefix``; returns what was deleted.
+
+    Tool bindings are deleted when they point at a swept endpoint; tool ground truths when their
+    ``source`` is the prefix (the factories set it).
+    """
+    from pytest_pipelines.client import NotFoundError
+
+    deleted: list[str] = []
+
+    def drop(what: str, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except NotFoundError:
+            return
+        deleted.append(what)
+
+    endpoints: list[int] = []
+    if org is not None:
+        endpoints = [
+            int(e["id"])
+            for e in _items(client.iter_tool_endpoints(org))
+            if str(e.get("name", "")).startswith(prefix)
+        ]
+    if endpoints or org is not None:
+        for project in _items(client.iter_projects()):
+            for wf in _items(client.iter_project_workflows(project["id"])):
+                wid = int(wf["id"])
+                for b in _items(client.iter_tool_bindings(wid)):
+                    if b.get("endpoint_id") in endpoints:
+                        drop(
+                            f"tool binding {b['id']}",
+                            functools.partial(client.delete_tool_binding, wid, b["id"]),
+                        )
+                for g in _items(client.iter_tool_ground_truths(wid)):
+                    if str(g.get("source", "")).startswith(prefix):
+                        drop(
+                            f"tool ground truth {g['id']}",
+                            functools.partial(client.delete_tool_ground_truth, wid, g["id"]),
+                        )
+    for eid in endpoints:
+        drop(f"tool endpoint {eid}", functools.partial(client.delete_tool_endpoint, org, eid))
+    for kind, lister, deleter in (
+        ("evaluation", client.iter_evaluations, client.delete_evaluation),
+        ("criterion", client.iter_criteria, client.delete_criterion),
+        ("prompt", client.iter_prompts, client.delete_prompt),
+    ):
+        for obj in _items(lister()):
+            if str(obj.get("name", "")).startswith(prefix):
+                drop(f"{kind} {obj['id']} {obj['name']!r}", functools.partial(deleter, obj["id"]))
+    if log is not None and deleted:
+        log(f"pipelines: swept {len(deleted)} object(s) left by this run: {', '.join(deleted)}")
+    return deleted
+
+
+def session_sweep(state: PipelinesState, log: Callable[[str], None]) -> None:
+    """On the controller: remove whatever this run left (e.g. from a crashed worker)."""
+    if state.is_worker or os.environ.get("PYTEST_PIPELINES_NO_SWEEP"):
+        return
+    if not state.used and state.local is None and not state.records:
+        return
+    if not state.base_url or not state.api_key:
+        return
+    from pytest_pipelines.client import PipelinesClient, PipelinesError
+
+    try:
+        with PipelinesClient(api_key=state.api_key, base_url=state.base_url) as client:
+            try:
+                org = int(client.whoami()["org_id"])
+            except (PipelinesError, KeyError, TypeError, ValueError):
+                org = None
+            sweep(client, state.run_prefix, org, log)
+    except PipelinesError as exc:
+        log(f"pipelines: the sweep of leftovers failed: {exc}")

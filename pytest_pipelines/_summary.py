@@ -1,0 +1,106 @@
+"""The terminal summary: a results table, and variants side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pytest_pipelines._results import fmt
+from pytest_pipelines._session import Record
+
+
+def _base(nodeid: str) -> str:
+    return nodeid.split("[", 1)[0]
+
+
+def _value(c: dict[str, Any]) -> str:
+    if c.get("pass_rate") is not None:
+        return f"pass_rate {fmt(c['pass_rate'])}"
+    if c.get("mean") is not None:
+        return f"mean {fmt(c['mean'])}"
+    return "-"
+
+
+def table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Left-aligned columns with a rule under the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for i, row in enumerate(rows):
+        out.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def result_rows(records: Sequence[Record]) -> list[tuple[str, str, str, str, str, str]]:
+    """Rows of the results table: test, variant, criterion, value, gate, verdict."""
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    for rec in records:
+        test = _base(rec.nodeid)
+        data = rec.data
+        if data is None:
+            rows.append((test, _variant_of(rec.nodeid), "(run)", "-", "-", "ERROR"))
+            continue
+        variant = str(data.get("variant") or "-")
+        gates: dict[str, list[dict[str, Any]]] = {}
+        for g in data.get("gates", []):
+            gates.setdefault(g["subject"], []).append(g)
+        verdict = rec.outcome.upper() if rec.outcome != "passed" else "PASS"
+        for c in data.get("criteria", []):
+            gs = gates.pop(c["name"], [])
+            gate_text = ", ".join(f"{g['metric']} {g['threshold']}" for g in gs) or "-"
+            cverdict = "-" if not gs else ("pass" if all(g["passed"] for g in gs) else "MISS")
+            rows.append((test, variant, c["name"], _value(c), gate_text, cverdict))
+        for subject, gs in gates.items():
+            observed = ", ".join(fmt(g["observed"]) for g in gs)
+            gate_text = ", ".join(f"{g['metric']} {g['threshold']}" for g in gs)
+            cverdict = "pass" if all(g["passed"] for g in gs) else "MISS"
+            rows.append((test, variant, subject, observed, gate_text, cverdict))
+        rows.append((test, variant, "(test)", f"{data.get('tasks')} tasks", "-", verdict))
+    return rows
+
+
+def _variant_of(nodeid: str) -> str:
+    return nodeid.split("[", 1)[1].rstrip("]") if "[" in nodeid else "-"
+
+
+def comparison(records: Sequence[Record]) -> list[list[str]]:
+    """Tables comparing the variants of each test that has several, criterion by variant."""
+    groups: dict[str, list[Record]] = {}
+    for rec in records:
+        if rec.data is not None and rec.data.get("variant") is not None:
+            groups.setdefault(_base(rec.nodeid), []).append(rec)
+    out = []
+    for test, recs in groups.items():
+        if len(recs) < 2:
+            continue
+        names = [str(r.data["variant"]) for r in recs if r.data]
+        criteria: dict[str, dict[str, str]] = {}
+        for r in recs:
+            assert r.data is not None
+            for c in r.data.get("criteria", []):
+                criteria.setdefault(c["name"], {})[str(r.data["variant"])] = _value(c)
+        rows = [[f"{test}: criterion", *names]]
+        for cname, by_variant in criteria.items():
+            rows.append([cname, *(by_variant.get(n, "-") for n in names)])
+        rows.append(
+            ["verdict", *(r.outcome.upper() if r.outcome != "passed" else "PASS" for r in recs)]
+        )
+        out.append(table(rows))
+    return out
+
+
+def write_summary(reporter: Any, records: Sequence[Record]) -> None:
+    """Write the pipelines section of the terminal summary."""
+    reporter.write_sep("=", "pipelines results")
+    rows = [("test", "variant", "criterion", "value", "gate", "verdict"), *result_rows(records)]
+    for line in table(rows):
+        reporter.write_line(line)
+    for tbl in comparison(records):
+        reporter.write_line("")
+        reporter.write_line("variants side by side:")
+        for line in tbl:
+            reporter.write_line(line)
+    errors = [r for r in records if r.error]
+    for r in errors:
+        reporter.write_line(f"{r.nodeid}: {r.error.splitlines()[0] if r.error else ''}")
