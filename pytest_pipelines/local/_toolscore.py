@@ -249,10 +249,14 @@ def _stem(word: str) -> str:
     return word
 
 
-def _tokens(text: str) -> list[str]:
+def _words(text: str) -> dict[str, str]:
+    """Stem -> the first word of ``text`` with that stem (stop words left out)."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
-    words = re.findall(r"[a-z0-9]+", spaced.lower())
-    return [_stem(word) for word in words if word not in _STOPWORDS]
+    found: dict[str, str] = {}
+    for word in re.findall(r"[a-z0-9]+", spaced.lower()):
+        if word not in _STOPWORDS:
+            found.setdefault(_stem(word), word)
+    return found
 
 
 def recommend_tools(
@@ -260,38 +264,39 @@ def recommend_tools(
 ) -> dict[str, Any]:
     """Rank ``available_tools`` for ``prompt_text`` by word overlap (deterministic).
 
-    Words are lower-cased, split on ``_``, ``-`` and camelCase, stripped of stop words and of
-    simple suffixes (``searching`` ~ ``search``, ``docs`` ~ ``doc``).
+    Words are lower-cased, split on ``_``, ``-`` and camelCase, stripped of stop words and
+    compared after removing simple suffixes (``searching`` ~ ``search``, ``docs`` ~ ``doc``).
     score = 0.7 * (share of the tool's name words found in the prompt)
     + 0.3 * (share of its description words found in the prompt), rounded to 4 places.
     Ties are broken by name.
 
     :returns: ``{"recommendations": [{"name", "score", "reason"}, ...]}``, best first.
     """
-    prompt_words = set(_tokens(prompt_text or ""))
+    prompt_words = _words(prompt_text or "")
     ranked: list[dict[str, Any]] = []
     for tool in available_tools:
         name = _name(tool)
         description = str(tool.get("description") or "") if isinstance(tool, Mapping) else ""
-        name_words = _unique(_tokens(name))
-        desc_words = _unique(_tokens(description))
-        name_hits = [w for w in name_words if w in prompt_words]
-        desc_hits = [w for w in desc_words if w in prompt_words and w not in name_hits]
-        desc_all = [w for w in desc_words if w in prompt_words]
+        name_words = _words(name)
+        desc_words = _words(description)
+        name_hits = [word for stem, word in name_words.items() if stem in prompt_words]
+        desc_all = [stem for stem in desc_words if stem in prompt_words]
+        desc_hits = [desc_words[stem] for stem in desc_all if stem not in name_words]
         score = 0.0
         if name_words:
             score += 0.7 * len(name_hits) / len(name_words)
         if desc_words:
             score += 0.3 * len(desc_all) / len(desc_words)
-        if name_hits or desc_hits:
-            parts = []
-            if name_hits:
-                parts.append(f"name words in the prompt: {', '.join(name_hits)}")
-            if desc_hits:
-                parts.append(f"description words in the prompt: {', '.join(desc_hits)}")
-            reason = "; ".join(parts)
-        else:
-            reason = "no overlap between the prompt and the tool's name or description"
+        parts = []
+        if name_hits:
+            parts.append(f"name words in the prompt: {', '.join(name_hits)}")
+        if desc_hits:
+            parts.append(f"description words in the prompt: {', '.join(desc_hits)}")
+        reason = (
+            "; ".join(parts)
+            if parts
+            else "no overlap between the prompt and the tool's name or description"
+        )
         ranked.append({"name": name, "score": round(score, 4), "reason": reason})
     ranked.sort(key=lambda item: (-item["score"], item["name"]))
     return {"recommendations": ranked}
