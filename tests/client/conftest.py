@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from clienttest_helpers import Api, FakeTime, Server
 
@@ -24,7 +22,7 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture(params=["sync", "async"])
-def api(request: pytest.FixtureRequest, server: Server, fake_time: FakeTime) -> Iterator[Api]:
-    yield Api(request.param, server, fake_time)
+def api(request: pytest.FixtureRequest, server: Server, fake_time: FakeTime) -> Api:
+    return Api(request.param, server, fake_time)
 
 
