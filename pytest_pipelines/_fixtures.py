@@ -445,8 +445,9 @@ def pipelines_run(
             progress=progress,
         )
     except RunBroken as exc:
-        item.user_properties.append(("pipelines.error", str(exc)))
-        pytest.fail(str(exc), pytrace=False)
+        broken: str | None = str(exc)
+    else:
+        broken = None
     finally:
         if progress is not None:
             reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -455,6 +456,9 @@ def pipelines_run(
                 if capman is not None:
                     with capman.global_and_fixture_disabled():
                         reporter.write("\r", flush=True)
+    if broken is not None:
+        item.user_properties.append(("pipelines.error", broken))
+        pytest.fail(broken, pytrace=False)
     item.stash[RESULT_KEY] = result
     item.stash[GATES_KEY] = Gates(spec.gates, spec.tool_gates, state.settings.default_gate)
     item.ihook.pytest_pipelines_run_finished(item=item, result=result)
