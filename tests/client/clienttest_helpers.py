@@ -31,6 +31,7 @@ class Recorded:
     params: dict[str, str]
     headers: httpx.Headers
     content: bytes
+    raw_path: str = ""
 
     def json(self) -> Any:
         return json.loads(self.content) if self.content else None
@@ -70,6 +71,7 @@ class Server:
                 dict(request.url.params),
                 request.headers,
                 request.read(),
+                request.url.raw_path.decode().split("?")[0],
             )
         )
         if self.queue:
@@ -111,14 +113,14 @@ class Api:
             http_client=httpx.AsyncClient(transport=transport), sleep=self.fake.asleep, **options
         )
 
-    async def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, name)(*args, **kwargs)
+    async def call(self, method_name: str, /, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(self.client, method_name)(*args, **kwargs)
         if self.kind == "async":
             result = await result
         return result
 
-    async def collect(self, name: str, *args: Any, **kwargs: Any) -> list[Any]:
-        iterator = getattr(self.client, name)(*args, **kwargs)
+    async def collect(self, method_name: str, /, *args: Any, **kwargs: Any) -> list[Any]:
+        iterator = getattr(self.client, method_name)(*args, **kwargs)
         if self.kind == "sync":
             return list(iterator)
         return [item async for item in iterator]

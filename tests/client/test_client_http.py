@@ -115,7 +115,7 @@ async def test_experiment_and_test_run_take_idempotency_keys(api: Api) -> None:
 
 async def test_connection_errors_are_retried_for_safe_requests_then_raised(api: Api) -> None:
     api.server.reply(*(httpx.ConnectError("refused") for _ in range(3)))
-    with pytest.raises(PipelinesConnectionError, match="could not reach GET https://api.test/api/health"):
+    with pytest.raises(PipelinesConnectionError, match=r"could not reach GET https://api\.test/api/health"):
         await api.call("health")
     assert len(api.server.requests) == 3
     assert api.fake.sleeps == [1.0, 2.0]
