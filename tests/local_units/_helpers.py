@@ -25,7 +25,7 @@ def write_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -
 def serve(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve ``handler`` on 127.0.0.1, port 0, in a thread; yield the base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
