@@ -30,6 +30,9 @@ ROUTERS: list[str] = [
     "pytest_pipelines.local.routers.models",
     "pytest_pipelines.local.routers.projects",
     "pytest_pipelines.local.routers.workflows",
+    "pytest_pipelines.local.routers.tasks",
+    "pytest_pipelines.local.routers.experiments",
+    "pytest_pipelines.local.routers.tools",
 ]
 
 
