@@ -1,0 +1,150 @@
+"""``pipelines-local``: serve the local Pipelines backend from the command line.
+
+    pipelines-local serve [--host 127.0.0.1] [--port 0] [--db PATH] [--seed FILE ...] [--demo]
+                          [--api-key KEY] [--models module:attr ...] [--workers N]
+                          [--chaos-429 RATE] [--chaos-503 RATE] [--chaos-delay-ms MS]
+                          [--chaos-delay-rate RATE]
+
+On start it prints the base URL and the API key(s), one ``NAME=value`` line each, then serves
+until interrupted (Ctrl-C / SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+BANNER = "pipelines-local {version} serving on {url}"
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``pipelines-local``."""
+    parser = argparse.ArgumentParser(
+        prog="pipelines-local", description="The local Pipelines backend."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the backend over HTTP until interrupted")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port to bind (default 0: a free port)")
+    serve.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH",
+        help="SQLite file that keeps state across restarts (default: a temporary file)",
+    )
+    serve.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="JSON seed document applied to a new database (repeatable)",
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed org 2, project 22, workflow 10 and the keys pk_local_demo / pk_local_prompts_only",
+    )
+    serve.add_argument("--api-key", default=None, metavar="KEY", help="the full-access API key")
+    serve.add_argument(
+        "--models",
+        action="append",
+        default=[],
+        metavar="module:attr",
+        help="register models from a Python object (repeatable)",
+    )
+    serve.add_argument("--workers", type=int, default=8, help="tasks run at once (default 8)")
+    serve.add_argument(
+        "--chaos-429",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="share of requests answered 429",
+    )
+    serve.add_argument(
+        "--chaos-503",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="share of requests answered 503",
+    )
+    serve.add_argument(
+        "--chaos-delay-rate",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="share of requests delayed",
+    )
+    serve.add_argument(
+        "--chaos-delay-ms", type=int, default=0, metavar="MS", help="delay in milliseconds"
+    )
+    serve.add_argument(
+        "--chaos-retry-after",
+        type=int,
+        default=1,
+        metavar="S",
+        help="Retry-After of a 429 (default 1)",
+    )
+    serve.add_argument(
+        "--chaos-seed", type=int, default=None, metavar="N", help="seed of the chaos random choices"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``pipelines-local``."""
+    from pytest_pipelines._version import __version__
+    from pytest_pipelines.local._server import LocalPipelines
+
+    args = build_parser().parse_args(argv)
+    try:
+        local = LocalPipelines(
+            db_path=args.db,
+            demo=args.demo,
+            api_key=args.api_key,
+            models=args.models,
+            seeds=args.seed,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+        )
+    except (ValueError, OSError) as exc:
+        print(f"pipelines-local: error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with local:
+        local.set_chaos(
+            rate_429=args.chaos_429,
+            rate_503=args.chaos_503,
+            delay_rate=args.chaos_delay_rate,
+            delay_ms=args.chaos_delay_ms,
+            retry_after=args.chaos_retry_after,
+            seed=args.chaos_seed,
+        )
+        print(BANNER.format(version=__version__, url=local.base_url), flush=True)
+        print(f"PIPELINES_BASE_URL={local.base_url}", flush=True)
+        for name, key in local.api_keys.items():
+            print(f"PIPELINES_API_KEY_{name.upper()}={key}", flush=True)
+        print(f"PIPELINES_API_KEY={local.api_key}", flush=True)
+        stop.wait()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
