@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,7 @@ def test_adaptive_schedule_caps_at_two_seconds() -> None:
     delays = iter(_base.poll_delays(None))
     first = [next(delays) for _ in range(15)]
     assert first[0] == 0.05
-    assert all(b == pytest.approx(min(a * 1.5, 2.0)) for a, b in zip(first, first[1:]))
+    assert all(b == pytest.approx(min(a * 1.5, 2.0)) for a, b in itertools.pairwise(first))
     assert first[-1] == 2.0
 
 
@@ -172,8 +173,8 @@ async def test_other_waiters_poll_their_status_route(api: Api, name: str, args: 
     api.server.reply(*statuses("running", "completed"))
     assert (await api.call(name, *args, timeout=60))["status"] == "completed"
     assert {r.path for r in api.server.requests} == {path}
+    api.server.handler = lambda request: ok({"status": "queued"})
     with pytest.raises(PipelinesTimeoutError, match="did not finish within 0s"):
-        api.server.handler = lambda request: ok({"status": "queued"})
         await api.call(name, *args, timeout=0)
 
 
