@@ -1,0 +1,191 @@
+"""Options, ini keys and environment variables: precedence, invalid values, the report header."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_pipelines._settings import (
+    BAD_BASE_URL,
+    BAD_DEFAULT_GATE,
+    BAD_ENV,
+    BAD_TIMEOUT,
+    LOCAL_WITH_BASE_URL,
+    PRODUCTION_URL,
+)
+
+DUMP = """
+import json
+
+def test_dump(pipelines_settings):
+    s = pipelines_settings
+    print("SETTINGS=" + json.dumps({
+        "env": s.env, "mode": s.mode, "base_url": s.base_url, "key": s.api_key,
+        "timeout": s.timeout, "junitxml": s.junitxml, "models": list(s.models),
+        "seeds": list(s.seeds), "demo": s.demo, "default_gate": s.default_gate,
+        "sources": s.sources,
+    }))
+"""
+
+
+def settings_of(pytester: pytest.Pytester, *args: str) -> dict[str, object]:
+    pytester.makepyfile(test_dump=DUMP)
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=1)
+    line = next(x for x in result.outlines if "SETTINGS=" in x)
+    data: dict[str, object] = json.loads(line.split("SETTINGS=", 1)[1].rstrip("."))
+    return data
+
+
+def test_defaults(pytester: pytest.Pytester) -> None:
+    s = settings_of(pytester)
+    assert s["env"] == "production" and s["mode"] == "remote"
+    assert s["base_url"] == PRODUCTION_URL
+    assert s["key"] is None and s["timeout"] == 300.0 and s["junitxml"] is None
+    assert (s["models"], s["seeds"], s["demo"], s["default_gate"]) == ([], [], False, "all-boolean-pass")
+
+
+def test_env_precedence_cli_over_ini_over_env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINES_ENV", "https://env.example.com")
+    assert settings_of(pytester)["base_url"] == "https://env.example.com"
+    pytester.makeini("[pytest]\npipelines_env = https://ini.example.com/\n")
+    s = settings_of(pytester)
+    assert (s["base_url"], s["sources"]["env"]) == ("https://ini.example.com", "ini")  # type: ignore[index]
+    s = settings_of(pytester, "--pipelines-env=https://cli.example.com")
+    assert (s["base_url"], s["sources"]["env"]) == ("https://cli.example.com", "cli")  # type: ignore[index]
+    assert settings_of(pytester, "--pipelines-env=LOCAL")["mode"] == "local"
+
+
+def test_base_url_precedence(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINES_BASE_URL", "http://env-base:1")
+    assert settings_of(pytester)["base_url"] == "http://env-base:1"
+    pytester.makeini("[pytest]\npipelines_base_url = http://ini-base:2\n")
+    assert settings_of(pytester)["base_url"] == "http://ini-base:2"
+    assert settings_of(pytester, "--pipelines-base-url=http://cli-base:3/")["base_url"] == "http://cli-base:3"
+
+
+def test_api_key_cli_over_env_and_never_from_ini(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINES_API_KEY", "pk_env")
+    assert settings_of(pytester)["key"] == "pk_env"
+    assert settings_of(pytester, "--pipelines-api-key=pk_cli")["key"] == "pk_cli"
+    pytester.makeini("[pytest]\npipelines_api_key = pk_ini\n")
+    monkeypatch.delenv("PIPELINES_API_KEY")
+    pytester.makepyfile(test_dump=DUMP)
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider", "--strict-config")
+    result.stderr.fnmatch_lines(["*Unknown config option: pipelines_api_key*"])
+
+
+def test_timeout_junit_models_seeds_demo_gate(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\npipelines_timeout = 12.5\npipelines_junitxml = ini.xml\n"
+        "pipelines_models =\n    a.b:model\n    c:d\npipelines_seeds = seed.json\n"
+        "pipelines_demo = true\npipelines_default_gate = none\n"
+    )
+    s = settings_of(pytester)
+    assert (s["timeout"], s["junitxml"], s["models"], s["seeds"], s["demo"], s["default_gate"]) == (
+        12.5, "ini.xml", ["a.b:model", "c:d"], ["seed.json"], True, "none"
+    )
+    s = settings_of(
+        pytester, "--pipelines-timeout=3", "--pipelines-junitxml=cli.xml", "--pipelines-model=x:y",
+        "--pipelines-model=z:w", "--pipelines-seed=s2.json", "--pipelines-demo",
+    )
+    assert (s["timeout"], s["junitxml"], s["models"], s["seeds"], s["demo"]) == (3.0, "cli.xml", ["x:y", "z:w"], ["s2.json"], True)
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "env", "expected"),
+    [
+        (["--pipelines-env=staging"], "", {}, BAD_ENV.format(source="--pipelines-env", value="staging")),
+        ([], "pipelines_env = ftp://x", {}, BAD_ENV.format(source="ini key pipelines_env", value="ftp://x")),
+        ([], "", {"PIPELINES_ENV": "dev"}, BAD_ENV.format(source="environment variable PIPELINES_ENV", value="dev")),
+        (["--pipelines-timeout=soon"], "", {}, BAD_TIMEOUT.format(source="--pipelines-timeout", value="soon")),
+        ([], "pipelines_timeout = 0", {}, BAD_TIMEOUT.format(source="ini key pipelines_timeout", value="0")),
+        (["--pipelines-base-url=example.com"], "", {}, BAD_BASE_URL.format(source="--pipelines-base-url", value="example.com")),
+        ([], "pipelines_default_gate = strict", {}, BAD_DEFAULT_GATE.format(value="strict")),
+        (["--pipelines-env=local", "--pipelines-base-url=http://x:1"], "", {}, LOCAL_WITH_BASE_URL.format(source="--pipelines-base-url", value="http://x:1")),
+        ([], "pipelines_demo = maybe", {}, "pytest-pipelines: ini key pipelines_demo is 'maybe'; valid values are true or false."),
+    ],
+)
+def test_invalid_values_are_usage_errors(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: list[str], ini: str, env: dict[str, str], expected: str
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    if ini:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(test_dump=DUMP)
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"ERROR: {expected}" in result.stderr.str()
+
+
+def test_report_header_shows_mode_and_url_never_the_key(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_dump=DUMP)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=https://x.example.com", "--pipelines-api-key=pk_live_SECRET")
+    result.stdout.fnmatch_lines(["pipelines: mode=remote env=https://x.example.com base_url=https://x.example.com api_key=set"])
+    assert "pk_live_SECRET" not in result.stdout.str() + result.stderr.str()
+    result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=local")
+    result.stdout.fnmatch_lines(["pipelines: mode=local env=local base_url=(starts on first use, 127.0.0.1 port 0) api_key=local"])
+
+
+def test_settings_repr_hides_key(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_r(pipelines_settings):
+            assert pipelines_settings.api_key == "pk_live_SECRET"
+            assert "SECRET" not in repr(pipelines_settings)
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--pipelines-api-key=pk_live_SECRET").assert_outcomes(passed=1)
+
+
+def test_missing_key_errors_with_both_ways_out(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pipelines_workflow(22, 10)
+        def test_eval(pipelines_run):
+            pass
+
+        def test_client(pipelines_client):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    text = result.stdout.str()
+    assert text.count("pytest-pipelines: no API key for https://api.pipelines.tech.") == 2
+    assert "set PIPELINES_API_KEY (or pass --pipelines-api-key=...)" in text
+    assert "--pipelines-env=local" in text
+    assert "mode=local" not in text  # never a silent fallback to local
+
+
+def test_entry_module_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        check="""
+        import sys
+        import pytest_pipelines.plugin
+        import pytest_pipelines.hookspecs
+        heavy = sorted(m for m in ("httpx", "pydantic", "fastapi", "junitparser", "uvicorn") if m in sys.modules)
+        print("HEAVY=" + ",".join(heavy))
+        """
+    )
+    result = pytester.run(__import__("sys").executable, "check.py")
+    assert "HEAVY=" in result.stdout.str()
+    assert result.outlines[-1] == "HEAVY="
+
+
+def test_plain_pytest_run_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_light():
+            heavy = [m for m in ("httpx", "pydantic", "fastapi", "junitparser", "uvicorn") if m in sys.modules]
+            assert heavy == []
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:anyio")
+    result.assert_outcomes(passed=1)
