@@ -14,7 +14,7 @@ from collections.abc import (
     Sequence,
 )
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -58,6 +58,7 @@ from pytest_pipelines.client._models import (
     criterion_errors,
     experiment_errors,
 )
+from pytest_pipelines.types import AuthStatus, ExperimentStatus, Health, JobStatus, User
 
 
 class AsyncPipelinesClient(BaseClient):
@@ -252,19 +253,19 @@ class AsyncPipelinesClient(BaseClient):
 
     # -- identity -----------------------------------------------------------------------------
 
-    async def health(self) -> Any:
+    async def health(self) -> Health:
         """GET ``/api/health`` (``{"status": "ok"}``)."""
-        return await self.request("GET", "/api/health")
+        return cast(Health, await self.request("GET", "/api/health"))
 
-    async def get_me(self) -> Any:
+    async def get_me(self) -> User:
         """GET ``/api/auth/me``: the key's user (at least ``email`` and ``org_id``)."""
-        return await self.request("GET", "/api/auth/me")
+        return cast(User, await self.request("GET", "/api/auth/me"))
 
-    async def whoami(self) -> Any:
+    async def whoami(self) -> User:
         """GET ``/api/auth/me`` (same as :meth:`get_me`)."""
-        return await self.request("GET", "/api/auth/me")
+        return cast(User, await self.request("GET", "/api/auth/me"))
 
-    async def auth_status(self) -> dict[str, Any]:
+    async def auth_status(self) -> AuthStatus:
         """Validate the key with ``GET /api/auth/me``.
 
         Returns ``{"authenticated": True, "email", "org_id", "base_url"}``. A bad key raises
@@ -272,12 +273,12 @@ class AsyncPipelinesClient(BaseClient):
         """
         me = await self.request("GET", "/api/auth/me")
         me = me if isinstance(me, Mapping) else {}
-        return {
-            "authenticated": True,
-            "email": me.get("email"),
-            "org_id": me.get("org_id"),
-            "base_url": self.base_url,
-        }
+        return AuthStatus(
+            authenticated=True,
+            email=me.get("email"),
+            org_id=me.get("org_id"),
+            base_url=self.base_url,
+        )
 
     # -- validated creates --------------------------------------------------------------------
 
@@ -426,7 +427,7 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+    ) -> JobStatus:
         """Poll a create-tasks job until it is terminal; return its last status.
 
         :param poll_interval: seconds between polls; ``None`` (default) polls adaptively
@@ -438,7 +439,10 @@ class AsyncPipelinesClient(BaseClient):
         async def fetch() -> Any:
             return await self.get_create_tasks_status(project_id, workflow_id, job_id)
 
-        return await self._wait("create-tasks job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            JobStatus,
+            await self._wait("create-tasks job", job_id, fetch, poll_interval, timeout),
+        )
 
     async def wait_for_experiment(
         self,
@@ -448,13 +452,16 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+    ) -> ExperimentStatus:
         """Poll an experiment until it is terminal; return its status (with variants)."""
 
         async def fetch() -> Any:
             return await self.get_experiment_status(project_id, workflow_id, experiment_id)
 
-        return await self._wait("experiment", experiment_id, fetch, poll_interval, timeout)
+        return cast(
+            ExperimentStatus,
+            await self._wait("experiment", experiment_id, fetch, poll_interval, timeout),
+        )
 
     async def wait_for_dataset_import(
         self,

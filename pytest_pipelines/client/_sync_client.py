@@ -13,7 +13,7 @@ from collections.abc import (
     Sequence,
 )
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -57,6 +57,7 @@ from pytest_pipelines.client._models import (
     criterion_errors,
     experiment_errors,
 )
+from pytest_pipelines.types import AuthStatus, ExperimentStatus, Health, JobStatus, User
 
 
 class PipelinesClient(BaseClient):
@@ -248,19 +249,19 @@ class PipelinesClient(BaseClient):
 
     # -- identity -----------------------------------------------------------------------------
 
-    def health(self) -> Any:
+    def health(self) -> Health:
         """GET ``/api/health`` (``{"status": "ok"}``)."""
-        return self.request("GET", "/api/health")
+        return cast(Health, self.request("GET", "/api/health"))
 
-    def get_me(self) -> Any:
+    def get_me(self) -> User:
         """GET ``/api/auth/me``: the key's user (at least ``email`` and ``org_id``)."""
-        return self.request("GET", "/api/auth/me")
+        return cast(User, self.request("GET", "/api/auth/me"))
 
-    def whoami(self) -> Any:
+    def whoami(self) -> User:
         """GET ``/api/auth/me`` (same as :meth:`get_me`)."""
-        return self.request("GET", "/api/auth/me")
+        return cast(User, self.request("GET", "/api/auth/me"))
 
-    def auth_status(self) -> dict[str, Any]:
+    def auth_status(self) -> AuthStatus:
         """Validate the key with ``GET /api/auth/me``.
 
         Returns ``{"authenticated": True, "email", "org_id", "base_url"}``. A bad key raises
@@ -268,12 +269,12 @@ class PipelinesClient(BaseClient):
         """
         me = self.request("GET", "/api/auth/me")
         me = me if isinstance(me, Mapping) else {}
-        return {
-            "authenticated": True,
-            "email": me.get("email"),
-            "org_id": me.get("org_id"),
-            "base_url": self.base_url,
-        }
+        return AuthStatus(
+            authenticated=True,
+            email=me.get("email"),
+            org_id=me.get("org_id"),
+            base_url=self.base_url,
+        )
 
     # -- validated creates --------------------------------------------------------------------
 
@@ -422,7 +423,7 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+    ) -> JobStatus:
         """Poll a create-tasks job until it is terminal; return its last status.
 
         :param poll_interval: seconds between polls; ``None`` (default) polls adaptively
@@ -434,7 +435,10 @@ class PipelinesClient(BaseClient):
         def fetch() -> Any:
             return self.get_create_tasks_status(project_id, workflow_id, job_id)
 
-        return self._wait("create-tasks job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            JobStatus,
+            self._wait("create-tasks job", job_id, fetch, poll_interval, timeout),
+        )
 
     def wait_for_experiment(
         self,
@@ -444,13 +448,16 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+    ) -> ExperimentStatus:
         """Poll an experiment until it is terminal; return its status (with variants)."""
 
         def fetch() -> Any:
             return self.get_experiment_status(project_id, workflow_id, experiment_id)
 
-        return self._wait("experiment", experiment_id, fetch, poll_interval, timeout)
+        return cast(
+            ExperimentStatus,
+            self._wait("experiment", experiment_id, fetch, poll_interval, timeout),
+        )
 
     def wait_for_dataset_import(
         self,
