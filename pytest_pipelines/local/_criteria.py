@@ -40,11 +40,14 @@ from pytest_pipelines.client._models import (
 __all__ = [
     "DEFAULT_METRIC_MODEL",
     "DEFAULT_METRIC_THRESHOLD",
+    "METRIC_QUESTIONS",
     "CriterionOutcome",
     "JudgeFn",
     "evaluate_criterion",
+    "metric_prompt",
     "parse_judge_answer",
     "render_judge_prompt",
+    "subtype_of",
 ]
 
 JudgeFn = Callable[[str, str], str]

@@ -93,13 +93,13 @@ def test_unregister_and_slugs() -> None:
 @pytest.mark.parametrize("slug", ["", "has space", None])
 def test_invalid_slug_is_rejected(slug: object) -> None:
     with pytest.raises(ValueError, match="invalid model slug"):
-        ModelRegistry().register(slug, lambda r: "x")  # type: ignore[arg-type]
+        ModelRegistry().register(slug, lambda r: "x")  # type: ignore[call-overload]
 
 
 @pytest.mark.parametrize("latency", [-1, "fast", True])
 def test_invalid_latency_is_rejected(latency: object) -> None:
     with pytest.raises(ValueError, match="latency of model 'm' must be a number of seconds >= 0"):
-        ModelRegistry().register("m", lambda r: "x", latency=latency)  # type: ignore[arg-type]
+        ModelRegistry().register("m", lambda r: "x", latency=latency)  # type: ignore[call-overload]
 
 
 def test_non_callable_is_rejected() -> None:
