@@ -24,6 +24,10 @@ LOCAL_IMPORT_FAILED = (
     "pytest-pipelines: local mode needs the embedded backend, which failed to import ({error}). "
     "Install it with: pip install 'pytest-pipelines[local]'."
 )
+LOCAL_START_FAILED = (
+    "pytest-pipelines: the embedded local backend did not start: {error}. Check the "
+    "pipelines_models / pipelines_seeds ini keys (--pipelines-model / --pipelines-seed)."
+)
 LOCAL_ON_WORKER = (
     "pipelines_local is the embedded backend's handle, which lives in the xdist controller "
     "process; this test runs on worker {worker}. Use pipelines_client instead, or run with -n0."
@@ -110,19 +114,6 @@ def make_state(config: pytest.Config, settings: PipelinesSettings) -> PipelinesS
     )
 
 
-def _load_callables(refs: tuple[str, ...]) -> list[Any]:
-    import importlib
-
-    out = []
-    for ref in refs:
-        module, _, attr = ref.partition(":")
-        obj: Any = importlib.import_module(module)
-        for part in attr.split(".") if attr else []:
-            obj = getattr(obj, part)
-        out.append(obj)
-    return out
-
-
 def start_local(state: PipelinesState) -> None:
     """Start the embedded backend once (controller only); no-op when already started."""
     with state.lock:
@@ -133,8 +124,11 @@ def start_local(state: PipelinesState) -> None:
         except ImportError as exc:
             raise pytest.UsageError(LOCAL_IMPORT_FAILED.format(error=exc)) from None
         s = state.settings
-        local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
-        local.__enter__()
+        try:
+            local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
+            local.__enter__()
+        except (ValueError, OSError, RuntimeError) as exc:
+            pytest.fail(LOCAL_START_FAILED.format(error=exc), pytrace=False)
         state.local = local
         state.base_url = str(local.base_url)
         state.api_key = str(local.api_key)

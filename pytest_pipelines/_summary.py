@@ -14,11 +14,14 @@ def _base(nodeid: str) -> str:
 
 
 def _value(c: dict[str, Any]) -> str:
+    parts = []
     if c.get("pass_rate") is not None:
-        return f"pass_rate {fmt(c['pass_rate'])}"
-    if c.get("mean") is not None:
-        return f"mean {fmt(c['mean'])}"
-    return "-"
+        parts.append(f"pass_rate {fmt(c['pass_rate'])}")
+    if c.get("type") != "boolean" and c.get("mean") is not None:
+        parts.append(f"mean {fmt(c['mean'])}")
+    if c.get("errors"):
+        parts.append(f"errors {c['errors']}")
+    return ", ".join(parts) or "-"
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:

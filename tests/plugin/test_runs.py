@@ -1,0 +1,343 @@
+"""Eval tests run for real against the shared demo backend: gates, verdicts, swaps, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+HEADER = """
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(22, 10, count=2)
+ECHO = {"models": [{"nodeId": "plan", "modelSlug": "echo"}]}
+"""
+
+
+def run(pytester: pytest.Pytester, args: list[str], body: str, *extra: str) -> pytest.RunResult:
+    pytester.makepyfile(test_eval=HEADER + body)
+    return pytester.runpytest(*args, *extra)
+
+
+def test_gate_pass_and_miss_with_table(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=0.8)
+@pytest.mark.pipelines_gate("Itinerary Quality Judge", min_mean=3)
+def test_baseline(pipelines_run):
+    assert pipelines_run.criterion("Has Day Number").pass_rate == 1.0
+    assert len(pipelines_run.tasks) == 2
+
+@pytest.mark.pipelines_model_swap("plan", "echo")
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=0.8)
+def test_echo(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_echo _*",
+            "pipelines: 1 of 1 gate threshold(s) missed",
+            "  criterion*metric*observed*threshold*verdict",
+            "  Mentions Rome Highlights  pass_rate  0 *>= 0.8 *MISS",
+            "  Mentions Rome Highlights (pass_rate):",
+            "    task *: 'Plan a * day itinerary for Rome.' -- found: none*",
+        ]
+    )
+
+
+def test_default_gate_and_ini_none(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    body = """
+@pytest.mark.pipelines_model_swap("plan", "echo")
+def test_echo_no_gates(pipelines_run):
+    pass
+"""
+    result = run(pytester, remote_args, body)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Mentions Rome Highlights  pass_rate  0 *>= 1 *MISS*", "*Has Day Number*MISS*"])
+    pytester.makeini("[pytest]\npipelines_default_gate = none\n")
+    run(pytester, remote_args, body).assert_outcomes(passed=1)
+
+
+def test_body_failure_stays_a_failure(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+def test_body(pipelines_run):
+    assert pipelines_run.criterion("Has Day Number").pass_rate == 0.5
+""",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*assert 1.0 == 0.5*"])
+
+
+def test_missing_model_is_an_error_not_a_failure(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.mark.pipelines_model_swap("plan", "no-such-model")
+def test_missing(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_missing*",
+            "pipelines run of workflow 10 is broken (a test error, not a quality miss):",
+            "*task * is failed: *no-such-model*",
+        ]
+    )
+
+
+def test_evaluator_error_is_an_error(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.fixture
+def broken_judge(pipelines_criterion, pipelines_evaluation):
+    judge = pipelines_criterion(
+        "Judge", type="llm_judge",
+        config={"model": "judge-not-registered", "prompt_template": "Score 1-5"},
+        output_schema={"type": "rating", "range": [1, 5]},
+    )
+    return pipelines_evaluation([judge])
+
+@pytest.mark.pipelines_evaluation_swap("review", "quality", "broken_judge")
+def test_judge(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*evaluator error for criterion 'Judge': *judge-not-registered*"])
+
+
+def test_prompt_and_evaluation_swaps_with_fixtures(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.fixture
+def concise(pipelines_prompt):
+    return pipelines_prompt("Say CONCISE {{city}} {{days}}", name="concise")
+
+@pytest.fixture
+def mine(pipelines_criterion, pipelines_evaluation):
+    crit = pipelines_criterion("Says concise", config={"subtype": "contains_keywords", "keywords": ["CONCISE"], "mode": "any"})
+    return pipelines_evaluation([crit], name="mine")
+
+@pytest.mark.pipelines_model_swap("plan", "echo", field="itinerary")
+@pytest.mark.pipelines_prompt_swap("plan", "itinerary", "concise")
+@pytest.mark.pipelines_evaluation_swap("review", "quality", "mine")
+@pytest.mark.pipelines_gate("Says concise", min_pass_rate=1.0)
+def test_swaps(pipelines_run, concise):
+    assert sorted(t.output("plan", "itinerary") for t in pipelines_run.tasks) == ["Say CONCISE Rome 3", "Say CONCISE Rome 5"]
+    assert list(pipelines_run.criteria) == ["Says concise"]
+    assert concise["name"].startswith("pytest-") and concise["name"].endswith("-concise")
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_inputs_rows_and_fixture_rows(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.fixture
+def rows():
+    return [{"city": "Milan", "days": 2}]
+
+@pytest.mark.pipelines_workflow(22, 10, count=3, inputs=[{"city": "Rome", "days": 1}, {"city": "Paris", "days": 2}])
+@pytest.mark.pipelines_model_swap("plan", "echo")
+def test_rows(pipelines_run):
+    assert [t.inputs["city"] for t in sorted(pipelines_run.tasks, key=lambda t: t.id)] == ["Rome", "Paris", "Rome"]
+
+@pytest.mark.pipelines_workflow(22, 10, inputs="rows")
+@pytest.mark.pipelines_model_swap("plan", "echo")
+def test_fixture_rows(pipelines_run):
+    assert [t.inputs for t in pipelines_run.tasks] == [{"city": "Milan", "days": 2}]
+""",
+        "-o",
+        "pipelines_default_gate=none",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_experiment_mode_with_variants(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.mark.pipelines_workflow(22, 10, count=1, mode="experiment")
+@pytest.mark.pipelines_variants(baseline={}, echo=ECHO)
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=1.0)
+def test_exp(pipelines_run, request):
+    assert pipelines_run.mode == "experiment" and pipelines_run.experiment_id
+    assert pipelines_run.run_workflow_id != 10
+    assert pipelines_run.variant == request.node.callspec.id
+""",
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*FAILED test_eval.py::test_exp[[]echo[]]*"])
+
+
+def test_tool_gate(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.mark.pipelines_tool_gate("notes", min_score=1.0)
+def test_tools_ok(pipelines_run):
+    checks = pipelines_run.tool_correctness
+    assert len(checks) == 2 and all(c.node_id == "research" for c in checks)
+    assert {c.tool_name for c in pipelines_run.tool_calls} >= {"search_docs"}
+
+@pytest.mark.pipelines_model_swap("research", "echo")
+@pytest.mark.pipelines_tool_gate("notes", node="research", min_score=0.9)
+def test_tools_missed(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*tools research.notes  min_score  0.5 *>= 0.9 *MISS*", "*task *: 'score 0.5' -- missing=[[]'search_docs'[]]"])
+
+
+def test_verdict_hook_overrides_and_run_finished_is_called(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makeconftest(
+        """
+from pytest_pipelines._gates import Verdict
+
+SEEN = []
+
+def pytest_pipelines_run_finished(item, result):
+    SEEN.append((item.name, len(result.tasks)))
+    item.user_properties.append(("seen_tasks", len(result.tasks)))
+
+def pytest_pipelines_verdict(item, result, gates):
+    if item.get_closest_marker("lenient"):
+        return Verdict(passed=True)
+    if item.get_closest_marker("strict"):
+        return False
+    return None
+"""
+    )
+    pytester.makeini("[pytest]\nmarkers =\n    lenient\n    strict\n")
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.mark.lenient
+@pytest.mark.pipelines_model_swap("plan", "echo")
+def test_lenient(pipelines_run):
+    pass
+
+@pytest.mark.strict
+def test_strict(pipelines_run):
+    pass
+
+@pytest.mark.pipelines_model_swap("plan", "echo")
+def test_default(pipelines_run):
+    pass
+
+def test_seen(request):
+    import conftest
+    assert sorted(conftest.SEEN) == [("test_default", 2), ("test_lenient", 2), ("test_strict", 2)]
+""",
+        "-p",
+        "no:randomly",
+    )
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*_ test_strict _*", "pipelines: a pytest_pipelines_verdict hook failed this test"])
+    result.stdout.fnmatch_lines(["FAILED test_eval.py::test_strict*", "FAILED test_eval.py::test_default*"])
+
+
+def test_bad_verdict_return_is_reported(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makeconftest("def pytest_pipelines_verdict(item, result, gates):\n    return 'yes'\n")
+    result = run(pytester, remote_args, "\ndef test_x(pipelines_run):\n    pass\n")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*pytest_pipelines_verdict returned 'yes'; return a pytest_pipelines.Verdict, True/False*"])
+
+
+def test_async_client_fixture(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+@pytest.mark.anyio
+async def test_async(pipelines_async_client):
+    me = await pipelines_async_client.whoami()
+    assert me["org_id"] == 2
+
+def test_sync(pipelines_client):
+    assert pipelines_client.whoami()["org_id"] == 2
+"""
+    )
+    pytester.runpytest(*remote_args).assert_outcomes(passed=2)
+
+
+def test_local_fixture_outside_local_mode_errors(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makepyfile("def test_l(pipelines_local):\n    pass\n")
+    result = pytester.runpytest(*remote_args)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*pipelines_local is only available in local mode (current mode: remote*--pipelines-env=local*"])
+
+
+def test_timeout_is_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        slowmodels="""
+import time
+
+def slow(request):
+    time.sleep(1.0)
+    return "Day 1: Colosseum"
+"""
+    )
+    pytester.syspathinsert()
+    result = run(
+        pytester,
+        ["--pipelines-env=local", "--pipelines-demo", "--pipelines-model=slowmodels:slow", "-p", "no:cacheprovider"],
+        """
+@pytest.mark.pipelines_workflow(22, 10, count=1, timeout=0.3)
+@pytest.mark.pipelines_model_swap("plan", "slow")
+def test_slow(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*pipelines run of workflow 10 did not finish within 0.3s (last status '*', 0/1 tasks done). The job was cancelled. Raise the limit with pipelines_workflow(..., timeout=SECONDS) or --pipelines-timeout=SECONDS."]
+    )
+
+
+def test_progress_line_for_long_runs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        slowmodels2="""
+import time
+
+def slow2(request):
+    time.sleep(2.3)
+    return "Day 1: Colosseum"
+"""
+    )
+    pytester.syspathinsert()
+    result = run(
+        pytester,
+        ["--pipelines-env=local", "--pipelines-demo", "--pipelines-model=slowmodels2:slow2", "-p", "no:cacheprovider"],
+        """
+@pytest.mark.pipelines_workflow(22, 10, count=1)
+@pytest.mark.pipelines_model_swap("plan", "slow2")
+def test_slow(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["pipelines: test_eval.py::test_slow: *, */1 tasks done, * evaluated, *s"])
