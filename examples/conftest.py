@@ -25,7 +25,9 @@ WORKFLOW = 10
 
 #: What "Create a concise 2 day Rome itinerary." makes the demo planner answer, exactly: the
 #: expected output of the exact_match example.
-CONCISE_TWO_DAYS = "Day 1: Colosseum and Roman Forum.\nDay 2: Vatican Museums and St. Peter's Basilica."
+CONCISE_TWO_DAYS = (
+    "Day 1: Colosseum and Roman Forum.\nDay 2: Vatican Museums and St. Peter's Basilica."
+)
 
 
 @pytest.fixture

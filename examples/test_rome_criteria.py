@@ -83,7 +83,9 @@ def judged_evaluation(pipelines_criterion: Any, pipelines_evaluation: Any) -> di
     expected_outputs=[CONCISE_TWO_DAYS],
 )
 @pytest.mark.pipelines_prompt_swap(node="plan", field="itinerary", prompt="concise_prompt")
-@pytest.mark.pipelines_evaluation_swap(node="review", field="quality", evaluation="exact_evaluation")
+@pytest.mark.pipelines_evaluation_swap(
+    node="review", field="quality", evaluation="exact_evaluation"
+)
 @pytest.mark.pipelines_gate("Exact Match", min_pass_rate=1.0)
 def test_exact_match_against_expected_outputs(pipelines_run: RunResult) -> None:
     stats = pipelines_run.criterion("Exact Match")
@@ -103,12 +105,15 @@ def test_json_itinerary_fits_the_schema(pipelines_run: RunResult) -> None:
         assert len(plan["days"]) == task.inputs["days"]
 
 
-@pytest.mark.pipelines_evaluation_swap(node="review", field="quality", evaluation="judged_evaluation")
+@pytest.mark.pipelines_evaluation_swap(
+    node="review", field="quality", evaluation="judged_evaluation"
+)
 @pytest.mark.pipelines_gate("Coherence", min_mean=0.3, min_pass_rate=1.0)
 def test_llm_metric_gated_and_human_rating_pending(pipelines_run: RunResult) -> None:
     coherence = pipelines_run.criterion("Coherence")
     assert coherence.output_type == "numeric"
-    assert coherence.min is not None and 0.0 <= coherence.min <= 1.0
+    assert coherence.min is not None
+    assert 0.0 <= coherence.min <= 1.0
     # A human rating stays pending until someone submits it: it is reported, not gated (a gate
     # on it would have nothing to measure yet).
     human = pipelines_run.criterion("Traveller Rating")

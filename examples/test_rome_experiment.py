@@ -38,7 +38,9 @@ def test_itinerary_variants(pipelines_run: RunResult) -> None:
 
 @pytest.mark.pipelines_workflow(project=22, workflow=10, count=2, mode="experiment")
 @pytest.mark.pipelines_variants(
-    detailed={"prompts": [{"nodeId": "plan", "fieldId": "itinerary", "promptId": "detailed_prompt"}]},
+    detailed={
+        "prompts": [{"nodeId": "plan", "fieldId": "itinerary", "promptId": "detailed_prompt"}]
+    },
 )
 @pytest.mark.pipelines_gate("Itinerary Quality Judge", min_mean=4)
 def test_detailed_variant_as_an_experiment(pipelines_run: RunResult) -> None:
@@ -62,7 +64,9 @@ def _quality(client: PipelinesClient, task_ids: list[int], workflow_id: int) -> 
 
 
 def test_detailed_beats_concise_with_the_experiment_api(
-    pipelines_client: PipelinesClient, concise_prompt: dict[str, Any], detailed_prompt: dict[str, Any]
+    pipelines_client: PipelinesClient,
+    concise_prompt: dict[str, Any],
+    detailed_prompt: dict[str, Any],
 ) -> None:
     # No pipelines_* markers here: a plain test that uses the session's client.
     def prompt_variant(name: str, prompt: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,9 @@ def test_without_gates_every_boolean_criterion_must_pass(pipelines_run: RunResul
     assert stats.min >= 1
 
 
-@pytest.mark.pipelines_workflow(project=22, workflow=10, count=2, inputs=[{"city": "Rome", "days": 2}])
+@pytest.mark.pipelines_workflow(
+    project=22, workflow=10, count=2, inputs=[{"city": "Rome", "days": 2}]
+)
 @pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=1.0)
 def test_explicit_inputs_override_the_seed_rows(pipelines_run: RunResult) -> None:
     # The closest marker wins: this test's own pipelines_workflow replaces the module's.
