@@ -12,8 +12,9 @@ Scoring (:func:`score_tool_calls`), with ``E`` the expected tools of the ground 
 - ``recall`` = hits / len(E) (1.0 when nothing is expected).
 - ``safety`` = distinct called tools that are not excluded / distinct called tools
   (1.0 when nothing was called).
-- ``score`` = (recall + safety) / 2. Tools that are neither expected nor excluded are reported
-  as ``unexpected`` but do not lower the score.
+- ``score`` = recall * (1 + safety) / 2: recall, cut by up to half for calling excluded
+  tools. Nothing called when a tool was expected scores 0. Tools that are neither expected nor
+  excluded are reported as ``unexpected`` but do not lower the score.
 - With ``should_exact_match`` the score is 1.0 when the called tools are exactly the expected
   ones (the same set; the same sequence when ordering is considered; every expected input
   matched when parameters are compared) and 0.0 otherwise.
@@ -160,7 +161,7 @@ def score_tool_calls(
         recall = hits / len(expected) if expected else 1.0
         distinct = set(called)
         safety = (len(distinct - excluded) / len(distinct)) if distinct else 1.0
-        score = (recall + safety) / 2
+        score = recall * (1 + safety) / 2
     score = round(score, 4)
     return {
         "score": score,

@@ -48,16 +48,25 @@ def test_all_expected_and_nothing_excluded_is_a_perfect_score() -> None:
 def test_missing_expected_tools_lower_recall() -> None:
     truth = {"expected_tools": [{"name": "a"}, {"name": "b"}, {"name": "c"}, {"name": "d"}]}
     result = score_tool_calls([call("a")], truth)
-    # recall 1/4, safety 1.0 -> 0.625
-    assert result["score"] == 0.625
+    # recall 1/4, safety 1.0 -> 0.25
+    assert result["score"] == 0.25
     assert result["details"]["missing"] == ["b", "c", "d"]
 
 
 def test_no_calls_at_all() -> None:
     result = score_tool_calls([], GROUND_TRUTH)
-    assert result["score"] == 0.5  # recall 0, safety 1 (nothing harmful called)
+    assert result["score"] == 0.0  # nothing called: recall 0
     assert result["details"]["missing"] == ["search_docs"]
     assert result["details"]["called"] == []
+
+
+def test_excluded_calls_cut_recall_by_up_to_half() -> None:
+    truth = {"expected_tools": [{"name": "a"}, {"name": "b"}], "excluded_tools": [{"name": "rm"}]}
+    # recall 1/2, safety 1/2 (one of the two distinct tools called is excluded) -> 0.375
+    assert score_tool_calls([call("a"), call("rm"), call("rm")], truth)["score"] == 0.375
+    only_exclusions = {"excluded_tools": [{"name": "rm"}]}
+    assert score_tool_calls([call("rm")], only_exclusions)["score"] == 0.5
+    assert score_tool_calls([], only_exclusions)["score"] == 1.0
 
 
 def test_unexpected_tools_are_reported_but_not_penalised() -> None:
@@ -83,8 +92,8 @@ def test_ordering_only_counts_hits_in_the_expected_order() -> None:
     assert unordered["score"] == 1.0
     assert unordered["details"]["ordering_ok"] is False
     ordered = score_tool_calls(calls, ORDERED, should_consider_ordering=True)
-    # only one of the two expected tools is in order: recall 1/2, safety 1 -> 0.75
-    assert ordered["score"] == 0.75
+    # only one of the two expected tools is in order: recall 1/2, safety 1 -> 0.5
+    assert ordered["score"] == 0.5
     in_order = score_tool_calls(
         [call("search_docs"), call("x"), call("fetch_url")], ORDERED, should_consider_ordering=True
     )
@@ -93,7 +102,7 @@ def test_ordering_only_counts_hits_in_the_expected_order() -> None:
 
 def test_ground_truth_ordering_matters_switches_ordering_on() -> None:
     truth = {**ORDERED, "ordering_matters": True}
-    assert score_tool_calls([call("fetch_url"), call("search_docs")], truth)["score"] == 0.75
+    assert score_tool_calls([call("fetch_url"), call("search_docs")], truth)["score"] == 0.5
 
 
 WITH_INPUT = {"expected_tools": [{"name": "search_docs", "input": {"query": "Rome"}}]}
@@ -103,7 +112,7 @@ def test_input_parameters_are_compared_only_when_asked() -> None:
     calls = [call("search_docs", query="Paris", limit=3)]
     assert score_tool_calls(calls, WITH_INPUT)["score"] == 1.0
     result = score_tool_calls(calls, WITH_INPUT, evaluation_params=["input_parameters"])
-    assert result["score"] == 0.5
+    assert result["score"] == 0.0
     assert result["details"]["missing"] == []
     assert result["details"]["parameter_mismatches"] == [
         {
