@@ -1,0 +1,104 @@
+"""The example suite (README's main command) passes, and its intentionally failing file fails.
+
+Both run as real subprocesses from the repository root, exactly as a user types them, with
+``examples/pytest.ini`` as the inifile (local mode, demo data, the custom model). The two runs
+are started together so the test costs one run's wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+#: test items of the main example suite (test_itinerary_variants counts three variants)
+EXPECTED_PASSED = 16
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # What the outer run may have set must not change the inner one.
+    for name in list(env):
+        if name.startswith(("PYTEST_", "PIPELINES_")):
+            del env[name]
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["COLUMNS"] = "200"
+    return env
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    out, _ = proc.communicate(timeout=180)
+    return proc.returncode, out
+
+
+def _counts(out: str) -> dict[str, int]:
+    last = out.strip().splitlines()[-1]
+    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|errors?|skipped)", last)}
+
+
+def test_examples_pass_and_the_failing_gate_fails_readably() -> None:
+    main = _start("examples")
+    failing = _start("examples/failing")
+    code, out = _finish(main)
+    fcode, fout = _finish(failing)
+
+    # The README's main command: green, every example collected, the results table printed.
+    assert code == 0, out
+    assert "configfile: pytest.ini" in out
+    assert _counts(out) == {"passed": EXPECTED_PASSED}, out
+    assert "pipelines results" in out
+    assert re.search(r"test\s+variant\s+criterion\s+value\s+gate\s+verdict", out), out
+    assert "variants side by side:" in out
+    for criterion in (
+        "Exact Match",
+        "Valid Itinerary JSON",
+        "Coherence",
+        "Traveller Rating",
+        "Mentions Rome Highlights",
+        "Has Day Number",
+        "Itinerary Quality Judge",
+        "tools research.notes",
+    ):
+        assert criterion in out, criterion
+    assert "test_intentionally_failing_gate" not in out
+
+    # The intentionally failing file: a FAILURE (not an error) with a readable gate table.
+    assert fcode == 1, fout
+    assert _counts(fout) == {"failed": 1}, fout
+    assert "1 of 2 gate threshold(s) missed" in fout
+    assert re.search(r"criterion\s+metric\s+observed\s+threshold\s+verdict", fout), fout
+    assert re.search(r"Itinerary Quality Judge\s+mean\s+3\.5\s+>= 4\.5\s+MISS", fout), fout
+    assert re.search(r"Mentions Rome Highlights\s+pass_rate\s+1\s+>= 1\s+pass", fout), fout
+    # the worst examples: task id, an output excerpt and the judge's reason
+    assert re.search(r"task \d+: \"Day 1: Colosseum", fout), fout
+    assert "judge demo-judge answered" in fout
+
+
+def test_examples_junit_report(tmp_path: Path) -> None:
+    report = tmp_path / "pipelines.xml"
+    code, out = _finish(_start("examples/test_rome_tools.py", f"--pipelines-junitxml={report}"))
+    assert code == 0, out
+    from junitparser import JUnitXml
+
+    xml = JUnitXml.fromfile(str(report))
+    suites = list(xml)
+    assert [s.name for s in suites] == ["test_rome_tools.py::test_research_calls_the_right_tools"]
+    cases = {c.name for c in suites[0]}
+    assert "Mentions Rome Highlights" in cases
+    assert any("research.notes" in name for name in cases), cases
