@@ -1,0 +1,132 @@
+"""Reports: user_properties in pytest's --junitxml, the detailed JUnit file, the terminal
+summary with variants side by side, and -n 2 giving the same results as -n 0."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+SUITE = """
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(22, 10, count=2)
+
+@pytest.mark.pipelines_variants(
+    baseline={},
+    echo={"models": [{"nodeId": "plan", "modelSlug": "echo"}]},
+)
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=0.8)
+@pytest.mark.pipelines_tool_gate("notes", min_score=1.0)
+def test_variants(pipelines_run):
+    pass
+
+@pytest.mark.pipelines_model_swap("plan", "no-such-model")
+def test_broken(pipelines_run):
+    pass
+"""
+
+
+def test_scores_reach_pytest_junitxml(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makepyfile(test_eval=SUITE)
+    pytester.runpytest(*remote_args, "--junitxml=plain.xml").assert_outcomes(passed=1, failed=1, errors=1)
+    root = ET.parse(pytester.path / "plain.xml").getroot()
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    props = {p.get("name"): p.get("value") for p in cases["test_variants[baseline]"].iter("property")}
+    assert props["pipelines.variant"] == "baseline"
+    assert props["pipelines.Mentions Rome Highlights.pass_rate"] == "1.0"
+    assert props["pipelines.gate.Mentions Rome Highlights.pass_rate"] == "pass: observed 1.0 >= 0.8"
+    assert props["pipelines.gate.tools notes.min_score"].startswith("pass: observed 1.0")
+    assert props["pipelines.verdict"] == "pass"
+    assert '"criteria"' in props["pipelines"]
+    echo = {p.get("name"): p.get("value") for p in cases["test_variants[echo]"].iter("property")}
+    assert echo["pipelines.verdict"] == "fail"
+    broken = {p.get("name"): p.get("value") for p in cases["test_broken"].iter("property")}
+    assert "no-such-model" in broken["pipelines.error"]
+
+
+def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makepyfile(test_eval=SUITE)
+    result = pytester.runpytest(*remote_args, "--pipelines-junitxml=reports/detail.xml")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    path = pytester.path / "reports" / "detail.xml"
+    result.stdout.fnmatch_lines([f"pipelines: detailed JUnit report written to {path}"])
+    root = ET.parse(path).getroot()
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert set(suites) == {"test_eval.py::test_variants[baseline]", "test_eval.py::test_variants[echo]", "test_eval.py::test_broken"}
+    echo = suites["test_eval.py::test_variants[echo]"]
+    props = {p.get("name"): p.get("value") for p in echo.iter("property")}
+    assert props["variant"] == "echo" and props["verdict"] == "fail" and props["tasks"] == "2"
+    cases = {c.get("name"): c for c in echo.iter("testcase")}
+    assert {"Mentions Rome Highlights", "Has Day Number", "Itinerary Quality Judge"} <= set(cases)
+    tool_cases = [n for n in cases if n.startswith("tool correctness research.notes task ")]
+    assert len(tool_cases) == 2
+    kw = cases["Mentions Rome Highlights"]
+    assert (kw.get("file"), kw.get("line"), kw.get("classname")) == ("test_eval.py", "5", "test_eval.py::test_variants[echo]")
+    failure = kw.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "pass_rate observed 0, threshold >= 0.8"
+    out = kw.find("system-out")
+    assert out is not None and out.text is not None
+    assert "Mentions Rome Highlights [boolean]: n=2 passes=0 pass_rate=0" in out.text
+    assert "output: Plan a 5 day itinerary for Rome." in out.text
+    assert "reason: found: none" in out.text
+    assert cases["Has Day Number"].find("failure") is None  # no gate on it
+    judge_out = cases["Itinerary Quality Judge"].find("system-out")
+    assert judge_out is not None and "reason: judge demo-judge answered" in str(judge_out.text)
+    base = suites["test_eval.py::test_variants[baseline]"]
+    assert all(c.find("failure") is None for c in base.iter("testcase"))
+    (broken,) = suites["test_eval.py::test_broken"].iter("testcase")
+    error = broken.find("error")
+    assert error is not None and "is broken" in str(error.get("message"))
+
+
+def test_terminal_summary_and_side_by_side(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makepyfile(test_eval=SUITE)
+    result = pytester.runpytest(*remote_args)
+    result.stdout.fnmatch_lines(
+        [
+            "*= pipelines results =*",
+            "test * variant * criterion * value * gate * verdict",
+            "test_eval.py::test_variants * baseline * Mentions Rome Highlights * pass_rate 1 * pass_rate >= 0.8 * pass",
+            "test_eval.py::test_variants * baseline * tools notes * 1 * min_score >= 1 * pass",
+            "test_eval.py::test_variants * baseline * (test) * 2 tasks * - * PASS",
+            "test_eval.py::test_variants * echo * Mentions Rome Highlights * pass_rate 0 * pass_rate >= 0.8 * MISS",
+            "test_eval.py::test_variants * echo * (test) * 2 tasks * - * FAILED",
+            "test_eval.py::test_broken * - * (run) * - * - * ERROR",
+            "",
+            "variants side by side:",
+            "test_eval.py::test_variants: criterion * baseline * echo",
+            "Mentions Rome Highlights * pass_rate 1 * pass_rate 0",
+            "verdict * PASS * FAILED",
+        ]
+    )
+
+
+def _table(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "pipelines results" in line)
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("="))
+    rows = [re.sub(r"\s+", " ", line).strip() for line in lines[start + 1 : end]]
+    return sorted(r for r in rows if r and not r.startswith("-"))
+
+
+def test_xdist_gives_the_same_results(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+    pytester.makepyfile(test_eval=SUITE)
+    serial = pytester.runpytest_subprocess(*remote_args, "-n", "0", "--pipelines-junitxml=serial.xml")
+    parallel = pytester.runpytest_subprocess(*remote_args, "-n", "2", "--pipelines-junitxml=parallel.xml")
+    serial.assert_outcomes(passed=1, failed=1, errors=1)
+    parallel.assert_outcomes(passed=1, failed=1, errors=1)
+    assert _table(parallel.stdout.str()) == _table(serial.stdout.str())
+    assert "variants side by side:" in parallel.stdout.str()
+
+    def cases(name: str) -> list[tuple[str, str, bool]]:
+        root = ET.parse(pytester.path / name).getroot()
+        return sorted(
+            (str(s.get("name")), re.sub(r"task \d+", "task N", str(c.get("name"))), c.find("failure") is not None)
+            for s in root.iter("testsuite")
+            for c in s.iter("testcase")
+        )
+
+    assert cases("parallel.xml") == cases("serial.xml")
