@@ -772,7 +772,7 @@ class BaseClient:
             files=files,
             data=data,
             headers=self._headers(accept=accept, idempotency_key=idempotency_key, extra=headers),
-            timeout=self._timeout if self._timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            timeout=self._timeout,
         )
 
     # -- retries ------------------------------------------------------------------------------

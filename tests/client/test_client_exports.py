@@ -1,0 +1,74 @@
+"""The client package's public surface is exactly what __all__ lists."""
+
+from __future__ import annotations
+
+import pytest_pipelines
+import pytest_pipelines.client as client_pkg
+import pytest_pipelines.types as types_mod
+
+EXPECTED_CLIENT = {
+    "AsyncPipelinesClient",
+    "PipelinesClient",
+    # errors
+    "PipelinesError",
+    "PipelinesConfigError",
+    "PipelinesAPIError",
+    "AuthenticationError",
+    "ForbiddenError",
+    "NotFoundError",
+    "ConflictError",
+    "ValidationError",
+    "RateLimitError",
+    "ServerError",
+    "PipelinesConnectionError",
+    "RequestTimeoutError",
+    "PipelinesTimeoutError",
+    "error_for_status",
+    # payload models
+    "CriterionDefinition",
+    "ExactMatchConfig",
+    "ContainsKeywordsConfig",
+    "RegexMatchConfig",
+    "JsonValidityConfig",
+    "LlmJudgeConfig",
+    "LlmMetricConfig",
+    "HumanRatingConfig",
+    "BooleanOutput",
+    "RatingOutput",
+    "NumericOutput",
+    "ConfigOverrides",
+    "PromptOverride",
+    "ModelOverride",
+    "EvaluationOverride",
+    "CreateTasksPayload",
+    "ExperimentVariant",
+    "ExperimentPayload",
+    # bundles and constants
+    "artifact_bundle_template",
+    "bundle_errors",
+    "BUNDLE_ARTIFACT_TYPE",
+    "EXPORT_FORMATS",
+    "LOCAL_URL",
+    "PRODUCTION_URL",
+    "TERMINAL_STATUSES",
+}
+
+
+def test_client_all_is_exactly_the_public_names() -> None:
+    assert set(client_pkg.__all__) == EXPECTED_CLIENT
+    public = {n for n in dir(client_pkg) if n.isidentifier() and not n.startswith("_") and n != "annotations"}
+    assert public == EXPECTED_CLIENT
+
+
+def test_top_level_names_are_the_client_ones() -> None:
+    for name in pytest_pipelines.__all__:
+        if name != "__version__":
+            assert getattr(pytest_pipelines, name) is getattr(client_pkg, name)
+
+
+def test_types_all_lists_typed_dicts() -> None:
+    for name in types_mod.__all__:
+        assert isinstance(getattr(types_mod, name), type)
+    assert {"Project", "Workflow", "Prompt", "Criterion", "Evaluation", "ToolEndpoint", "User", "Page"} <= set(
+        types_mod.__all__
+    )
