@@ -92,9 +92,11 @@ async def test_async_live_server_with_real_retry(live_url: str) -> None:
 
 def test_sync_connection_refused() -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    with PipelinesClient(API_KEY, base_url=url, max_retries=0) as client:
-        with pytest.raises(PipelinesConnectionError, match="could not reach GET") as info:
-            client.health()
+    with (
+        PipelinesClient(API_KEY, base_url=url, max_retries=0) as client,
+        pytest.raises(PipelinesConnectionError, match="could not reach GET") as info,
+    ):
+        client.health()
     assert API_KEY not in str(info.value)
 
 
@@ -106,9 +108,11 @@ async def test_async_connection_refused() -> None:
 
 
 def test_sync_read_timeout(silent_url: str) -> None:
-    with PipelinesClient(API_KEY, base_url=silent_url, timeout=0.2, max_retries=0) as client:
-        with pytest.raises(RequestTimeoutError, match="timed out"):
-            client.health()
+    with (
+        PipelinesClient(API_KEY, base_url=silent_url, timeout=0.2, max_retries=0) as client,
+        pytest.raises(RequestTimeoutError, match="timed out"),
+    ):
+        client.health()
 
 
 async def test_async_read_timeout(silent_url: str) -> None:
