@@ -1,0 +1,188 @@
+"""LocalPipelines itself: persistence across restarts, recovery, reset, seed, chaos, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pytest_pipelines.client import PipelinesClient
+from pytest_pipelines.local import LocalPipelines
+from pytest_pipelines.local._app import CHAOS_429, CHAOS_503
+from pytest_pipelines.local._db import Database
+from pytest_pipelines.local._server import NOT_STARTED
+from pytest_pipelines.local.models import default_registry
+
+
+def raw(local: LocalPipelines) -> httpx.Client:
+    return httpx.Client(
+        base_url=local.base_url, headers={"Authorization": f"Bearer {local.api_key}"}, timeout=30
+    )
+
+
+def test_restart_with_same_db_keeps_state(tmp_path: Path) -> None:
+    db = tmp_path / "state.sqlite3"
+    with LocalPipelines(db_path=db, api_key="pk_local_fixed") as first, first.client() as c:
+        prompt = c.create_prompt({"name": "kept", "prompt_text": "hello"})
+        project = c.create_project({"name": "kept project"})
+    assert db.exists()
+    with LocalPipelines(db_path=db, api_key="pk_local_fixed") as second, second.client() as c:
+        assert c.request("GET", f"/api/prompts/{prompt['id']}")["prompt_text"] == "hello"
+        assert c.get_project(project["id"])["name"] == "kept project"
+        new = c.create_prompt({"name": "after", "prompt_text": "x"})
+        assert new["id"] > project["id"]
+    assert db.exists()
+
+
+def test_temporary_db_is_removed_on_stop() -> None:
+    local = LocalPipelines().start()
+    assert local.state is not None
+    path = Path(local.state.db.path)
+    assert path.exists()
+    local.stop()
+    assert not path.exists()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = local.api_key
+    assert NOT_STARTED.startswith("LocalPipelines is not running")
+
+
+def test_unfinished_tasks_resume_after_restart(tmp_path: Path) -> None:
+    db = tmp_path / "resume.sqlite3"
+    registry = default_registry()
+    registry.register("slowish", lambda request: "done", latency=0.05)
+    with (
+        LocalPipelines(db_path=db, api_key="pk_local_fixed", registry=registry, workers=1) as first,
+        first.client() as c,
+    ):
+        project = c.create_project({"name": "p"})
+        wf = c.create_workflow(
+            project["id"],
+            {
+                "name": "w",
+                "definition": {
+                    "nodes": [
+                        {
+                            "id": "n",
+                            "fields": [
+                                {"id": "a", "type": "llm", "prompt_text": "x", "model": "slowish"}
+                            ],
+                        }
+                    ]
+                },
+            },
+        )
+        job = c.create_tasks_async(project["id"], wf["id"], {"count": 30})
+    # stopped while most tasks were still queued
+    store = Database(db)
+    try:
+        assert store.count("task", where={"status": "queued"}) > 0
+    finally:
+        store.close()
+    with (
+        LocalPipelines(
+            db_path=db, api_key="pk_local_fixed", registry=registry, workers=4
+        ) as second,
+        second.client() as c,
+    ):
+        final = c.wait_for_create_tasks(project["id"], wf["id"], job["job_id"], timeout=60)
+        assert final["status"] == "completed"
+        assert final["completed"] == 30
+
+
+def test_reset_and_seed_endpoints() -> None:
+    with LocalPipelines(demo=True) as local, raw(local) as http:
+        http.post("/api/prompts", json={"name": "temp", "prompt_text": "x"}).raise_for_status()
+        assert http.get("/api/prompts", params={"name": "temp"}).json()["total"] == 1
+        assert http.post("/_local/reset").json() == {"status": "reset"}
+        assert http.get("/api/prompts", params={"name": "temp"}).json()["total"] == 0
+        assert http.get("/api/projects/22/workflows/10").json()["name"] == "Italy"
+        seeded = http.post(
+            "/_local/seed", json={"prompts": [{"name": "seeded", "prompt_text": "s"}]}
+        ).json()
+        assert len(seeded["created"]["prompts"]) == 1
+        bad = http.post("/_local/seed", json={"bananas": []})
+        assert bad.status_code == 422
+        assert "valid sections" in bad.json()["detail"][0]["msg"]
+        assert httpx.post(local.base_url + "/_local/reset").status_code == 401
+
+
+def test_seed_file_applies_on_new_database(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(
+        json.dumps(
+            {
+                "api_keys": [{"key": "pk_local_seeded", "org_id": 2}],
+                "prompts": [{"name": "from file", "prompt_text": "hi"}],
+            }
+        )
+    )
+    with LocalPipelines(seeds=[seed]) as local, local.client(api_key="pk_local_seeded") as c:
+        assert [p["name"] for p in c.list_prompts()["items"]] == ["from file"]
+
+
+def test_chaos_switch_answers_429_503_and_delays() -> None:
+    with LocalPipelines() as local, raw(local) as http:
+        assert (
+            http.put("/_local/chaos", json={"rate_429": 1.0, "retry_after": 7}).status_code == 200
+        )
+        limited = http.get("/api/prompts")
+        assert limited.status_code == 429
+        assert limited.headers["Retry-After"] == "7"
+        assert limited.json() == {"detail": CHAOS_429.format(seconds=7)}
+        assert http.get("/_local/health").status_code == 200  # control endpoints are exempt
+        http.put("/_local/chaos", json={"rate_503": 1.0})
+        assert http.get("/api/prompts").json() == {"detail": CHAOS_503}
+        http.put("/_local/chaos", json={"rate_429": 0.5, "seed": 42})
+        codes = {http.get("/api/prompts").status_code for _ in range(40)}
+        assert codes == {200, 429}
+        http.put("/_local/chaos", json={"delay_rate": 1.0, "delay_ms": 150})
+        assert http.get("/api/prompts").elapsed.total_seconds() >= 0.15
+        bad = http.put("/_local/chaos", json={"rate_429": 2, "explode": True})
+        assert bad.status_code == 422
+        assert {tuple(e["loc"]) for e in bad.json()["detail"]} == {
+            ("body", "rate_429"),
+            ("body", "explode"),
+        }
+        http.put("/_local/chaos", json={})
+        assert http.get("/api/prompts").status_code == 200
+
+
+def test_client_retries_through_chaos() -> None:
+    with LocalPipelines() as local:
+        local.set_chaos(rate_503=0.5, seed=3)
+        with local.client(max_retries=8, sleep=lambda s: None) as c:
+            for _ in range(10):
+                assert c.list_prompts()["items"] == []
+
+
+def test_cli_serves_demo_and_prints_url_and_keys(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pytest_pipelines.local.cli",
+        "serve",
+        "--demo",
+        "--db",
+        str(tmp_path / "cli.sqlite3"),
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        try:
+            lines = [proc.stdout.readline().strip() for _ in range(5)]
+            values = dict(line.split("=", 1) for line in lines[1:])
+            assert lines[0].startswith("pipelines-local ")
+            assert values["PIPELINES_API_KEY_FULL"] == "pk_local_demo"
+            assert values["PIPELINES_API_KEY_PROMPTS_ONLY"] == "pk_local_prompts_only"
+            with PipelinesClient(
+                api_key="pk_local_demo", base_url=values["PIPELINES_BASE_URL"]
+            ) as c:
+                assert c.whoami()["email"] == "demo@pipelines.local"
+        finally:
+            proc.terminate()
+        assert proc.wait(20) == 0
