@@ -67,10 +67,6 @@ MSG_PROGRAMMATIC_OUTPUT = (
 MSG_RANGE_ORDER = "range must be [low, high] with low < high, e.g. [1, 5]"
 MSG_DUPLICATE_VARIANT = "variant names must be unique; {name!r} is used more than once"
 MSG_NOT_A_MAPPING = "Input should be a valid dictionary (a JSON object)"
-MSG_EXPECTED_LENGTH = (
-    "expected_outputs is parallel to inputs: give one entry per inputs row "
-    "({inputs} rows), got {outputs}"
-)
 
 
 def _literal_msg(values: Sequence[str]) -> str:
@@ -525,20 +521,12 @@ def config_overrides_errors(obj: Any) -> list[ErrorDict]:
     return _pydantic_errors(ConfigOverrides, dump_payload(obj))
 
 
-def _parallel_errors(payload: Mapping[str, Any]) -> list[ErrorDict]:
-    inputs, outputs = payload.get("inputs"), payload.get("expected_outputs")
-    if isinstance(inputs, list) and isinstance(outputs, list) and len(inputs) != len(outputs):
-        msg = MSG_EXPECTED_LENGTH.format(inputs=len(inputs), outputs=len(outputs))
-        return [_error(["expected_outputs"], msg, "value_error")]
-    return []
-
-
 def create_tasks_errors(payload: Any) -> list[ErrorDict]:
     """Validate a task-creation body (``count``, ``inputs``, ``expected_outputs``, overrides)."""
     if not isinstance(payload, Mapping):
         return _not_mapping(payload)
     payload = dump_payload(payload)
-    return _pydantic_errors(CreateTasksPayload, payload) + _parallel_errors(payload)
+    return _pydantic_errors(CreateTasksPayload, payload)
 
 
 def experiment_errors(payload: Any) -> list[ErrorDict]:
@@ -553,7 +541,7 @@ def experiment_errors(payload: Any) -> list[ErrorDict]:
     if isinstance(variants, list):
         names = [v.get("name") for v in variants if isinstance(v, Mapping)]
         errors.extend(_variant_name_errors(names))
-    return errors + _parallel_errors(payload)
+    return errors
 
 
 __all__ = [

@@ -294,13 +294,3 @@ def test_format_errors() -> None:
         [{"loc": ["config", "keywords"], "msg": "Field required"}, {"loc": [], "msg": "bad"}]
     ) == ("config.keywords: Field required; bad")
 
-
-def test_expected_outputs_must_parallel_inputs() -> None:
-    ok = {"count": 2, "inputs": [{"a": 1}, {"a": 2}], "expected_outputs": ["x", "y"]}
-    assert m.create_tasks_errors(ok) == []
-    bad = {**ok, "expected_outputs": ["x"]}
-    assert m.create_tasks_errors(bad) == [
-        {"loc": ["expected_outputs"], "msg": m.MSG_EXPECTED_LENGTH.format(inputs=2, outputs=1), "type": "value_error"}
-    ]
-    experiment = {**bad, "variants": [{"name": "a"}]}
-    assert [e["loc"] for e in m.experiment_errors(experiment)] == [["expected_outputs"]]
