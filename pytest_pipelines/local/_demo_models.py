@@ -90,64 +90,13 @@ _WORD_NUMBERS = {
     "nine": 9,
     "ten": 10,
 }
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "how",
-        "i",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "please",
-        "the",
-        "their",
-        "them",
-        "then",
-        "this",
-        "to",
-        "use",
-        "user",
-        "using",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-        "answer",
-        "docs",
-        "doc",
-        "search",
-        "searching",
-        "find",
-        "about",
-        "tell",
-        "give",
-    ]
+_STOPWORDS_TEXT = (
+    "a an and are as at be by can do does for from how i in into is it its me my of on or "
+    "please the their them then this to use user using what when where which who why will "
+    "with you your answer docs doc search searching find about tell give research look up "
+    "fetch page best say says trip day days plan create"
 )
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _INTROS = (
     "Here is a {days}-day plan for {city}.",
     "A {days}-day itinerary for {city}:",
@@ -250,7 +199,7 @@ def research_query(prompt: str) -> str:
     quoted = re.search(r"[\"\u201c']([^\"\u201d']{3,})[\"\u201d']", prompt)
     if quoted:
         return quoted.group(1).strip()
-    words = [w for w in re.findall(r"[A-Za-z0-9]+", prompt) if w.lower() not in _STOPWORDS]
+    words = [w for w in re.findall(r"[A-Za-z]+", prompt) if w.lower() not in _STOPWORDS]
     return " ".join(words[:6]) or prompt.strip()[:60]
 
 
@@ -261,10 +210,18 @@ def _parse_content(message: Message) -> Any:
         return message.content
 
 
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def _citations(results: list[Message]) -> list[str]:
     cited: list[str] = []
     for message in results:
         content = _parse_content(message)
+        if isinstance(content, dict) and set(content) == {"error"}:
+            cited.append(f"{message.name or 'tool'} failed: {_clip(str(content['error']), 120)}")
+            continue
         items: list[Any]
         if isinstance(content, dict) and isinstance(content.get("results"), list):
             items = content["results"]
@@ -277,7 +234,7 @@ def _citations(results: list[Message]) -> list[str]:
                 label = item.get("title") or item.get("url") or item.get("text") or item
                 cited.append(str(label) if not isinstance(label, dict) else json.dumps(label))
             elif item not in (None, ""):
-                cited.append(str(item)[:80])
+                cited.append(_clip(str(item)))
     return cited
 
 
@@ -314,7 +271,7 @@ def demo_researcher(request: ModelRequest) -> ModelResponse:
             "grounded in any document."
         )
     cited = _citations(results)
-    sources = "; ".join(f"[{i}] {label}" for i, label in enumerate(cited, start=1))
+    sources = "; ".join(f"[{i}] {label.rstrip('. ')}" for i, label in enumerate(cited, start=1))
     return ModelResponse(
         text=f"Summary for {query!r} based on {len(results)} tool result(s): {sources or 'none'}."
     )

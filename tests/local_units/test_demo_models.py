@@ -252,3 +252,38 @@ def test_guide_llm_judge_recipe_runs_with_the_stand_in(registry: ModelRegistry) 
     assert isinstance(low.value, int)
     assert isinstance(high.value, int)
     assert low.value < high.value
+
+
+def test_researcher_query_drops_filler_words(registry: ModelRegistry) -> None:
+    prompt = "Research Rome for a 5 day trip: search the docs for the top sights."
+    call = ask(registry, "demo-researcher", prompt, TOOLS).tool_calls[0]
+    assert call.arguments == {"query": "Rome top sights"}
+
+
+def test_researcher_reports_failed_tools_and_text_results(registry: ModelRegistry) -> None:
+    prompt = "Search the docs for 'Rome'"
+    first = ask(registry, "demo-researcher", prompt, TOOLS).tool_calls
+    messages = (
+        Message("user", prompt),
+        Message("assistant", "", tool_calls=first),
+        Message(
+            "tool",
+            json.dumps({"error": "the index is down"}),
+            tool_call_id="call-1",
+            name="search_docs",
+        ),
+    )
+    failed = registry.complete(
+        "demo-researcher", ModelRequest("demo-researcher", prompt, messages, TOOLS)
+    )
+    assert failed.text == (
+        "Summary for 'Rome' based on 1 tool result(s): [1] search_docs failed: the index is down."
+    )
+    plain = (
+        *messages[:2],
+        Message("tool", "Colosseum and Vatican.", tool_call_id="call-1", name="search_docs"),
+    )
+    answer = registry.complete(
+        "demo-researcher", ModelRequest("demo-researcher", prompt, plain, TOOLS)
+    )
+    assert answer.text == "Summary for 'Rome' based on 1 tool result(s): [1] Colosseum and Vatican."
