@@ -304,7 +304,7 @@ def test_tool_endpoint_binding_ground_truth_and_correctness(
     )
     endpoint_id = endpoint["id"]
     assert client.list_endpoint_tools(org_id=2, endpoint_id=endpoint_id) == []
-    with pytest.raises(ServerError, match="tools.example.com"):
+    with pytest.raises(ServerError, match=r"tools\.example\.com"):
         client.refresh_tool_endpoint_tools(org_id=2, endpoint_id=endpoint_id)
     assert client.test_tool_endpoint(org_id=2, endpoint_id=endpoint_id)["ok"] is False
     assert len(client.list_tool_endpoint_versions(org_id=2, endpoint_id=endpoint_id)["items"]) == 1
