@@ -13,6 +13,8 @@ An endpoint is the stored tool endpoint dict: ``endpoint_type`` (``mock``, ``cod
   against ``input_schema``.
 - ``code``: ``config.module`` is ``"package.module:attr"`` (a dict name -> callable, or an
   object whose public callables are the tools) or ``"package.module"`` (its public functions).
+  The module must opt in with ``__pipelines_tools__ = True`` (checked in its source before it
+  is imported) unless the server called :func:`allow_code_module` for it.
   Discovery reads signatures and docstrings; a call is ``fn(**arguments)``.
 - ``mcp_server``: JSON-RPC 2.0 over HTTP POST to ``url`` (``initialize``, then ``tools/list``
   and ``tools/call``; JSON or server-sent-event answers).
@@ -27,9 +29,11 @@ from __future__ import annotations
 
 import base64
 import importlib
+import importlib.util
 import inspect
 import json
 import re
+import threading
 import time
 import types
 import typing
@@ -46,6 +50,7 @@ __all__ = [
     "ToolCallError",
     "ToolEndpointError",
     "ToolEndpointUnreachableError",
+    "allow_code_module",
     "call_tool",
     "check_endpoint",
     "discover_tools",
@@ -75,6 +80,13 @@ MSG_BAD_MOCK = (
 MSG_BAD_CODE_SPEC = (
     "a code endpoint needs config.module, 'package.module:attr' (a dict name -> callable or an "
     "object with callables) or 'package.module' (its public functions); {problem}"
+)
+CODE_TOOLS_MARKER = "__pipelines_tools__"
+MSG_NOT_OPTED_IN = (
+    "module {module!r} has not opted in to serve as a code tool set: add "
+    "`__pipelines_tools__ = True` to it, or let the server allow it with "
+    "allow_code_module({module!r}). The local backend only runs code from modules that opt in, "
+    "so an API key cannot make it call arbitrary library functions"
 )
 MSG_BAD_AUTH = "unknown auth_type {auth!r}; valid types: " + ", ".join(AUTH_TYPES)
 MSG_BAD_ARGUMENTS = "invalid arguments for tool {name!r}: {problem}"
@@ -292,17 +304,63 @@ _JSON_TYPES: dict[Any, str] = {
 }
 
 
+_ALLOWED_CODE_MODULES: set[str] = set()
+_ALLOWED_LOCK = threading.Lock()
+
+
+def allow_code_module(module_name: str) -> None:
+    """Let code tool sets use ``module_name`` although it does not declare ``__pipelines_tools__``.
+
+    For modules you cannot edit; the server operator decides, not the API caller.
+    """
+    with _ALLOWED_LOCK:
+        _ALLOWED_CODE_MODULES.add(module_name)
+
+
+def _opted_in_source(module_name: str) -> bool:
+    """Whether the module's source declares the marker, read without running the module."""
+    try:
+        found = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError) as exc:
+        raise ToolEndpointError(
+            MSG_BAD_CODE_SPEC.format(problem=f"module {module_name!r} cannot be imported ({exc})")
+        ) from exc
+    if found is None:
+        raise ToolEndpointError(
+            MSG_BAD_CODE_SPEC.format(problem=f"module {module_name!r} cannot be imported")
+        )
+    origin = found.origin
+    if not origin or not origin.endswith(".py"):
+        return False
+    try:
+        with open(origin, encoding="utf-8") as handle:
+            return CODE_TOOLS_MARKER in handle.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _import_code_module(module_name: str) -> types.ModuleType:
+    with _ALLOWED_LOCK:
+        allowed = module_name in _ALLOWED_CODE_MODULES
+    if not allowed and not _opted_in_source(module_name):
+        raise ToolEndpointError(MSG_NOT_OPTED_IN.format(module=module_name))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ToolEndpointError(
+            MSG_BAD_CODE_SPEC.format(problem=f"module {module_name!r} cannot be imported ({exc})")
+        ) from exc
+    if not allowed and getattr(module, CODE_TOOLS_MARKER, False) is not True:
+        raise ToolEndpointError(MSG_NOT_OPTED_IN.format(module=module_name))
+    return module
+
+
 def _code_tools(endpoint: Mapping[str, Any]) -> dict[str, Callable[..., Any]]:
     spec = _config(endpoint).get("module")
     if not isinstance(spec, str) or not spec.strip():
         raise ToolEndpointError(MSG_BAD_CODE_SPEC.format(problem="config.module is missing"))
     module_name, _, attr_path = spec.strip().partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ToolEndpointError(
-            MSG_BAD_CODE_SPEC.format(problem=f"module {module_name!r} cannot be imported ({exc})")
-        ) from exc
+    target: Any = _import_code_module(module_name.strip())
     if attr_path:
         for part in attr_path.split("."):
             try:

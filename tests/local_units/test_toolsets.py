@@ -12,11 +12,14 @@ from typing import Any, ClassVar
 
 import pytest
 
+from pytest_pipelines.local import _toolsets
 from pytest_pipelines.local._demo_models import DEMO_TOOL_ENDPOINT
 from pytest_pipelines.local._toolsets import (
+    MSG_NOT_OPTED_IN,
     ToolCallError,
     ToolEndpointError,
     ToolEndpointUnreachableError,
+    allow_code_module,
     call_tool,
     check_endpoint,
     discover_tools,
@@ -142,6 +145,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+__pipelines_tools__ = True
+
 
 def add(a: int, b: int = 2) -> int:
     \"\"\"Add two numbers.
@@ -235,13 +240,40 @@ def test_code_call_errors(code_module: str) -> None:
     [
         (None, "config.module is missing"),
         ("no_such_module_abc", "module 'no_such_module_abc' cannot be imported"),
-        ("json:nothing_here", "'json' has no attribute 'nothing_here'"),
     ],
 )
 def test_code_bad_specs(spec: str | None, problem: str) -> None:
     with pytest.raises(ToolEndpointError, match=r"a code endpoint needs config.module") as info:
         discover_tools({"endpoint_type": "code", "config": {"module": spec}})
     assert problem in str(info.value)
+
+
+def test_code_missing_attribute(code_module: str) -> None:
+    with pytest.raises(ToolEndpointError) as info:
+        discover_tools(code(f"{code_module}:NOPE"))
+    assert f"{code_module!r} has no attribute 'NOPE'" in str(info.value)
+
+
+def test_code_modules_must_opt_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_toolsets, "_ALLOWED_CODE_MODULES", set())
+    with pytest.raises(ToolEndpointError) as info:
+        call_tool(code("shutil"), "rmtree", {"path": str(tmp_path)})
+    assert str(info.value) == MSG_NOT_OPTED_IN.format(module="shutil")
+    assert tmp_path.exists()
+    # mentioning the marker is not enough: it must be set to True
+    sneaky = write_module(
+        tmp_path, monkeypatch, "__pipelines_tools__ = False\n\ndef f() -> int:\n    return 1\n"
+    )
+    with pytest.raises(ToolEndpointError, match="has not opted in"):
+        discover_tools(code(sneaky))
+
+
+def test_allow_code_module_lets_the_server_allow_a_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_toolsets, "_ALLOWED_CODE_MODULES", set())
+    allow_code_module("textwrap")
+    names = {t["name"] for t in discover_tools(code("textwrap"))}
+    assert {"dedent", "shorten", "wrap"} <= names
+    assert call_tool(code("textwrap"), "shorten", {"text": "a b c d e f", "width": 7}) == "a [...]"
 
 
 # --- MCP --------------------------------------------------------------------------------------
