@@ -37,3 +37,35 @@ def test_the_my_models_example_loads_in_all_its_forms(
     assert registry.load_spec("my_models:register") == ["slow-terse"]
     assert registry.entry("slow-terse").latency == 0.2
     assert registry.complete("terse", ModelRequest("terse", "Day one. Day two.")).text == "Day one"
+
+
+def test_the_travel_tools_example_is_a_working_code_tool_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    from pytest_pipelines.local._toolsets import call_tool, discover_tools
+
+    source = next(block for block in BLOCKS if block.startswith("# travel_tools.py"))
+    (tmp_path / "travel_tools.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "travel_tools", raising=False)
+    request.addfinalizer(lambda: sys.modules.pop("travel_tools", None))
+    endpoint = {"endpoint_type": "code", "config": {"module": "travel_tools"}}
+    assert discover_tools(endpoint) == [
+        {
+            "name": "opening_hours",
+            "description": "Opening hours of a sight on a given day.",
+            "input_schema": {
+                "type": "object",
+                "properties": {
+                    "site": {"type": "string"},
+                    "day": {"type": "string", "default": "Monday"},
+                },
+                "required": ["site"],
+            },
+        }
+    ]
+    assert call_tool(endpoint, "opening_hours", {"site": "Pantheon"}) == {
+        "site": "Pantheon",
+        "day": "Monday",
+        "hours": "9:00-19:00",
+    }
