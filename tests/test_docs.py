@@ -1,0 +1,131 @@
+"""The code of docs/quickstart.md runs as written.
+
+A fenced block whose first line is ``# <file name>`` is written to that file in a fresh
+directory; pytest then runs there in a subprocess (local mode, demo data, as the page says). A
+block whose first line is ``# standalone script`` runs as a Python script.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "docs" / "quickstart.md"
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+FILE_HEADER = re.compile(r"^# ([\w.-]+\.\w+)\n")
+SCRIPT_HEADER = "# standalone script\n"
+
+
+def _blocks(page: Path) -> list[tuple[str, str]]:
+    return [(lang, body) for lang, body in FENCE.findall(page.read_text())]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PIPELINES_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["COLUMNS"] = "200"
+    return env
+
+
+def _start(cmd: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cmd, cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    out, _ = proc.communicate(timeout=180)
+    return proc.returncode, out
+
+
+def _files(page: Path) -> dict[str, str]:
+    files = {}
+    for _lang, body in _blocks(page):
+        match = FILE_HEADER.match(body)
+        if match:
+            files[match.group(1)] = body
+    return files
+
+
+def test_quickstart_has_the_blocks_this_test_runs() -> None:
+    files = _files(QUICKSTART)
+    assert set(files) == {"pytest.ini", "test_rome.py"}
+    scripts = [b for _, b in _blocks(QUICKSTART) if b.startswith(SCRIPT_HEADER)]
+    assert len(scripts) == 1
+
+
+def test_quickstart_suite_and_script_run(tmp_path: Path) -> None:
+    files = _files(QUICKSTART)
+    suite = tmp_path / "suite"
+    stricter = tmp_path / "stricter"
+    for directory in (suite, stricter):
+        directory.mkdir()
+        for name, body in files.items():
+            (directory / name).write_text(body)
+    # The page says: change min_mean=3.5 of test_baseline to 4.5 and the test fails.
+    test_file = stricter / "test_rome.py"
+    text = test_file.read_text()
+    assert text.count("min_mean=3.5)\ndef test_baseline") == 1
+    test_file.write_text(
+        text.replace("min_mean=3.5)\ndef test_baseline", "min_mean=4.5)\ndef test_baseline")
+    )
+    [script] = [b for _, b in _blocks(QUICKSTART) if b.startswith(SCRIPT_HEADER)]
+    (tmp_path / "script.py").write_text(script)
+
+    pytest_cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA"]
+    runs = {
+        "suite": _start(pytest_cmd, suite),
+        "stricter": _start([*pytest_cmd, "-k", "test_baseline"], stricter),
+        "script": _start([sys.executable, "script.py"], tmp_path),
+    }
+    results = {name: _finish(proc) for name, proc in runs.items()}
+
+    code, out = results["suite"]
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].count("5 passed") == 1, out
+    assert "pipelines results" in out
+    assert "variants side by side:" in out
+    for item in ("test_variants[baseline]", "test_variants[detailed]", "test_research_tools"):
+        assert f"PASSED test_rome.py::{item}" in out, out
+
+    code, out = results["stricter"]
+    assert code == 1, out
+    assert re.search(r"Itinerary Quality Judge\s+mean\s+\S+\s+>= 4\.5\s+MISS", out), out
+
+    code, out = results["script"]
+    assert code == 0, out
+    lines = out.strip().splitlines()
+    assert len(lines) == 6, out  # 2 tasks x 3 criteria of the demo evaluation
+    assert {line.split(" ", 1)[1].rsplit(" ", 2)[0] for line in lines} == {
+        "Mentions Rome Highlights",
+        "Has Day Number",
+        "Itinerary Quality Judge",
+    }
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        ROOT / "docs" / name
+        for name in (
+            "quickstart.md",
+            "concepts.md",
+            "limitations.md",
+            "how-to/ci-gating.md",
+            "how-to/xdist.md",
+            "how-to/local-backend.md",
+            "how-to/verdict-hook.md",
+        )
+    ],
+    ids=lambda p: p.name,
+)
+def test_doc_links_resolve(page: Path) -> None:
+    assert page.exists(), f"{page} is missing"
+    for target in re.findall(r"\]\(([^)#:]+\.(?:md|yml|py|ini))(?:#[^)]*)?\)", page.read_text()):
+        assert (page.parent / target).resolve().exists(), f"{page.name}: broken link {target}"
