@@ -246,6 +246,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     def log(line: str) -> None:
         if reporter is not None:
+            reporter.ensure_newline()
             reporter.write_line(line)
 
     if state.settings.junitxml:
@@ -255,7 +256,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.settings.junitxml, list(state.records.values()), config.invocation_params.dir
         )
         log(f"pipelines: detailed JUnit report written to {path}")
-    session_sweep(state, log)
+    session_sweep(state, log, distributed=config.pluginmanager.has_plugin("dsession"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

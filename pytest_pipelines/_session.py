@@ -187,12 +187,19 @@ def _items(lister: Callable[[], Any]) -> list[dict[str, Any]]:
 
 
 def sweep(
-    client: Any, prefix: str, org: int | None, log: Callable[[str], None] | None = None
+    client: Any,
+    prefix: str,
+    org: int | None,
+    log: Callable[[str], None] | None = None,
+    *,
+    workflows: bool = True,
 ) -> list[str]:
     """Delete every library/tool object whose name starts with ``prefix``; returns what was deleted.
 
     Tool bindings are deleted when they point at a swept endpoint; tool ground truths when their
-    ``source`` is the prefix (the factories set it).
+    ``source`` starts with the prefix (the factories set it). Bindings and ground truths are
+    looked for in every workflow of every project when ``workflows`` is true or an endpoint of
+    this run was found.
     """
     from pytest_pipelines.client import NotFoundError
 
@@ -212,7 +219,7 @@ def sweep(
             for e in _items(functools.partial(client.iter_tool_endpoints, org))
             if str(e.get("name", "")).startswith(prefix)
         ]
-    if endpoints or org is not None:
+    if endpoints or workflows:
         for project in _items(client.iter_projects):
             for wf in _items(functools.partial(client.iter_project_workflows, project["id"])):
                 wid = int(wf["id"])
@@ -243,13 +250,15 @@ def sweep(
     return deleted
 
 
-def session_sweep(state: PipelinesState, log: Callable[[str], None]) -> None:
+def session_sweep(state: PipelinesState, log: Callable[[str], None], *, distributed: bool = False) -> None:
     """On the controller: remove whatever this run left (e.g. from a crashed worker)."""
     if state.is_worker or os.environ.get("PYTEST_PIPELINES_NO_SWEEP"):
         return
-    if not state.used and state.local is None and not state.records:
-        return
     if not state.base_url or not state.api_key:
+        return
+    # Without xdist this process ran every test: nothing to sweep unless it talked to the API.
+    # Under xdist a crashed worker cannot tell, so the controller always sweeps.
+    if not (state.used or state.local is not None or state.records or distributed):
         return
     from pytest_pipelines.client import PipelinesClient, PipelinesError
 
@@ -259,6 +268,7 @@ def session_sweep(state: PipelinesState, log: Callable[[str], None]) -> None:
                 org = int(client.whoami()["org_id"])
             except (PipelinesError, KeyError, TypeError, ValueError):
                 org = None
-            sweep(client, state.run_prefix, org, log)
+            deep = bool(state.used or state.local is not None or state.records)
+            sweep(client, state.run_prefix, org, log, workflows=deep)
     except PipelinesError as exc:
         log(f"pipelines: the sweep of leftovers failed: {exc}")

@@ -47,7 +47,13 @@ def backend_client(backend: LocalPipelines) -> Iterator[PipelinesClient]:
         yield client
 
 
-def names_with_prefix(client: Any, prefix: str = "pytest-") -> list[str]:
+@pytest.fixture
+def names_with_prefix() -> Any:
+    """The function that lists ephemeral-looking names on a backend."""
+    return _names_with_prefix
+
+
+def _names_with_prefix(client: Any, prefix: str = "pytest-") -> list[str]:
     """Names of prompts, criteria, evaluations and tool endpoints starting with ``prefix``."""
     found: list[str] = []
     for lister in (client.iter_prompts, client.iter_criteria, client.iter_evaluations):
