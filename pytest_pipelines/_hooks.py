@@ -247,6 +247,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     def log(line: str) -> None:
         if reporter is not None:
             reporter.ensure_newline()
+            if getattr(reporter._tw, "width_of_current_line", 0):  # e.g. after xdist's progress
+                reporter.write("\n")
             reporter.write_line(line)
 
     if state.settings.junitxml:
