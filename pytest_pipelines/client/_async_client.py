@@ -291,7 +291,9 @@ class AsyncPipelinesClient(BaseClient):
         """POST ``.../create-tasks`` (synchronous creation); payload validated first."""
         data = checked(payload, create_tasks_errors, "create-tasks payload")
         return await self.request(
-            "POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks", json=data
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks",
+            json=data,
         )
 
     async def create_tasks_async(
@@ -606,7 +608,9 @@ class AsyncPipelinesClient(BaseClient):
                         else None
                     )
                     result = await self.push_experiment_artifact(item, idempotency_key=key)
-                    experiment_id = result.get("experiment_id") if isinstance(result, Mapping) else None
+                    experiment_id = (
+                        result.get("experiment_id") if isinstance(result, Mapping) else None
+                    )
                     created[section].append({"name": label, "experiment_id": experiment_id})
                     continue
                 result = await self._push_one(section, item)
@@ -640,13 +644,17 @@ class AsyncPipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/prompts``."""
-        return await self.request("GET", "/api/prompts", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/prompts", params=page_params(page, page_size, params)
+        )
 
     def iter_prompts(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/prompts``."""
-        return self.paginate("/api/prompts", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/prompts", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def create_prompt(self, payload: Payload) -> Any:
         """POST ``/api/prompts``."""
@@ -668,13 +676,17 @@ class AsyncPipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/criteria``."""
-        return await self.request("GET", "/api/criteria", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/criteria", params=page_params(page, page_size, params)
+        )
 
     def iter_criteria(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/criteria``."""
-        return self.paginate("/api/criteria", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/criteria", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def get_criterion(self, criterion_id: Id, **params: Any) -> Any:
         """GET ``/api/criteria/{criterion_id}``."""
@@ -692,13 +704,17 @@ class AsyncPipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/evaluations``."""
-        return await self.request("GET", "/api/evaluations", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/evaluations", params=page_params(page, page_size, params)
+        )
 
     def iter_evaluations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/evaluations``."""
-        return self.paginate("/api/evaluations", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/evaluations", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def create_evaluation(self, payload: Payload) -> Any:
         """POST ``/api/evaluations``."""
@@ -718,31 +734,43 @@ class AsyncPipelinesClient(BaseClient):
 
     async def run_dataset_eval(self, dataset_id: Id, payload: Payload) -> Any:
         """POST ``/api/datasets/{dataset_id}/eval-run``."""
-        return await self.request("POST", f"/api/datasets/{q(dataset_id)}/eval-run", json=body(payload))
+        return await self.request(
+            "POST", f"/api/datasets/{q(dataset_id)}/eval-run", json=body(payload)
+        )
 
     async def get_dataset_eval_status(self, dataset_id: Id, job_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/eval-run/{job_id}``."""
-        return await self.request("GET", f"/api/datasets/{q(dataset_id)}/eval-run/{q(job_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/eval-run/{q(job_id)}", params=params
+        )
 
     async def preview_dataset_eval(self, dataset_id: Id, payload: Payload) -> Any:
         """POST ``/api/datasets/{dataset_id}/eval-preview``."""
-        return await self.request("POST", f"/api/datasets/{q(dataset_id)}/eval-preview", json=body(payload))
+        return await self.request(
+            "POST", f"/api/datasets/{q(dataset_id)}/eval-preview", json=body(payload)
+        )
 
     async def get_dataset_eval_config(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/eval-config``."""
-        return await self.request("GET", f"/api/datasets/{q(dataset_id)}/eval-config", params=params)
+        return await self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/eval-config", params=params
+        )
 
     async def list_projects(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/projects``."""
-        return await self.request("GET", "/api/projects", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/projects", params=page_params(page, page_size, params)
+        )
 
     def iter_projects(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/projects``."""
-        return self.paginate("/api/projects", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/projects", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def get_project(self, project_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}``."""
@@ -758,11 +786,15 @@ class AsyncPipelinesClient(BaseClient):
 
     async def archive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
         """PUT ``/api/projects/{project_id}/archive``."""
-        return await self.request("PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload))
+        return await self.request(
+            "PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload)
+        )
 
     async def unarchive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
         """PUT ``/api/projects/{project_id}/unarchive``."""
-        return await self.request("PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload))
+        return await self.request(
+            "PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload)
+        )
 
     async def delete_project(self, project_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}``."""
@@ -772,141 +804,281 @@ class AsyncPipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/workflows``."""
-        return await self.request("GET", "/api/workflows", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/workflows", params=page_params(page, page_size, params)
+        )
 
     def iter_workflows(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/workflows``."""
-        return self.paginate("/api/workflows", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/workflows", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def list_project_workflows(
-        self, project_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflows``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_project_workflows(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/projects/{project_id}/workflows``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/workflows", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/workflows",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_workflow(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params
+        )
 
     async def create_workflow(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload))
+        return await self.request(
+            "POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload)
+        )
 
     async def update_workflow(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """PUT ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return await self.request("PUT", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", json=body(payload))
+        return await self.request(
+            "PUT", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", json=body(payload)
+        )
 
     async def delete_workflow(self, project_id: Id, workflow_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return await self.request("DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}")
+        return await self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}"
+        )
 
-    async def archive_workflow(self, project_id: Id, workflow_id: Id, payload: Payload | None = None) -> Any:
+    async def archive_workflow(
+        self, project_id: Id, workflow_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/archive``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/archive", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/archive",
+            json=body(payload),
+        )
 
     async def list_org_workflow_templates(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations/{org_id}/templates``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/templates", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/templates",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_org_workflow_templates(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/organizations/{org_id}/templates``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/templates", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/templates",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_org_workflow_template(self, org_id: Id, template_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/templates/{template_id}``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/templates/{q(template_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/organizations/{q(org_id)}/templates/{q(template_id)}", params=params
+        )
 
     async def list_workflow_chains(
-        self, project_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflow-chains``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflow-chains", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflow-chains",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_workflow_chains(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/projects/{project_id}/workflow-chains``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/workflow-chains", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/workflow-chains",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_workflow_chain(self, project_id: Id, chain_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflow-chains/{chain_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}", params=params
+        )
 
     async def create_workflow_chain(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflow-chains``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflow-chains", json=body(payload))
+        return await self.request(
+            "POST", f"/api/projects/{q(project_id)}/workflow-chains", json=body(payload)
+        )
 
     async def delete_workflow_chain(self, project_id: Id, chain_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/workflow-chains/{chain_id}``."""
-        return await self.request("DELETE", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}")
+        return await self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}"
+        )
 
     async def get_workflow_status(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/status-summary``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/status-summary", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/status-summary",
+            params=params,
+        )
 
-    async def get_workflow_llm_analytics(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    async def get_workflow_llm_analytics(
+        self, project_id: Id, workflow_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/llm-analytics``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/llm-analytics", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/llm-analytics",
+            params=params,
+        )
 
     async def get_creation_mode(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/creation-mode``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode",
+            params=params,
+        )
 
     async def get_configurable_fields(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/configurable-fields``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields",
+            params=params,
+        )
 
     async def get_my_work(self, project_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/my-work``."""
         return await self.request("GET", f"/api/projects/{q(project_id)}/my-work", params=params)
 
     def iter_my_work(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/projects/{project_id}/my-work``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/my-work", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/my-work",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_my_submissions(self, project_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/my-submissions``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/my-submissions", params=params)
+        return await self.request(
+            "GET", f"/api/projects/{q(project_id)}/my-submissions", params=params
+        )
 
     def iter_my_submissions(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/projects/{project_id}/my-submissions``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/my-submissions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/my-submissions",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_org_my_work(self, org_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/my-work``."""
         return await self.request("GET", f"/api/organizations/{q(org_id)}/my-work", params=params)
 
     def iter_org_my_work(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/organizations/{org_id}/my-work``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/my-work", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/my-work",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_org_my_submissions(self, org_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/my-submissions``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/my-submissions", params=params)
+        return await self.request(
+            "GET", f"/api/organizations/{q(org_id)}/my-submissions", params=params
+        )
 
     def iter_org_my_submissions(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/organizations/{org_id}/my-submissions``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/my-submissions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/my-submissions",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_global_my_work(self, **params: Any) -> Any:
         """GET ``/api/my-work``."""
@@ -916,7 +1088,9 @@ class AsyncPipelinesClient(BaseClient):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/my-work``."""
-        return self.paginate("/api/my-work", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/my-work", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def get_global_my_submissions(self, **params: Any) -> Any:
         """GET ``/api/my-submissions``."""
@@ -926,83 +1100,198 @@ class AsyncPipelinesClient(BaseClient):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/my-submissions``."""
-        return self.paginate("/api/my-submissions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/my-submissions", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def get_task(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}",
+            params=params,
+        )
 
-    async def get_task_timeline(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Any:
+    async def get_task_timeline(
+        self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}/timeline``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/timeline", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/timeline",
+            params=params,
+        )
 
-    async def get_node_history(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_node_history(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/history``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/history", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/history",
+            params=params,
+        )
 
-    async def revert_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, attempt_number: Id, payload: Payload | None = None) -> Any:
+    async def revert_node(
+        self,
+        project_id: Id,
+        workflow_id: Id,
+        node_db_id: Id,
+        attempt_number: Id,
+        payload: Payload | None = None,
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/revert/{attempt_number}``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/revert/{q(attempt_number)}", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/revert/{q(attempt_number)}",
+            json=body(payload),
+        )
 
-    async def refresh_prev_node_info(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    async def refresh_prev_node_info(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/refresh-prev-node-info``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/refresh-prev-node-info", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/refresh-prev-node-info",
+            json=body(payload),
+        )
 
-    async def get_node_with_linked(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_node_with_linked(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/with-linked``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/with-linked", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/with-linked",
+            params=params,
+        )
 
-    async def get_subtask_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_subtask_node(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/subtask``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask",
+            params=params,
+        )
 
-    async def get_subtask_node_view(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_subtask_node_view(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/subtask/view``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask/view", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask/view",
+            params=params,
+        )
 
-    async def submit_subtask(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def submit_subtask(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/submit-subtask``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-subtask", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-subtask",
+            json=body(payload),
+        )
 
-    async def get_review_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_review_node(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/review``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review",
+            params=params,
+        )
 
-    async def get_review_node_view(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_review_node_view(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/review/view``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review/view", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review/view",
+            params=params,
+        )
 
     async def get_submission_view(self, project_id: Id, node_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/submissions/{node_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/submissions/{q(node_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/projects/{q(project_id)}/submissions/{q(node_id)}", params=params
+        )
 
-    async def release_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    async def release_node(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/release``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/release", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/release",
+            json=body(payload),
+        )
 
-    async def submit_review(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def submit_review(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/submit-review``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-review", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-review",
+            json=body(payload),
+        )
 
-    async def admin_edit_subtask(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def admin_edit_subtask(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-edit-subtask``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-subtask", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-subtask",
+            json=body(payload),
+        )
 
-    async def admin_submit_subtask(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def admin_submit_subtask(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-submit-subtask``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-subtask", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-subtask",
+            json=body(payload),
+        )
 
-    async def admin_edit_review(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def admin_edit_review(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-edit-review``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-review", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-review",
+            json=body(payload),
+        )
 
-    async def admin_inline_edit(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def admin_inline_edit(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-inline-edit``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-inline-edit", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-inline-edit",
+            json=body(payload),
+        )
 
-    async def admin_submit_review(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def admin_submit_review(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-submit-review``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-review", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-review",
+            json=body(payload),
+        )
 
     async def get_test_run(self, test_run_id: Id, **params: Any) -> Any:
         """GET ``/api/test-runs/{test_run_id}``."""
@@ -1010,13 +1299,19 @@ class AsyncPipelinesClient(BaseClient):
 
     async def get_test_run_task(self, test_run_id: Id, task_id: Id, **params: Any) -> Any:
         """GET ``/api/test-runs/{test_run_id}/tasks/{task_id}``."""
-        return await self.request("GET", f"/api/test-runs/{q(test_run_id)}/tasks/{q(task_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/test-runs/{q(test_run_id)}/tasks/{q(task_id)}", params=params
+        )
 
     async def list_test_runs(
         self, agent_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/agents/{agent_id}/test-runs``."""
-        return await self.request("GET", f"/api/agents/{q(agent_id)}/test-runs", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/agents/{q(agent_id)}/test-runs",
+            params=page_params(page, page_size, params),
+        )
 
     async def list_agents(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
@@ -1046,55 +1341,111 @@ class AsyncPipelinesClient(BaseClient):
 
     async def set_org_credential(self, org_id: Id, credential_type: Id, payload: Payload) -> Any:
         """PUT ``/api/organizations/{org_id}/credentials/{credential_type}``."""
-        return await self.request("PUT", f"/api/organizations/{q(org_id)}/credentials/{q(credential_type)}", json=body(payload))
+        return await self.request(
+            "PUT",
+            f"/api/organizations/{q(org_id)}/credentials/{q(credential_type)}",
+            json=body(payload),
+        )
 
-    async def get_experiment_status(self, project_id: Id, workflow_id: Id, experiment_id: Id, **params: Any) -> Any:
+    async def get_experiment_status(
+        self, project_id: Id, workflow_id: Id, experiment_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/experiments/{experiment_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}",
+            params=params,
+        )
 
-    async def cancel_experiment(self, project_id: Id, workflow_id: Id, experiment_id: Id, payload: Payload | None = None) -> Any:
+    async def cancel_experiment(
+        self, project_id: Id, workflow_id: Id, experiment_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/experiments/{experiment_id}/cancel``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}/cancel", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}/cancel",
+            json=body(payload),
+        )
 
-    async def get_create_tasks_status(self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any) -> Any:
+    async def get_create_tasks_status(
+        self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/seeded-data/create-tasks-status/{job_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}",
+            params=params,
+        )
 
-    async def cancel_create_tasks(self, project_id: Id, workflow_id: Id, job_id: Id, payload: Payload | None = None) -> Any:
+    async def cancel_create_tasks(
+        self, project_id: Id, workflow_id: Id, job_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/seeded-data/create-tasks-status/{job_id}/cancel``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}/cancel", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}/cancel",
+            json=body(payload),
+        )
 
     async def seed_from_dataset(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/seed-from-dataset``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-from-dataset", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-from-dataset",
+            json=body(payload),
+        )
 
-    async def get_seed_status(self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any) -> Any:
+    async def get_seed_status(
+        self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/seed-data-status/{job_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-data-status/{q(job_id)}", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-data-status/{q(job_id)}",
+            params=params,
+        )
 
     async def export_tasks(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/export-tasks``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks",
+            json=body(payload),
+        )
 
     async def export_tasks_async(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/export-tasks-async``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-async", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-async",
+            json=body(payload),
+        )
 
-    async def get_export_status(self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any) -> Any:
+    async def get_export_status(
+        self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/export-tasks-status/{job_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-status/{q(job_id)}", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-status/{q(job_id)}",
+            params=params,
+        )
 
     async def list_datasets(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/datasets``."""
-        return await self.request("GET", "/api/datasets", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/datasets", params=page_params(page, page_size, params)
+        )
 
     def iter_datasets(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/datasets``."""
-        return self.paginate("/api/datasets", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/datasets", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def get_dataset(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}``."""
@@ -1110,15 +1461,21 @@ class AsyncPipelinesClient(BaseClient):
 
     async def get_chart_fields(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/chart-fields``."""
-        return await self.request("GET", f"/api/datasets/{q(dataset_id)}/chart-fields", params=params)
+        return await self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/chart-fields", params=params
+        )
 
     async def get_chart_field_values(self, dataset_id: Id, field_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/chart-fields/{field_id}/values``."""
-        return await self.request("GET", f"/api/datasets/{q(dataset_id)}/chart-fields/{q(field_id)}/values", params=params)
+        return await self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/chart-fields/{q(field_id)}/values", params=params
+        )
 
     async def chart_query(self, dataset_id: Id, payload: Payload) -> Any:
         """POST ``/api/datasets/{dataset_id}/chart-query``."""
-        return await self.request("POST", f"/api/datasets/{q(dataset_id)}/chart-query", json=body(payload))
+        return await self.request(
+            "POST", f"/api/datasets/{q(dataset_id)}/chart-query", json=body(payload)
+        )
 
     async def get_dataset_import_job(self, job_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/import/jobs/{job_id}``."""
@@ -1126,169 +1483,358 @@ class AsyncPipelinesClient(BaseClient):
 
     async def cancel_dataset_import_job(self, job_id: Id, payload: Payload | None = None) -> Any:
         """POST ``/api/datasets/import/jobs/{job_id}/cancel``."""
-        return await self.request("POST", f"/api/datasets/import/jobs/{q(job_id)}/cancel", json=body(payload))
+        return await self.request(
+            "POST", f"/api/datasets/import/jobs/{q(job_id)}/cancel", json=body(payload)
+        )
 
     async def list_models(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/orgs/{org_id}/models``."""
-        return await self.request("GET", f"/api/orgs/{q(org_id)}/models", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", f"/api/orgs/{q(org_id)}/models", params=page_params(page, page_size, params)
+        )
 
     async def list_agent_versions(
         self, agent_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/agents/{agent_id}/versions``."""
-        return await self.request("GET", f"/api/agents/{q(agent_id)}/versions", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/agents/{q(agent_id)}/versions",
+            params=page_params(page, page_size, params),
+        )
 
     async def list_tool_endpoints(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_tool_endpoints(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/organizations/{org_id}/tool-endpoints``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/tool-endpoints", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/tool-endpoints",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def create_tool_endpoint(self, org_id: Id, payload: Payload) -> Any:
         """POST ``/api/organizations/{org_id}/tool-endpoints``."""
-        return await self.request("POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload))
+        return await self.request(
+            "POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload)
+        )
 
     async def get_tool_endpoint(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", params=params
+        )
 
     async def update_tool_endpoint(self, org_id: Id, endpoint_id: Id, payload: Payload) -> Any:
         """PATCH ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return await self.request("PATCH", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", json=body(payload))
+        return await self.request(
+            "PATCH",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
+            json=body(payload),
+        )
 
     async def delete_tool_endpoint(self, org_id: Id, endpoint_id: Id) -> Any:
         """DELETE ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return await self.request("DELETE", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}")
+        return await self.request(
+            "DELETE", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}"
+        )
 
-    async def get_tool_endpoint_binding_count(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
+    async def get_tool_endpoint_binding_count(
+        self, org_id: Id, endpoint_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/binding-count``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/binding-count", params=params)
+        return await self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/binding-count",
+            params=params,
+        )
 
     async def list_tool_endpoint_versions(
-        self, org_id: Id, endpoint_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        endpoint_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/versions``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/versions", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/versions",
+            params=page_params(page, page_size, params),
+        )
 
     async def get_tool_endpoint_usage(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/usage``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/usage", params=params)
+        return await self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/usage",
+            params=params,
+        )
 
-    async def refresh_tool_endpoint_tools(self, org_id: Id, endpoint_id: Id, payload: Payload | None = None) -> Any:
+    async def refresh_tool_endpoint_tools(
+        self, org_id: Id, endpoint_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/refresh-tools``."""
-        return await self.request("POST", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/refresh-tools", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/refresh-tools",
+            json=body(payload),
+        )
 
-    async def test_tool_endpoint(self, org_id: Id, endpoint_id: Id, payload: Payload | None = None) -> Any:
+    async def test_tool_endpoint(
+        self, org_id: Id, endpoint_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/test``."""
-        return await self.request("POST", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/test", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/test",
+            json=body(payload),
+        )
 
     async def list_tool_bindings(
-        self, workflow_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return await self.request("GET", f"/api/workflows/{q(workflow_id)}/tool-bindings", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/workflows/{q(workflow_id)}/tool-bindings",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_tool_bindings(
-        self, workflow_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return self.paginate(f"/api/workflows/{q(workflow_id)}/tool-bindings", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/workflows/{q(workflow_id)}/tool-bindings",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def create_tool_binding(self, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return await self.request("POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload))
+        return await self.request(
+            "POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload)
+        )
 
     async def get_tool_binding(self, workflow_id: Id, binding_id: Id, **params: Any) -> Any:
         """GET ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return await self.request("GET", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", params=params)
+        return await self.request(
+            "GET", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", params=params
+        )
 
     async def update_tool_binding(self, workflow_id: Id, binding_id: Id, payload: Payload) -> Any:
         """PATCH ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return await self.request("PATCH", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", json=body(payload))
+        return await self.request(
+            "PATCH",
+            f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
+            json=body(payload),
+        )
 
     async def delete_tool_binding(self, workflow_id: Id, binding_id: Id) -> Any:
         """DELETE ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return await self.request("DELETE", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}")
+        return await self.request(
+            "DELETE", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}"
+        )
 
     async def list_tool_ground_truths(
-        self, workflow_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return await self.request("GET", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_tool_ground_truths(
-        self, workflow_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return self.paginate(f"/api/workflows/{q(workflow_id)}/tool-ground-truths", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def create_tool_ground_truth(self, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return await self.request("POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload))
+        return await self.request(
+            "POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload)
+        )
 
-    async def update_tool_ground_truth(self, workflow_id: Id, ground_truth_id: Id, payload: Payload) -> Any:
+    async def update_tool_ground_truth(
+        self, workflow_id: Id, ground_truth_id: Id, payload: Payload
+    ) -> Any:
         """PUT ``/api/workflows/{workflow_id}/tool-ground-truths/{ground_truth_id}``."""
-        return await self.request("PUT", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}", json=body(payload))
+        return await self.request(
+            "PUT",
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}",
+            json=body(payload),
+        )
 
     async def delete_tool_ground_truth(self, workflow_id: Id, ground_truth_id: Id) -> Any:
         """DELETE ``/api/workflows/{workflow_id}/tool-ground-truths/{ground_truth_id}``."""
-        return await self.request("DELETE", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}")
+        return await self.request(
+            "DELETE", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}"
+        )
 
     async def recommend_tools(self, payload: Payload) -> Any:
         """POST ``/api/tool-ground-truths/recommend``."""
         return await self.request("POST", "/api/tool-ground-truths/recommend", json=body(payload))
 
-    async def evaluate_tool_correctness(self, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    async def evaluate_tool_correctness(
+        self, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths/nodes/{node_db_id}/evaluate``."""
-        return await self.request("POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate",
+            json=body(payload),
+        )
 
-    async def get_tool_call_history(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_tool_call_history(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/tool-call-history``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history",
+            params=params,
+        )
 
-    async def generate_llm_fields(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    async def generate_llm_fields(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/generate-llm-fields``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/generate-llm-fields", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/generate-llm-fields",
+            json=body(payload),
+        )
 
-    async def regenerate_llm(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    async def regenerate_llm(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/regenerate-llm``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/regenerate-llm", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/regenerate-llm",
+            json=body(payload),
+        )
 
-    async def admin_regenerate_llm(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    async def admin_regenerate_llm(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-regenerate-llm``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-regenerate-llm", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-regenerate-llm",
+            json=body(payload),
+        )
 
-    async def get_llm_progress(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_llm_progress(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/llm-progress``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-progress", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-progress",
+            params=params,
+        )
 
-    async def get_llm_error(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_llm_error(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/llm-error``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-error", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-error",
+            params=params,
+        )
 
-    async def get_llm_generation_history(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    async def get_llm_generation_history(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/llm-generation-history``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-generation-history", params=params)
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-generation-history",
+            params=params,
+        )
 
     async def list_dataset_notebooks(
-        self, dataset_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        dataset_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/datasets/{dataset_id}/notebooks``."""
-        return await self.request("GET", f"/api/datasets/{q(dataset_id)}/notebooks", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/datasets/{q(dataset_id)}/notebooks",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_dataset_notebooks(
-        self, dataset_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        dataset_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/datasets/{dataset_id}/notebooks``."""
-        return self.paginate(f"/api/datasets/{q(dataset_id)}/notebooks", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/datasets/{q(dataset_id)}/notebooks",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def get_notebook(self, notebook_id: Id, **params: Any) -> Any:
         """GET ``/api/notebooks/{notebook_id}``."""
@@ -1304,85 +1850,155 @@ class AsyncPipelinesClient(BaseClient):
 
     async def save_notebook(self, notebook_id: Id, payload: Payload) -> Any:
         """POST ``/api/notebooks/{notebook_id}/save``."""
-        return await self.request("POST", f"/api/notebooks/{q(notebook_id)}/save", json=body(payload))
+        return await self.request(
+            "POST", f"/api/notebooks/{q(notebook_id)}/save", json=body(payload)
+        )
 
     async def preview_notebook(self, notebook_id: Id, payload: Payload | None = None) -> Any:
         """POST ``/api/notebooks/{notebook_id}/preview``."""
-        return await self.request("POST", f"/api/notebooks/{q(notebook_id)}/preview", json=body(payload))
+        return await self.request(
+            "POST", f"/api/notebooks/{q(notebook_id)}/preview", json=body(payload)
+        )
 
     async def list_workflow_tags(
-        self, project_id: Id, workflow_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        workflow_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tags``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags",
+            params=page_params(page, page_size, params),
+        )
 
     async def create_workflow_tag(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/tags``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags",
+            json=body(payload),
+        )
 
     async def delete_workflow_tag(self, project_id: Id, workflow_id: Id, tag_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/workflows/{workflow_id}/tags/{tag_id}``."""
-        return await self.request("DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags/{q(tag_id)}")
+        return await self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags/{q(tag_id)}"
+        )
 
     async def list_task_tags(
-        self, project_id: Id, workflow_id: Id, task_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        workflow_id: Id,
+        task_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}/tags``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/tags", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/tags",
+            params=page_params(page, page_size, params),
+        )
 
     async def list_organization_select_options(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/select-options/organizations``."""
-        return await self.request("GET", "/api/select-options/organizations", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/select-options/organizations", params=page_params(page, page_size, params)
+        )
 
     async def list_project_select_options(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/select-options/projects``."""
-        return await self.request("GET", "/api/select-options/projects", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/select-options/projects", params=page_params(page, page_size, params)
+        )
 
     async def list_role_select_options(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/select-options/roles``."""
-        return await self.request("GET", "/api/select-options/roles", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/select-options/roles", params=page_params(page, page_size, params)
+        )
 
     async def list_project_instructions(
-        self, project_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/instructions``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/instructions", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/instructions",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_project_instructions(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/projects/{project_id}/instructions``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/instructions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/instructions",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def create_project_instruction(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/instructions``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/instructions", json=body(payload))
+        return await self.request(
+            "POST", f"/api/projects/{q(project_id)}/instructions", json=body(payload)
+        )
 
-    async def update_project_instruction(self, project_id: Id, instruction_id: Id, payload: Payload) -> Any:
+    async def update_project_instruction(
+        self, project_id: Id, instruction_id: Id, payload: Payload
+    ) -> Any:
         """PUT ``/api/projects/{project_id}/instructions/{instruction_id}``."""
-        return await self.request("PUT", f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}", json=body(payload))
+        return await self.request(
+            "PUT",
+            f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}",
+            json=body(payload),
+        )
 
     async def delete_project_instruction(self, project_id: Id, instruction_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/instructions/{instruction_id}``."""
-        return await self.request("DELETE", f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}")
+        return await self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}"
+        )
 
     async def list_notifications(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/notifications``."""
-        return await self.request("GET", "/api/notifications", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/notifications", params=page_params(page, page_size, params)
+        )
 
     def iter_notifications(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/notifications``."""
-        return self.paginate("/api/notifications", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/notifications", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def get_notification(self, notification_id: Id, **params: Any) -> Any:
         """GET ``/api/notifications/{notification_id}``."""
@@ -1394,27 +2010,41 @@ class AsyncPipelinesClient(BaseClient):
 
     async def request_project_file_upload_url(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/files/upload-url``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/files/upload-url", json=body(payload))
+        return await self.request(
+            "POST", f"/api/projects/{q(project_id)}/files/upload-url", json=body(payload)
+        )
 
     async def get_project_file_url(self, project_id: Id, file_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/files/{file_id}/url``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}/files/{q(file_id)}/url", params=params)
+        return await self.request(
+            "GET", f"/api/projects/{q(project_id)}/files/{q(file_id)}/url", params=params
+        )
 
-    async def enqueue_project_file_gc(self, project_id: Id, file_id: Id, payload: Payload | None = None) -> Any:
+    async def enqueue_project_file_gc(
+        self, project_id: Id, file_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/files/{file_id}/enqueue-gc``."""
-        return await self.request("POST", f"/api/projects/{q(project_id)}/files/{q(file_id)}/enqueue-gc", json=body(payload))
+        return await self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/files/{q(file_id)}/enqueue-gc",
+            json=body(payload),
+        )
 
     async def list_organizations(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations``."""
-        return await self.request("GET", "/api/organizations", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET", "/api/organizations", params=page_params(page, page_size, params)
+        )
 
     def iter_organizations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> AsyncIterator[Any]:
         """GET ``/api/organizations``."""
-        return self.paginate("/api/organizations", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/organizations", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     async def get_organization(self, org_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}``."""
@@ -1424,13 +2054,27 @@ class AsyncPipelinesClient(BaseClient):
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations/{org_id}/users``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}/users", params=page_params(page, page_size, params))
+        return await self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/users",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_org_users(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> AsyncIterator[Any]:
         """GET ``/api/organizations/{org_id}/users``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/users", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/users",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     async def list_users(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
@@ -1447,4 +2091,3 @@ class AsyncPipelinesClient(BaseClient):
     async def get_user(self, user_id: Id, **params: Any) -> Any:
         """GET ``/api/users/{user_id}``."""
         return await self.request("GET", f"/api/users/{q(user_id)}", params=params)
-

@@ -75,9 +75,7 @@ MSG_BAD_ENV = (
     "{var}={value!r} is not a known deployment. Use 'production', 'local' "
     f"(= {LOCAL_URL}, or {ENV_BASE_URL} if set), or a URL such as https://pipelines.example.com."
 )
-MSG_BAD_BASE_URL = (
-    "base_url {value!r} is not an http(s) URL; give e.g. {prod!r} or {local!r}."
-)
+MSG_BAD_BASE_URL = "base_url {value!r} is not an http(s) URL; give e.g. {prod!r} or {local!r}."
 MSG_BAD_EXPORT_FORMAT = (
     "export format {value!r} is not supported; use one of: " + ", ".join(EXPORT_FORMATS) + "."
 )
@@ -210,7 +208,9 @@ def checked(
     data = dump_payload(payload)
     if not isinstance(data, dict):
         raise PipelinesConfigError(
-            MSG_BAD_PAYLOAD.format(what=what, details=f"expected an object, got {type(data).__name__}")
+            MSG_BAD_PAYLOAD.format(
+                what=what, details=f"expected an object, got {type(data).__name__}"
+            )
         )
     if check is not None:
         errors = check(data)
@@ -508,9 +508,14 @@ _TEMPLATE_ITEMS: dict[str, dict[str, Any]] = {
             "count": 1,
             "variants": [
                 {"name": "baseline", "configOverrides": {}},
-                {"name": "new-model", "configOverrides": {"models": [
-                    {"nodeId": "node-id-from-configurable-fields", "modelSlug": "echo"}
-                ]}},
+                {
+                    "name": "new-model",
+                    "configOverrides": {
+                        "models": [
+                            {"nodeId": "node-id-from-configurable-fields", "modelSlug": "echo"}
+                        ]
+                    },
+                },
             ],
         },
     },
@@ -792,9 +797,7 @@ class BaseClient:
             return after
         return float(min(2**attempt, MAX_BACKOFF))
 
-    def _log_retry(
-        self, request: httpx.Request, what: str, attempt: int, delay: float
-    ) -> None:
+    def _log_retry(self, request: httpx.Request, what: str, attempt: int, delay: float) -> None:
         logger.info(
             "retrying %s %s after %s (retry %d of %d, in %.2fs)",
             request.method,
@@ -805,7 +808,9 @@ class BaseClient:
             delay,
         )
 
-    def _log_response(self, request: httpx.Request, response: httpx.Response, started: float) -> None:
+    def _log_response(
+        self, request: httpx.Request, response: httpx.Response, started: float
+    ) -> None:
         logger.debug(
             "%s %s -> %d (%.1f ms)",
             request.method,

@@ -152,7 +152,9 @@ def readable_detail(body: Any, fallback: str) -> str:
         for item in detail:
             if isinstance(item, Mapping):
                 loc = item.get("loc") or ()
-                dotted = ".".join(str(p) for p in loc) if isinstance(loc, (list, tuple)) else str(loc)
+                dotted = (
+                    ".".join(str(p) for p in loc) if isinstance(loc, (list, tuple)) else str(loc)
+                )
                 msg = item.get("msg", "invalid")
                 parts.append(f"{dotted}: {msg}" if dotted else str(msg))
             else:

@@ -287,7 +287,9 @@ class PipelinesClient(BaseClient):
         """POST ``.../create-tasks`` (synchronous creation); payload validated first."""
         data = checked(payload, create_tasks_errors, "create-tasks payload")
         return self.request(
-            "POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks", json=data
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks",
+            json=data,
         )
 
     def create_tasks_async(
@@ -602,7 +604,9 @@ class PipelinesClient(BaseClient):
                         else None
                     )
                     result = self.push_experiment_artifact(item, idempotency_key=key)
-                    experiment_id = result.get("experiment_id") if isinstance(result, Mapping) else None
+                    experiment_id = (
+                        result.get("experiment_id") if isinstance(result, Mapping) else None
+                    )
                     created[section].append({"name": label, "experiment_id": experiment_id})
                     continue
                 result = self._push_one(section, item)
@@ -636,13 +640,17 @@ class PipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/prompts``."""
-        return self.request("GET", "/api/prompts", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/prompts", params=page_params(page, page_size, params)
+        )
 
     def iter_prompts(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/prompts``."""
-        return self.paginate("/api/prompts", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/prompts", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def create_prompt(self, payload: Payload) -> Any:
         """POST ``/api/prompts``."""
@@ -664,13 +672,17 @@ class PipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/criteria``."""
-        return self.request("GET", "/api/criteria", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/criteria", params=page_params(page, page_size, params)
+        )
 
     def iter_criteria(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/criteria``."""
-        return self.paginate("/api/criteria", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/criteria", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def get_criterion(self, criterion_id: Id, **params: Any) -> Any:
         """GET ``/api/criteria/{criterion_id}``."""
@@ -688,13 +700,17 @@ class PipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/evaluations``."""
-        return self.request("GET", "/api/evaluations", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/evaluations", params=page_params(page, page_size, params)
+        )
 
     def iter_evaluations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/evaluations``."""
-        return self.paginate("/api/evaluations", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/evaluations", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def create_evaluation(self, payload: Payload) -> Any:
         """POST ``/api/evaluations``."""
@@ -714,31 +730,43 @@ class PipelinesClient(BaseClient):
 
     def run_dataset_eval(self, dataset_id: Id, payload: Payload) -> Any:
         """POST ``/api/datasets/{dataset_id}/eval-run``."""
-        return self.request("POST", f"/api/datasets/{q(dataset_id)}/eval-run", json=body(payload))
+        return self.request(
+            "POST", f"/api/datasets/{q(dataset_id)}/eval-run", json=body(payload)
+        )
 
     def get_dataset_eval_status(self, dataset_id: Id, job_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/eval-run/{job_id}``."""
-        return self.request("GET", f"/api/datasets/{q(dataset_id)}/eval-run/{q(job_id)}", params=params)
+        return self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/eval-run/{q(job_id)}", params=params
+        )
 
     def preview_dataset_eval(self, dataset_id: Id, payload: Payload) -> Any:
         """POST ``/api/datasets/{dataset_id}/eval-preview``."""
-        return self.request("POST", f"/api/datasets/{q(dataset_id)}/eval-preview", json=body(payload))
+        return self.request(
+            "POST", f"/api/datasets/{q(dataset_id)}/eval-preview", json=body(payload)
+        )
 
     def get_dataset_eval_config(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/eval-config``."""
-        return self.request("GET", f"/api/datasets/{q(dataset_id)}/eval-config", params=params)
+        return self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/eval-config", params=params
+        )
 
     def list_projects(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/projects``."""
-        return self.request("GET", "/api/projects", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/projects", params=page_params(page, page_size, params)
+        )
 
     def iter_projects(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/projects``."""
-        return self.paginate("/api/projects", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/projects", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def get_project(self, project_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}``."""
@@ -754,11 +782,15 @@ class PipelinesClient(BaseClient):
 
     def archive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
         """PUT ``/api/projects/{project_id}/archive``."""
-        return self.request("PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload))
+        return self.request(
+            "PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload)
+        )
 
     def unarchive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
         """PUT ``/api/projects/{project_id}/unarchive``."""
-        return self.request("PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload))
+        return self.request(
+            "PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload)
+        )
 
     def delete_project(self, project_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}``."""
@@ -768,141 +800,281 @@ class PipelinesClient(BaseClient):
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/workflows``."""
-        return self.request("GET", "/api/workflows", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/workflows", params=page_params(page, page_size, params)
+        )
 
     def iter_workflows(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/workflows``."""
-        return self.paginate("/api/workflows", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/workflows", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def list_project_workflows(
-        self, project_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflows``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_project_workflows(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/projects/{project_id}/workflows``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/workflows", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/workflows",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_workflow(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params)
+        return self.request(
+            "GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params
+        )
 
     def create_workflow(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload))
+        return self.request(
+            "POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload)
+        )
 
     def update_workflow(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """PUT ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return self.request("PUT", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", json=body(payload))
+        return self.request(
+            "PUT", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", json=body(payload)
+        )
 
     def delete_workflow(self, project_id: Id, workflow_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return self.request("DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}")
+        return self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}"
+        )
 
-    def archive_workflow(self, project_id: Id, workflow_id: Id, payload: Payload | None = None) -> Any:
+    def archive_workflow(
+        self, project_id: Id, workflow_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/archive``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/archive", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/archive",
+            json=body(payload),
+        )
 
     def list_org_workflow_templates(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations/{org_id}/templates``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/templates", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/templates",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_org_workflow_templates(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/organizations/{org_id}/templates``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/templates", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/templates",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_org_workflow_template(self, org_id: Id, template_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/templates/{template_id}``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/templates/{q(template_id)}", params=params)
+        return self.request(
+            "GET", f"/api/organizations/{q(org_id)}/templates/{q(template_id)}", params=params
+        )
 
     def list_workflow_chains(
-        self, project_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflow-chains``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflow-chains", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflow-chains",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_workflow_chains(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/projects/{project_id}/workflow-chains``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/workflow-chains", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/workflow-chains",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_workflow_chain(self, project_id: Id, chain_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflow-chains/{chain_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}", params=params)
+        return self.request(
+            "GET", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}", params=params
+        )
 
     def create_workflow_chain(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflow-chains``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflow-chains", json=body(payload))
+        return self.request(
+            "POST", f"/api/projects/{q(project_id)}/workflow-chains", json=body(payload)
+        )
 
     def delete_workflow_chain(self, project_id: Id, chain_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/workflow-chains/{chain_id}``."""
-        return self.request("DELETE", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}")
+        return self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/workflow-chains/{q(chain_id)}"
+        )
 
     def get_workflow_status(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/status-summary``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/status-summary", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/status-summary",
+            params=params,
+        )
 
-    def get_workflow_llm_analytics(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    def get_workflow_llm_analytics(
+        self, project_id: Id, workflow_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/llm-analytics``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/llm-analytics", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/llm-analytics",
+            params=params,
+        )
 
     def get_creation_mode(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/creation-mode``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode",
+            params=params,
+        )
 
     def get_configurable_fields(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/configurable-fields``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields",
+            params=params,
+        )
 
     def get_my_work(self, project_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/my-work``."""
         return self.request("GET", f"/api/projects/{q(project_id)}/my-work", params=params)
 
     def iter_my_work(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/projects/{project_id}/my-work``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/my-work", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/my-work",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_my_submissions(self, project_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/my-submissions``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/my-submissions", params=params)
+        return self.request(
+            "GET", f"/api/projects/{q(project_id)}/my-submissions", params=params
+        )
 
     def iter_my_submissions(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/projects/{project_id}/my-submissions``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/my-submissions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/my-submissions",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_org_my_work(self, org_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/my-work``."""
         return self.request("GET", f"/api/organizations/{q(org_id)}/my-work", params=params)
 
     def iter_org_my_work(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/organizations/{org_id}/my-work``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/my-work", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/my-work",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_org_my_submissions(self, org_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/my-submissions``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/my-submissions", params=params)
+        return self.request(
+            "GET", f"/api/organizations/{q(org_id)}/my-submissions", params=params
+        )
 
     def iter_org_my_submissions(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/organizations/{org_id}/my-submissions``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/my-submissions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/my-submissions",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_global_my_work(self, **params: Any) -> Any:
         """GET ``/api/my-work``."""
@@ -912,7 +1084,9 @@ class PipelinesClient(BaseClient):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/my-work``."""
-        return self.paginate("/api/my-work", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/my-work", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def get_global_my_submissions(self, **params: Any) -> Any:
         """GET ``/api/my-submissions``."""
@@ -922,83 +1096,198 @@ class PipelinesClient(BaseClient):
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/my-submissions``."""
-        return self.paginate("/api/my-submissions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/my-submissions", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def get_task(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}",
+            params=params,
+        )
 
-    def get_task_timeline(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Any:
+    def get_task_timeline(
+        self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}/timeline``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/timeline", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/timeline",
+            params=params,
+        )
 
-    def get_node_history(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_node_history(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/history``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/history", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/history",
+            params=params,
+        )
 
-    def revert_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, attempt_number: Id, payload: Payload | None = None) -> Any:
+    def revert_node(
+        self,
+        project_id: Id,
+        workflow_id: Id,
+        node_db_id: Id,
+        attempt_number: Id,
+        payload: Payload | None = None,
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/revert/{attempt_number}``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/revert/{q(attempt_number)}", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/revert/{q(attempt_number)}",
+            json=body(payload),
+        )
 
-    def refresh_prev_node_info(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    def refresh_prev_node_info(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/refresh-prev-node-info``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/refresh-prev-node-info", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/refresh-prev-node-info",
+            json=body(payload),
+        )
 
-    def get_node_with_linked(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_node_with_linked(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/with-linked``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/with-linked", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/with-linked",
+            params=params,
+        )
 
-    def get_subtask_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_subtask_node(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/subtask``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask",
+            params=params,
+        )
 
-    def get_subtask_node_view(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_subtask_node_view(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/subtask/view``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask/view", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/subtask/view",
+            params=params,
+        )
 
-    def submit_subtask(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def submit_subtask(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/submit-subtask``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-subtask", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-subtask",
+            json=body(payload),
+        )
 
-    def get_review_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_review_node(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/review``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review",
+            params=params,
+        )
 
-    def get_review_node_view(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_review_node_view(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/review/view``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review/view", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/review/view",
+            params=params,
+        )
 
     def get_submission_view(self, project_id: Id, node_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/submissions/{node_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/submissions/{q(node_id)}", params=params)
+        return self.request(
+            "GET", f"/api/projects/{q(project_id)}/submissions/{q(node_id)}", params=params
+        )
 
-    def release_node(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    def release_node(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/release``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/release", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/release",
+            json=body(payload),
+        )
 
-    def submit_review(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def submit_review(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/submit-review``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-review", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/submit-review",
+            json=body(payload),
+        )
 
-    def admin_edit_subtask(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def admin_edit_subtask(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-edit-subtask``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-subtask", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-subtask",
+            json=body(payload),
+        )
 
-    def admin_submit_subtask(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def admin_submit_subtask(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-submit-subtask``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-subtask", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-subtask",
+            json=body(payload),
+        )
 
-    def admin_edit_review(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def admin_edit_review(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-edit-review``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-review", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-edit-review",
+            json=body(payload),
+        )
 
-    def admin_inline_edit(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def admin_inline_edit(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-inline-edit``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-inline-edit", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-inline-edit",
+            json=body(payload),
+        )
 
-    def admin_submit_review(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def admin_submit_review(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-submit-review``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-review", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-submit-review",
+            json=body(payload),
+        )
 
     def get_test_run(self, test_run_id: Id, **params: Any) -> Any:
         """GET ``/api/test-runs/{test_run_id}``."""
@@ -1006,13 +1295,19 @@ class PipelinesClient(BaseClient):
 
     def get_test_run_task(self, test_run_id: Id, task_id: Id, **params: Any) -> Any:
         """GET ``/api/test-runs/{test_run_id}/tasks/{task_id}``."""
-        return self.request("GET", f"/api/test-runs/{q(test_run_id)}/tasks/{q(task_id)}", params=params)
+        return self.request(
+            "GET", f"/api/test-runs/{q(test_run_id)}/tasks/{q(task_id)}", params=params
+        )
 
     def list_test_runs(
         self, agent_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/agents/{agent_id}/test-runs``."""
-        return self.request("GET", f"/api/agents/{q(agent_id)}/test-runs", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/agents/{q(agent_id)}/test-runs",
+            params=page_params(page, page_size, params),
+        )
 
     def list_agents(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
@@ -1042,55 +1337,111 @@ class PipelinesClient(BaseClient):
 
     def set_org_credential(self, org_id: Id, credential_type: Id, payload: Payload) -> Any:
         """PUT ``/api/organizations/{org_id}/credentials/{credential_type}``."""
-        return self.request("PUT", f"/api/organizations/{q(org_id)}/credentials/{q(credential_type)}", json=body(payload))
+        return self.request(
+            "PUT",
+            f"/api/organizations/{q(org_id)}/credentials/{q(credential_type)}",
+            json=body(payload),
+        )
 
-    def get_experiment_status(self, project_id: Id, workflow_id: Id, experiment_id: Id, **params: Any) -> Any:
+    def get_experiment_status(
+        self, project_id: Id, workflow_id: Id, experiment_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/experiments/{experiment_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}",
+            params=params,
+        )
 
-    def cancel_experiment(self, project_id: Id, workflow_id: Id, experiment_id: Id, payload: Payload | None = None) -> Any:
+    def cancel_experiment(
+        self, project_id: Id, workflow_id: Id, experiment_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/experiments/{experiment_id}/cancel``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}/cancel", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}/cancel",
+            json=body(payload),
+        )
 
-    def get_create_tasks_status(self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any) -> Any:
+    def get_create_tasks_status(
+        self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/seeded-data/create-tasks-status/{job_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}",
+            params=params,
+        )
 
-    def cancel_create_tasks(self, project_id: Id, workflow_id: Id, job_id: Id, payload: Payload | None = None) -> Any:
+    def cancel_create_tasks(
+        self, project_id: Id, workflow_id: Id, job_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/seeded-data/create-tasks-status/{job_id}/cancel``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}/cancel", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}/cancel",
+            json=body(payload),
+        )
 
     def seed_from_dataset(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/seed-from-dataset``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-from-dataset", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-from-dataset",
+            json=body(payload),
+        )
 
-    def get_seed_status(self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any) -> Any:
+    def get_seed_status(
+        self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/seed-data-status/{job_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-data-status/{q(job_id)}", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seed-data-status/{q(job_id)}",
+            params=params,
+        )
 
     def export_tasks(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/export-tasks``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks",
+            json=body(payload),
+        )
 
     def export_tasks_async(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/export-tasks-async``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-async", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-async",
+            json=body(payload),
+        )
 
-    def get_export_status(self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any) -> Any:
+    def get_export_status(
+        self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/export-tasks-status/{job_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-status/{q(job_id)}", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/export-tasks-status/{q(job_id)}",
+            params=params,
+        )
 
     def list_datasets(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/datasets``."""
-        return self.request("GET", "/api/datasets", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/datasets", params=page_params(page, page_size, params)
+        )
 
     def iter_datasets(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/datasets``."""
-        return self.paginate("/api/datasets", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/datasets", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def get_dataset(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}``."""
@@ -1106,15 +1457,21 @@ class PipelinesClient(BaseClient):
 
     def get_chart_fields(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/chart-fields``."""
-        return self.request("GET", f"/api/datasets/{q(dataset_id)}/chart-fields", params=params)
+        return self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/chart-fields", params=params
+        )
 
     def get_chart_field_values(self, dataset_id: Id, field_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/chart-fields/{field_id}/values``."""
-        return self.request("GET", f"/api/datasets/{q(dataset_id)}/chart-fields/{q(field_id)}/values", params=params)
+        return self.request(
+            "GET", f"/api/datasets/{q(dataset_id)}/chart-fields/{q(field_id)}/values", params=params
+        )
 
     def chart_query(self, dataset_id: Id, payload: Payload) -> Any:
         """POST ``/api/datasets/{dataset_id}/chart-query``."""
-        return self.request("POST", f"/api/datasets/{q(dataset_id)}/chart-query", json=body(payload))
+        return self.request(
+            "POST", f"/api/datasets/{q(dataset_id)}/chart-query", json=body(payload)
+        )
 
     def get_dataset_import_job(self, job_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/import/jobs/{job_id}``."""
@@ -1122,169 +1479,358 @@ class PipelinesClient(BaseClient):
 
     def cancel_dataset_import_job(self, job_id: Id, payload: Payload | None = None) -> Any:
         """POST ``/api/datasets/import/jobs/{job_id}/cancel``."""
-        return self.request("POST", f"/api/datasets/import/jobs/{q(job_id)}/cancel", json=body(payload))
+        return self.request(
+            "POST", f"/api/datasets/import/jobs/{q(job_id)}/cancel", json=body(payload)
+        )
 
     def list_models(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/orgs/{org_id}/models``."""
-        return self.request("GET", f"/api/orgs/{q(org_id)}/models", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", f"/api/orgs/{q(org_id)}/models", params=page_params(page, page_size, params)
+        )
 
     def list_agent_versions(
         self, agent_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/agents/{agent_id}/versions``."""
-        return self.request("GET", f"/api/agents/{q(agent_id)}/versions", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/agents/{q(agent_id)}/versions",
+            params=page_params(page, page_size, params),
+        )
 
     def list_tool_endpoints(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_tool_endpoints(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/organizations/{org_id}/tool-endpoints``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/tool-endpoints", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/tool-endpoints",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def create_tool_endpoint(self, org_id: Id, payload: Payload) -> Any:
         """POST ``/api/organizations/{org_id}/tool-endpoints``."""
-        return self.request("POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload))
+        return self.request(
+            "POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload)
+        )
 
     def get_tool_endpoint(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", params=params)
+        return self.request(
+            "GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", params=params
+        )
 
     def update_tool_endpoint(self, org_id: Id, endpoint_id: Id, payload: Payload) -> Any:
         """PATCH ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return self.request("PATCH", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", json=body(payload))
+        return self.request(
+            "PATCH",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
+            json=body(payload),
+        )
 
     def delete_tool_endpoint(self, org_id: Id, endpoint_id: Id) -> Any:
         """DELETE ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return self.request("DELETE", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}")
+        return self.request(
+            "DELETE", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}"
+        )
 
-    def get_tool_endpoint_binding_count(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
+    def get_tool_endpoint_binding_count(
+        self, org_id: Id, endpoint_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/binding-count``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/binding-count", params=params)
+        return self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/binding-count",
+            params=params,
+        )
 
     def list_tool_endpoint_versions(
-        self, org_id: Id, endpoint_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        endpoint_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/versions``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/versions", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/versions",
+            params=page_params(page, page_size, params),
+        )
 
     def get_tool_endpoint_usage(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/usage``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/usage", params=params)
+        return self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/usage",
+            params=params,
+        )
 
-    def refresh_tool_endpoint_tools(self, org_id: Id, endpoint_id: Id, payload: Payload | None = None) -> Any:
+    def refresh_tool_endpoint_tools(
+        self, org_id: Id, endpoint_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/refresh-tools``."""
-        return self.request("POST", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/refresh-tools", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/refresh-tools",
+            json=body(payload),
+        )
 
-    def test_tool_endpoint(self, org_id: Id, endpoint_id: Id, payload: Payload | None = None) -> Any:
+    def test_tool_endpoint(
+        self, org_id: Id, endpoint_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}/test``."""
-        return self.request("POST", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/test", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}/test",
+            json=body(payload),
+        )
 
     def list_tool_bindings(
-        self, workflow_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return self.request("GET", f"/api/workflows/{q(workflow_id)}/tool-bindings", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/workflows/{q(workflow_id)}/tool-bindings",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_tool_bindings(
-        self, workflow_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return self.paginate(f"/api/workflows/{q(workflow_id)}/tool-bindings", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/workflows/{q(workflow_id)}/tool-bindings",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def create_tool_binding(self, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return self.request("POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload))
+        return self.request(
+            "POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload)
+        )
 
     def get_tool_binding(self, workflow_id: Id, binding_id: Id, **params: Any) -> Any:
         """GET ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return self.request("GET", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", params=params)
+        return self.request(
+            "GET", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", params=params
+        )
 
     def update_tool_binding(self, workflow_id: Id, binding_id: Id, payload: Payload) -> Any:
         """PATCH ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return self.request("PATCH", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", json=body(payload))
+        return self.request(
+            "PATCH",
+            f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
+            json=body(payload),
+        )
 
     def delete_tool_binding(self, workflow_id: Id, binding_id: Id) -> Any:
         """DELETE ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return self.request("DELETE", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}")
+        return self.request(
+            "DELETE", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}"
+        )
 
     def list_tool_ground_truths(
-        self, workflow_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return self.request("GET", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_tool_ground_truths(
-        self, workflow_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        workflow_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return self.paginate(f"/api/workflows/{q(workflow_id)}/tool-ground-truths", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def create_tool_ground_truth(self, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return self.request("POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload))
+        return self.request(
+            "POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload)
+        )
 
-    def update_tool_ground_truth(self, workflow_id: Id, ground_truth_id: Id, payload: Payload) -> Any:
+    def update_tool_ground_truth(
+        self, workflow_id: Id, ground_truth_id: Id, payload: Payload
+    ) -> Any:
         """PUT ``/api/workflows/{workflow_id}/tool-ground-truths/{ground_truth_id}``."""
-        return self.request("PUT", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}", json=body(payload))
+        return self.request(
+            "PUT",
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}",
+            json=body(payload),
+        )
 
     def delete_tool_ground_truth(self, workflow_id: Id, ground_truth_id: Id) -> Any:
         """DELETE ``/api/workflows/{workflow_id}/tool-ground-truths/{ground_truth_id}``."""
-        return self.request("DELETE", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}")
+        return self.request(
+            "DELETE", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}"
+        )
 
     def recommend_tools(self, payload: Payload) -> Any:
         """POST ``/api/tool-ground-truths/recommend``."""
         return self.request("POST", "/api/tool-ground-truths/recommend", json=body(payload))
 
-    def evaluate_tool_correctness(self, workflow_id: Id, node_db_id: Id, payload: Payload) -> Any:
+    def evaluate_tool_correctness(
+        self, workflow_id: Id, node_db_id: Id, payload: Payload
+    ) -> Any:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths/nodes/{node_db_id}/evaluate``."""
-        return self.request("POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate",
+            json=body(payload),
+        )
 
-    def get_tool_call_history(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_tool_call_history(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/tool-call-history``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history",
+            params=params,
+        )
 
-    def generate_llm_fields(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    def generate_llm_fields(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/generate-llm-fields``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/generate-llm-fields", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/generate-llm-fields",
+            json=body(payload),
+        )
 
-    def regenerate_llm(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    def regenerate_llm(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/regenerate-llm``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/regenerate-llm", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/regenerate-llm",
+            json=body(payload),
+        )
 
-    def admin_regenerate_llm(self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None) -> Any:
+    def admin_regenerate_llm(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/admin-regenerate-llm``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-regenerate-llm", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/admin-regenerate-llm",
+            json=body(payload),
+        )
 
-    def get_llm_progress(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_llm_progress(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/llm-progress``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-progress", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-progress",
+            params=params,
+        )
 
-    def get_llm_error(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_llm_error(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/llm-error``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-error", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-error",
+            params=params,
+        )
 
-    def get_llm_generation_history(self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any) -> Any:
+    def get_llm_generation_history(
+        self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
+    ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/llm-generation-history``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-generation-history", params=params)
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/llm-generation-history",
+            params=params,
+        )
 
     def list_dataset_notebooks(
-        self, dataset_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        dataset_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/datasets/{dataset_id}/notebooks``."""
-        return self.request("GET", f"/api/datasets/{q(dataset_id)}/notebooks", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/datasets/{q(dataset_id)}/notebooks",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_dataset_notebooks(
-        self, dataset_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        dataset_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/datasets/{dataset_id}/notebooks``."""
-        return self.paginate(f"/api/datasets/{q(dataset_id)}/notebooks", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/datasets/{q(dataset_id)}/notebooks",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def get_notebook(self, notebook_id: Id, **params: Any) -> Any:
         """GET ``/api/notebooks/{notebook_id}``."""
@@ -1300,85 +1846,155 @@ class PipelinesClient(BaseClient):
 
     def save_notebook(self, notebook_id: Id, payload: Payload) -> Any:
         """POST ``/api/notebooks/{notebook_id}/save``."""
-        return self.request("POST", f"/api/notebooks/{q(notebook_id)}/save", json=body(payload))
+        return self.request(
+            "POST", f"/api/notebooks/{q(notebook_id)}/save", json=body(payload)
+        )
 
     def preview_notebook(self, notebook_id: Id, payload: Payload | None = None) -> Any:
         """POST ``/api/notebooks/{notebook_id}/preview``."""
-        return self.request("POST", f"/api/notebooks/{q(notebook_id)}/preview", json=body(payload))
+        return self.request(
+            "POST", f"/api/notebooks/{q(notebook_id)}/preview", json=body(payload)
+        )
 
     def list_workflow_tags(
-        self, project_id: Id, workflow_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        workflow_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tags``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags",
+            params=page_params(page, page_size, params),
+        )
 
     def create_workflow_tag(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/workflows/{workflow_id}/tags``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags",
+            json=body(payload),
+        )
 
     def delete_workflow_tag(self, project_id: Id, workflow_id: Id, tag_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/workflows/{workflow_id}/tags/{tag_id}``."""
-        return self.request("DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags/{q(tag_id)}")
+        return self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tags/{q(tag_id)}"
+        )
 
     def list_task_tags(
-        self, project_id: Id, workflow_id: Id, task_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        workflow_id: Id,
+        task_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}/tags``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/tags", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}/tags",
+            params=page_params(page, page_size, params),
+        )
 
     def list_organization_select_options(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/select-options/organizations``."""
-        return self.request("GET", "/api/select-options/organizations", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/select-options/organizations", params=page_params(page, page_size, params)
+        )
 
     def list_project_select_options(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/select-options/projects``."""
-        return self.request("GET", "/api/select-options/projects", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/select-options/projects", params=page_params(page, page_size, params)
+        )
 
     def list_role_select_options(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/select-options/roles``."""
-        return self.request("GET", "/api/select-options/roles", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/select-options/roles", params=page_params(page, page_size, params)
+        )
 
     def list_project_instructions(
-        self, project_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
     ) -> Any:
         """GET ``/api/projects/{project_id}/instructions``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/instructions", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/projects/{q(project_id)}/instructions",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_project_instructions(
-        self, project_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        project_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/projects/{project_id}/instructions``."""
-        return self.paginate(f"/api/projects/{q(project_id)}/instructions", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/projects/{q(project_id)}/instructions",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def create_project_instruction(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/instructions``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/instructions", json=body(payload))
+        return self.request(
+            "POST", f"/api/projects/{q(project_id)}/instructions", json=body(payload)
+        )
 
-    def update_project_instruction(self, project_id: Id, instruction_id: Id, payload: Payload) -> Any:
+    def update_project_instruction(
+        self, project_id: Id, instruction_id: Id, payload: Payload
+    ) -> Any:
         """PUT ``/api/projects/{project_id}/instructions/{instruction_id}``."""
-        return self.request("PUT", f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}", json=body(payload))
+        return self.request(
+            "PUT",
+            f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}",
+            json=body(payload),
+        )
 
     def delete_project_instruction(self, project_id: Id, instruction_id: Id) -> Any:
         """DELETE ``/api/projects/{project_id}/instructions/{instruction_id}``."""
-        return self.request("DELETE", f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}")
+        return self.request(
+            "DELETE", f"/api/projects/{q(project_id)}/instructions/{q(instruction_id)}"
+        )
 
     def list_notifications(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/notifications``."""
-        return self.request("GET", "/api/notifications", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/notifications", params=page_params(page, page_size, params)
+        )
 
     def iter_notifications(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/notifications``."""
-        return self.paginate("/api/notifications", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/notifications", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def get_notification(self, notification_id: Id, **params: Any) -> Any:
         """GET ``/api/notifications/{notification_id}``."""
@@ -1390,27 +2006,41 @@ class PipelinesClient(BaseClient):
 
     def request_project_file_upload_url(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/files/upload-url``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/files/upload-url", json=body(payload))
+        return self.request(
+            "POST", f"/api/projects/{q(project_id)}/files/upload-url", json=body(payload)
+        )
 
     def get_project_file_url(self, project_id: Id, file_id: Id, **params: Any) -> Any:
         """GET ``/api/projects/{project_id}/files/{file_id}/url``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}/files/{q(file_id)}/url", params=params)
+        return self.request(
+            "GET", f"/api/projects/{q(project_id)}/files/{q(file_id)}/url", params=params
+        )
 
-    def enqueue_project_file_gc(self, project_id: Id, file_id: Id, payload: Payload | None = None) -> Any:
+    def enqueue_project_file_gc(
+        self, project_id: Id, file_id: Id, payload: Payload | None = None
+    ) -> Any:
         """POST ``/api/projects/{project_id}/files/{file_id}/enqueue-gc``."""
-        return self.request("POST", f"/api/projects/{q(project_id)}/files/{q(file_id)}/enqueue-gc", json=body(payload))
+        return self.request(
+            "POST",
+            f"/api/projects/{q(project_id)}/files/{q(file_id)}/enqueue-gc",
+            json=body(payload),
+        )
 
     def list_organizations(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations``."""
-        return self.request("GET", "/api/organizations", params=page_params(page, page_size, params))
+        return self.request(
+            "GET", "/api/organizations", params=page_params(page, page_size, params)
+        )
 
     def iter_organizations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
     ) -> Iterator[Any]:
         """GET ``/api/organizations``."""
-        return self.paginate("/api/organizations", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            "/api/organizations", params=params, page_size=page_size, max_pages=max_pages
+        )
 
     def get_organization(self, org_id: Id, **params: Any) -> Any:
         """GET ``/api/organizations/{org_id}``."""
@@ -1420,13 +2050,27 @@ class PipelinesClient(BaseClient):
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
     ) -> Any:
         """GET ``/api/organizations/{org_id}/users``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}/users", params=page_params(page, page_size, params))
+        return self.request(
+            "GET",
+            f"/api/organizations/{q(org_id)}/users",
+            params=page_params(page, page_size, params),
+        )
 
     def iter_org_users(
-        self, org_id: Id, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
+        self,
+        org_id: Id,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int | None = None,
+        **params: Any,
     ) -> Iterator[Any]:
         """GET ``/api/organizations/{org_id}/users``."""
-        return self.paginate(f"/api/organizations/{q(org_id)}/users", params=params, page_size=page_size, max_pages=max_pages)
+        return self.paginate(
+            f"/api/organizations/{q(org_id)}/users",
+            params=params,
+            page_size=page_size,
+            max_pages=max_pages,
+        )
 
     def list_users(
         self, *, page: int | None = None, page_size: int | None = None, **params: Any
@@ -1443,4 +2087,3 @@ class PipelinesClient(BaseClient):
     def get_user(self, user_id: Id, **params: Any) -> Any:
         """GET ``/api/users/{user_id}``."""
         return self.request("GET", f"/api/users/{q(user_id)}", params=params)
-
