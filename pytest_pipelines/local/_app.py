@@ -32,6 +32,14 @@ ROUTERS: list[str] = [
     "pytest_pipelines.local.routers.workflows",
     "pytest_pipelines.local.routers.tasks",
     "pytest_pipelines.local.routers.experiments",
+    "pytest_pipelines.local.routers.runtime",
+    "pytest_pipelines.local.routers.generation",
+    "pytest_pipelines.local.routers.datasets",
+    "pytest_pipelines.local.routers.files",
+    "pytest_pipelines.local.routers.notebooks",
+    "pytest_pipelines.local.routers.misc",
+    "pytest_pipelines.local.routers.notifications",
+    "pytest_pipelines.local.routers.orgs",
     "pytest_pipelines.local.routers.tools",
 ]
 
