@@ -7,6 +7,7 @@ block whose first line is ``# standalone script`` runs as a Python script.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -129,3 +130,75 @@ def test_doc_links_resolve(page: Path) -> None:
     assert page.exists(), f"{page} is missing"
     for target in re.findall(r"\]\(([^)#:]+\.(?:md|yml|py|ini))(?:#[^)]*)?\)", page.read_text()):
         assert (page.parent / target).resolve().exists(), f"{page.name}: broken link {target}"
+
+
+VERDICT_PAGE = ROOT / "docs" / "how-to" / "verdict-hook.md"
+VERDICT_INI = """[pytest]
+pipelines_env = local
+pipelines_demo = true
+markers =
+    noisy_judge: the judge of this test is noisy
+"""
+VERDICT_TESTS = """
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(project=22, workflow=10, count=2)
+
+
+@pytest.mark.noisy_judge
+@pytest.mark.pipelines_gate("Itinerary Quality Judge", min_mean=4.9)
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=1.0)
+def test_noisy(pipelines_run):
+    pass
+
+
+@pytest.mark.pipelines_gate("Itinerary Quality Judge", min_mean=4.9)
+def test_strict(pipelines_run):
+    pass
+
+
+@pytest.mark.pipelines_gate("Itinerary Quality Judge", min_mean=3)
+def test_lenient(pipelines_run):
+    pass
+"""
+
+
+def test_verdict_hook_examples_work(tmp_path: Path) -> None:
+    conftests = [b for _, b in _blocks(VERDICT_PAGE) if b.startswith("# conftest.py\n")]
+    assert len(conftests) == 3
+    release, noisy, export = conftests
+    runs = {}
+    for name, conftest in (("release", release), ("noisy", noisy), ("export", export)):
+        directory = tmp_path / name
+        directory.mkdir()
+        (directory / "pytest.ini").write_text(VERDICT_INI)
+        (directory / "conftest.py").write_text(conftest)
+        (directory / "test_hooks.py").write_text(VERDICT_TESTS)
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "-q"]
+        env = _env()
+        if name == "release":
+            env["RELEASE_BUILD"] = "1"
+        runs[name] = subprocess.Popen(
+            cmd, cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    out = {name: _finish(proc) for name, proc in runs.items()}
+
+    # The noisy-judge hook passes test_noisy despite its judge gate; the others keep their gates.
+    code, text = out["noisy"]
+    assert code == 1, text
+    assert "PASSED test_hooks.py::test_noisy" in text
+    assert "FAILED test_hooks.py::test_strict" in text
+    assert "PASSED test_hooks.py::test_lenient" in text
+    # Without the hook, test_noisy fails on its judge gate (the export run has no verdict hook).
+    code, text = out["export"]
+    assert "FAILED test_hooks.py::test_noisy" in text
+    rows = [
+        json.loads(line)
+        for line in (tmp_path / "export" / "eval-scores.jsonl").read_text().splitlines()
+    ]
+    assert {r["test"].split("::")[1] for r in rows} == {"test_noisy", "test_strict", "test_lenient"}
+    assert {r["criterion"] for r in rows} >= {"Mentions Rome Highlights", "Itinerary Quality Judge"}
+    # The release hook defers to the gates when every boolean criterion passed (the demo's do).
+    code, text = out["release"]
+    assert "PASSED test_hooks.py::test_lenient" in text
+    assert "FAILED test_hooks.py::test_strict" in text
