@@ -127,7 +127,7 @@ def start_local(state: PipelinesState) -> None:
         try:
             local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
             local.__enter__()
-        except (ValueError, OSError, RuntimeError) as exc:
+        except Exception as exc:  # any failure to start is reported the same way
             pytest.fail(LOCAL_START_FAILED.format(error=exc), pytrace=False)
         state.local = local
         state.base_url = str(local.base_url)
@@ -250,7 +250,9 @@ def sweep(
     return deleted
 
 
-def session_sweep(state: PipelinesState, log: Callable[[str], None], *, distributed: bool = False) -> None:
+def session_sweep(
+    state: PipelinesState, log: Callable[[str], None], *, distributed: bool = False
+) -> None:
     """On the controller: remove whatever this run left (e.g. from a crashed worker)."""
     if state.is_worker or os.environ.get("PYTEST_PIPELINES_NO_SWEEP"):
         return

@@ -15,7 +15,13 @@ if TYPE_CHECKING:
     from pytest_pipelines.client import PipelinesClient
     from pytest_pipelines.local import LocalPipelines
 
-ENV_VARS = ("PIPELINES_ENV", "PIPELINES_API_KEY", "PIPELINES_BASE_URL", "PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")
+ENV_VARS = (
+    "PIPELINES_ENV",
+    "PIPELINES_API_KEY",
+    "PIPELINES_BASE_URL",
+    "PYTEST_ADDOPTS",
+    "PYTEST_XDIST_AUTO_NUM_WORKERS",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +43,12 @@ def backend() -> Iterator[LocalPipelines]:
 @pytest.fixture
 def remote_args(backend: LocalPipelines) -> list[str]:
     """Command-line arguments that point an inner run at the shared backend."""
-    return [f"--pipelines-env={backend.base_url}", f"--pipelines-api-key={backend.api_key}", "-p", "no:cacheprovider"]
+    return [
+        f"--pipelines-env={backend.base_url}",
+        f"--pipelines-api-key={backend.api_key}",
+        "-p",
+        "no:cacheprovider",
+    ]
 
 
 @pytest.fixture

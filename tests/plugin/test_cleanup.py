@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-CREATE_ALL = '''
+CREATE_ALL = """
 import os
 import pytest
 
@@ -22,7 +22,7 @@ def objects(pipelines_prompt, pipelines_criterion, pipelines_evaluation, pipelin
     binding = pipelines_tool_binding(10, node_id="plan", field_id="itinerary", endpoint=ep, selected_tools=["lookup"])
     truth = pipelines_tool_ground_truth(10, node_id="plan", field_id="itinerary", expected_tools=["lookup"])
     return {"prompt": prompt, "criterion": crit, "evaluation": ev, "endpoint": ep, "binding": binding, "truth": truth}
-'''
+"""
 
 
 @pytest.fixture
@@ -35,7 +35,12 @@ def fresh() -> Iterator[Any]:
 
 
 def args_for(local: Any) -> list[str]:
-    return [f"--pipelines-env={local.base_url}", f"--pipelines-api-key={local.api_key}", "-p", "no:cacheprovider"]
+    return [
+        f"--pipelines-env={local.base_url}",
+        f"--pipelines-api-key={local.api_key}",
+        "-p",
+        "no:cacheprovider",
+    ]
 
 
 @pytest.fixture
@@ -51,15 +56,25 @@ def leftovers(names_with_prefix: Any) -> Any:
 def _leftovers(local: Any, names_with_prefix: Any) -> list[str]:
     with local.client() as client:
         found = names_with_prefix(client)
-        found += [f"binding {b['id']}" for b in client.iter_tool_bindings(10) if b.get("node_id") == "plan"]
-        found += [f"truth {g['id']}" for g in client.iter_tool_ground_truths(10) if g.get("node_id") == "plan"]
+        found += [
+            f"binding {b['id']}"
+            for b in client.iter_tool_bindings(10)
+            if b.get("node_id") == "plan"
+        ]
+        found += [
+            f"truth {g['id']}"
+            for g in client.iter_tool_ground_truths(10)
+            if g.get("node_id") == "plan"
+        ]
     return found
 
 
-def test_factories_create_unique_objects_and_delete_them(pytester: pytest.Pytester, fresh: Any, leftovers: Any) -> None:
+def test_factories_create_unique_objects_and_delete_them(
+    pytester: pytest.Pytester, fresh: Any, leftovers: Any
+) -> None:
     pytester.makepyfile(
         CREATE_ALL
-        + '''
+        + """
 def test_names(objects, pipelines_client):
     names = [objects[k]["name"] for k in ("prompt", "criterion", "evaluation", "endpoint")]
     assert len({n.rsplit("-", 1)[0] for n in names}) == 4  # distinct sequence numbers
@@ -68,16 +83,18 @@ def test_names(objects, pipelines_client):
     assert names[1].endswith("-C")
     assert objects["binding"]["endpoint_id"] == objects["endpoint"]["id"]
     assert pipelines_client.get_prompt(objects["prompt"]["id"])["name"] == names[0]
-'''
+"""
     )
     pytester.runpytest(*args_for(fresh)).assert_outcomes(passed=1)
     assert leftovers(fresh) == []
 
 
-def test_nothing_left_after_failures_and_errors(pytester: pytest.Pytester, fresh: Any, leftovers: Any) -> None:
+def test_nothing_left_after_failures_and_errors(
+    pytester: pytest.Pytester, fresh: Any, leftovers: Any
+) -> None:
     pytester.makepyfile(
         CREATE_ALL
-        + '''
+        + """
 def test_fails(objects):
     assert False
 
@@ -92,48 +109,61 @@ def test_errors(broken):
 @pytest.mark.pipelines_model_swap("plan", "no-such-model")
 def test_broken_run(objects, pipelines_run):
     pass
-'''
+"""
     )
     result = pytester.runpytest(*args_for(fresh))
     result.assert_outcomes(failed=1, errors=2)
     assert leftovers(fresh) == []
 
 
-def test_nothing_left_after_interrupt(pytester: pytest.Pytester, fresh: Any, leftovers: Any) -> None:
+def test_nothing_left_after_interrupt(
+    pytester: pytest.Pytester, fresh: Any, leftovers: Any
+) -> None:
     pytester.makepyfile(
         CREATE_ALL
-        + '''
+        + """
 def test_interrupted(objects):
     raise KeyboardInterrupt
 
 def test_never_runs():
     pass
-'''
+"""
     )
     result = pytester.runpytest_subprocess(*args_for(fresh))
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert leftovers(fresh) == []
 
 
-def test_sweep_removes_what_a_crashed_worker_left(pytester: pytest.Pytester, fresh: Any, leftovers: Any) -> None:
+def test_sweep_removes_what_a_crashed_worker_left(
+    pytester: pytest.Pytester, fresh: Any, leftovers: Any
+) -> None:
     pytester.makepyfile(
         CREATE_ALL
-        + '''
+        + """
 def test_crash(objects):
     os._exit(1)
 
 def test_ok():
     pass
-'''
+"""
     )
     result = pytester.runpytest_subprocess(*args_for(fresh), "-n", "2")
     result.stdout.fnmatch_lines(["*crashed*", "pipelines: swept 6 object(s) left by this run: *"])
     assert leftovers(fresh) == []
 
 
-def test_sweep_only_touches_this_runs_prefix(pytester: pytest.Pytester, fresh: Any, names_with_prefix: Any) -> None:
+def test_sweep_only_touches_this_runs_prefix(
+    pytester: pytest.Pytester, fresh: Any, names_with_prefix: Any
+) -> None:
     with fresh.client() as client:
-        other = client.create_prompt({"name": "pytest-000000000000-main-1-other-run", "prompt_text": "x", "scope_type": "org", "org_id": 2})
+        other = client.create_prompt(
+            {
+                "name": "pytest-000000000000-main-1-other-run",
+                "prompt_text": "x",
+                "scope_type": "org",
+                "org_id": 2,
+            }
+        )
         pytester.makepyfile(CREATE_ALL + "\ndef test_crash(objects):\n    os._exit(1)\n")
         pytester.runpytest_subprocess(*args_for(fresh), "-n", "1")
         assert names_with_prefix(client) == ["pytest-000000000000-main-1-other-run"]

@@ -19,59 +19,188 @@ WF = "@pytest.mark.pipelines_workflow(22, 10)"
 
 # (decorators, fragments the collection error must contain)
 BAD = [
-    ("@pytest.mark.pipelines_workflow(22)", ["pipelines_workflow", "missing 1 required positional argument: 'workflow'"]),
-    ("@pytest.mark.pipelines_workflow(22, 10, 5)", ["pipelines_workflow", "takes 2 positional arguments"]),
+    (
+        "@pytest.mark.pipelines_workflow(22)",
+        ["pipelines_workflow", "missing 1 required positional argument: 'workflow'"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, 5)",
+        ["pipelines_workflow", "takes 2 positional arguments"],
+    ),
     ("@pytest.mark.pipelines_workflow(22, 10, cout=2)", ["unexpected keyword argument 'cout'"]),
-    ("@pytest.mark.pipelines_workflow('22', 10)", ["argument 'project' must be an int id >= 1, got '22'"]),
-    ("@pytest.mark.pipelines_workflow(22, 0)", ["argument 'workflow' must be an int id >= 1, got 0"]),
-    ("@pytest.mark.pipelines_workflow(22, 10, count=0)", ["argument 'count' must be an int >= 1, got 0"]),
-    ("@pytest.mark.pipelines_workflow(22, 10, mode='batch')", ["argument 'mode' is 'batch'; valid values: 'tasks', 'experiment'"]),
+    (
+        "@pytest.mark.pipelines_workflow('22', 10)",
+        ["argument 'project' must be an int id >= 1, got '22'"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 0)",
+        ["argument 'workflow' must be an int id >= 1, got 0"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, count=0)",
+        ["argument 'count' must be an int >= 1, got 0"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, mode='batch')",
+        ["argument 'mode' is 'batch'; valid values: 'tasks', 'experiment'"],
+    ),
     ("@pytest.mark.pipelines_workflow(22, 10, timeout=-1)", ["argument 'timeout' must be None"]),
-    ("@pytest.mark.pipelines_workflow(22, 10, inputs=[1, 2])", ["argument 'inputs' must be a dict of inputs"]),
-    ("@pytest.mark.pipelines_workflow(22, 10, inputs='')", ["argument 'inputs' is an empty fixture name"]),
-    ("@pytest.mark.pipelines_workflow(22, 10, expected_outputs='x')", ["argument 'expected_outputs' must be a list"]),
-    ("@pytest.mark.pipelines_workflow(22, 10, inputs=[{'a': 1}], expected_outputs=['x', 'y'])", ["'expected_outputs' has 2 item(s) but 'inputs' has 1 row(s)"]),
-    (WF + "\n@pytest.mark.pipelines_prompt_swap('plan', 'itinerary')", ["pipelines_prompt_swap", "missing 1 required positional argument: 'prompt'"]),
-    (WF + "\n@pytest.mark.pipelines_prompt_swap('plan', '', 3)", ["argument 'field' must be a non-empty string"]),
-    (WF + "\n@pytest.mark.pipelines_prompt_swap('plan', 'itinerary', 3.5)", ["argument 'prompt' must be a fixture name (str), an id (int) or an object/dict with an 'id'"]),
-    (WF + "\n@pytest.mark.pipelines_prompt_swap('plan', 'itinerary', 3, version=0)", ["argument 'version' must be None (latest) or an int >= 1"]),
-    (WF + "\n@pytest.mark.pipelines_model_swap('plan')", ["pipelines_model_swap", "missing 1 required positional argument: 'model'"]),
-    (WF + "\n@pytest.mark.pipelines_model_swap('plan', 5)", ["argument 'model' must be a non-empty string"]),
-    (WF + "\n@pytest.mark.pipelines_model_swap('plan', 'echo', field=3)", ["argument 'field' must be a non-empty string"]),
-    (WF + "\n@pytest.mark.pipelines_evaluation_swap('review', 'quality')", ["missing 1 required positional argument: 'evaluation'"]),
-    (WF + "\n@pytest.mark.pipelines_evaluation_swap('review', 'quality', {'name': 'x'})", ["argument 'evaluation' must be a fixture name"]),
-    (WF + "\n@pytest.mark.pipelines_evaluation_swap('review', 'quality', 5, version='1')", ["argument 'version' must be None"]),
-    (WF + "\n@pytest.mark.pipelines_gate('X')", ["pipelines_gate", "give at least one threshold: min_pass_rate, min_mean, max_mean, min_value, max_value"]),
-    (WF + "\n@pytest.mark.pipelines_gate('X', 0.8)", ["takes 1 positional argument but 2 were given"]),
-    (WF + "\n@pytest.mark.pipelines_gate('X', min_pass=0.8)", ["unexpected keyword argument 'min_pass'"]),
-    (WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=80)", ["argument 'min_pass_rate' must be between 0 and 1, got 80"]),
-    (WF + "\n@pytest.mark.pipelines_gate('X', min_mean='4')", ["argument 'min_mean' must be a number, got '4'"]),
-    (WF + "\n@pytest.mark.pipelines_gate('X', min_mean=4, max_mean=3)", ["argument 'min_mean' (4) is greater than 'max_mean' (3)"]),
-    (WF + "\n@pytest.mark.pipelines_gate('', min_mean=4)", ["argument 'criterion' must be a non-empty string"]),
-    (WF + "\n@pytest.mark.pipelines_tool_gate()", ["pipelines_tool_gate", "missing 1 required positional argument: 'field'"]),
-    (WF + "\n@pytest.mark.pipelines_tool_gate('notes', min_score=2)", ["argument 'min_score' must be a number between 0 and 1"]),
-    (WF + "\n@pytest.mark.pipelines_tool_gate('notes', evaluation_params='input_parameters')", ["argument 'evaluation_params' must be a list; valid items: 'input_parameters'"]),
-    (WF + "\n@pytest.mark.pipelines_tool_gate('notes', evaluation_params=['names'])", ["contains 'names'; valid items: 'input_parameters'"]),
-    (WF + "\n@pytest.mark.pipelines_tool_gate('notes', exact='yes')", ["argument 'exact' must be True or False"]),
-    (WF + "\n@pytest.mark.pipelines_tool_gate('notes', node='')", ["argument 'node' must be a non-empty string"]),
-    (WF + "\n@pytest.mark.pipelines_variants({})", ["pipelines_variants", "takes only keyword arguments"]),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, inputs=[1, 2])",
+        ["argument 'inputs' must be a dict of inputs"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, inputs='')",
+        ["argument 'inputs' is an empty fixture name"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, expected_outputs='x')",
+        ["argument 'expected_outputs' must be a list"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, inputs=[{'a': 1}], expected_outputs=['x', 'y'])",
+        ["'expected_outputs' has 2 item(s) but 'inputs' has 1 row(s)"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_prompt_swap('plan', 'itinerary')",
+        ["pipelines_prompt_swap", "missing 1 required positional argument: 'prompt'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_prompt_swap('plan', '', 3)",
+        ["argument 'field' must be a non-empty string"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_prompt_swap('plan', 'itinerary', 3.5)",
+        [
+            "argument 'prompt' must be a fixture name (str), an id (int) or an object/dict with an 'id'"
+        ],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_prompt_swap('plan', 'itinerary', 3, version=0)",
+        ["argument 'version' must be None (latest) or an int >= 1"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_model_swap('plan')",
+        ["pipelines_model_swap", "missing 1 required positional argument: 'model'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_model_swap('plan', 5)",
+        ["argument 'model' must be a non-empty string"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_model_swap('plan', 'echo', field=3)",
+        ["argument 'field' must be a non-empty string"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_evaluation_swap('review', 'quality')",
+        ["missing 1 required positional argument: 'evaluation'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_evaluation_swap('review', 'quality', {'name': 'x'})",
+        ["argument 'evaluation' must be a fixture name"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_evaluation_swap('review', 'quality', 5, version='1')",
+        ["argument 'version' must be None"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X')",
+        [
+            "pipelines_gate",
+            "give at least one threshold: min_pass_rate, min_mean, max_mean, min_value, max_value",
+        ],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', 0.8)",
+        ["takes 1 positional argument but 2 were given"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass=0.8)",
+        ["unexpected keyword argument 'min_pass'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=80)",
+        ["argument 'min_pass_rate' must be between 0 and 1, got 80"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_mean='4')",
+        ["argument 'min_mean' must be a number, got '4'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_mean=4, max_mean=3)",
+        ["argument 'min_mean' (4) is greater than 'max_mean' (3)"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('', min_mean=4)",
+        ["argument 'criterion' must be a non-empty string"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_tool_gate()",
+        ["pipelines_tool_gate", "missing 1 required positional argument: 'field'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_tool_gate('notes', min_score=2)",
+        ["argument 'min_score' must be a number between 0 and 1"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_tool_gate('notes', evaluation_params='input_parameters')",
+        ["argument 'evaluation_params' must be a list; valid items: 'input_parameters'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_tool_gate('notes', evaluation_params=['names'])",
+        ["contains 'names'; valid items: 'input_parameters'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_tool_gate('notes', exact='yes')",
+        ["argument 'exact' must be True or False"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_tool_gate('notes', node='')",
+        ["argument 'node' must be a non-empty string"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_variants({})",
+        ["pipelines_variants", "takes only keyword arguments"],
+    ),
     (WF + "\n@pytest.mark.pipelines_variants()", ["give at least one variant"]),
-    (WF + "\n@pytest.mark.pipelines_variants(a=[])", ["variant 'a' must be a configOverrides dict"]),
-    (WF + "\n@pytest.mark.pipelines_variants(a={'prompt': []})", ["variant 'a' has unknown key(s) ['prompt']; valid keys: prompts, models, evaluations"]),
-    (WF + "\n@pytest.mark.pipelines_variants(a={'models': {'nodeId': 'plan'}})", ["variant 'a': 'models' must be a list of dicts"]),
-    (WF + "\n@pytest.mark.pipelines_variants(a={'models': [{'nodeId': 'plan'}]})", ["an entry of 'models' lacks ['modelSlug']"]),
-    (WF + "\n@pytest.mark.pipelines_variants(a={'prompts': [{'nodeId': 'plan', 'fieldId': 'itinerary'}]})", ["an entry of 'prompts' lacks ['promptId']"]),
-    (WF + "\n@pytest.mark.pipelines_variants(a={'evaluations': [{'nodeId': 'review', 'evaluationId': 1}]})", ["an entry of 'evaluations' lacks ['fieldId']"]),
+    (
+        WF + "\n@pytest.mark.pipelines_variants(a=[])",
+        ["variant 'a' must be a configOverrides dict"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_variants(a={'prompt': []})",
+        ["variant 'a' has unknown key(s) ['prompt']; valid keys: prompts, models, evaluations"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_variants(a={'models': {'nodeId': 'plan'}})",
+        ["variant 'a': 'models' must be a list of dicts"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_variants(a={'models': [{'nodeId': 'plan'}]})",
+        ["an entry of 'models' lacks ['modelSlug']"],
+    ),
+    (
+        WF
+        + "\n@pytest.mark.pipelines_variants(a={'prompts': [{'nodeId': 'plan', 'fieldId': 'itinerary'}]})",
+        ["an entry of 'prompts' lacks ['promptId']"],
+    ),
+    (
+        WF
+        + "\n@pytest.mark.pipelines_variants(a={'evaluations': [{'nodeId': 'review', 'evaluationId': 1}]})",
+        ["an entry of 'evaluations' lacks ['fieldId']"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("decorators", "fragments"), BAD, ids=[f"bad{i}" for i in range(len(BAD))])
-def test_bad_marker_is_a_collection_error(pytester: pytest.Pytester, decorators: str, fragments: list[str]) -> None:
+def test_bad_marker_is_a_collection_error(
+    pytester: pytest.Pytester, decorators: str, fragments: list[str]
+) -> None:
     pytester.makepyfile(
         f"""
         import pytest
 
-        {decorators.replace(chr(10), chr(10) + '        ')}
+        {decorators.replace(chr(10), chr(10) + "        ")}
         def test_eval(pipelines_run):
             pass
         """
@@ -119,7 +248,11 @@ def test_gate_without_run_fixture_is_an_error(pytester: pytest.Pytester) -> None
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*test_eval: has @pytest.mark.pipelines_gate but does not request the pipelines_run fixture*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_eval: has @pytest.mark.pipelines_gate but does not request the pipelines_run fixture*"
+        ]
+    )
 
 
 def test_run_fixture_without_workflow_is_an_error(pytester: pytest.Pytester) -> None:
@@ -131,7 +264,9 @@ def test_run_fixture_without_workflow_is_an_error(pytester: pytest.Pytester) -> 
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*test_eval: requests pipelines_run but no @pytest.mark.pipelines_workflow*"])
+    result.stdout.fnmatch_lines(
+        ["*test_eval: requests pipelines_run but no @pytest.mark.pipelines_workflow*"]
+    )
 
 
 def test_variants_become_items_with_stable_ids(pytester: pytest.Pytester) -> None:
@@ -208,14 +343,21 @@ def _spec(**kw: object) -> RunSpec:
 
 
 def test_payload_resolves_references() -> None:
-    fixtures = {"concise": {"id": 41, "name": "p"}, "rows": [{"city": "Rome"}, {"city": "Milan"}], "ev": type("E", (), {"id": 7})()}
+    fixtures = {
+        "concise": {"id": 41, "name": "p"},
+        "rows": [{"city": "Rome"}, {"city": "Milan"}],
+        "ev": type("E", (), {"id": 7})(),
+    }
     spec = _spec(
         prompt_swaps=(PromptSwap("plan", "itinerary", "concise", version=2),),
         model_swaps=(ModelSwap("plan", "echo"), ModelSwap("research", "echo", field="notes")),
         evaluation_swaps=(EvaluationSwap("review", "quality", "ev"),),
         target=WorkflowTarget(22, 10, count=2, inputs="rows"),
         variant="v",
-        variant_overrides={"prompts": [{"nodeId": "plan", "fieldId": "itinerary", "promptId": 5}], "models": [{"nodeId": "plan", "modelSlug": "x"}]},
+        variant_overrides={
+            "prompts": [{"nodeId": "plan", "fieldId": "itinerary", "promptId": 5}],
+            "models": [{"nodeId": "plan", "modelSlug": "x"}],
+        },
     )
     payload = build_payload(spec, fixtures.__getitem__)
     assert payload == {
@@ -223,22 +365,42 @@ def test_payload_resolves_references() -> None:
         "inputs": [{"city": "Rome"}, {"city": "Milan"}],
         "configOverrides": {
             "prompts": [{"nodeId": "plan", "fieldId": "itinerary", "promptId": 5, "version": None}],
-            "models": [{"nodeId": "research", "modelSlug": "echo", "fieldId": "notes"}, {"nodeId": "plan", "modelSlug": "x"}],
-            "evaluations": [{"nodeId": "review", "fieldId": "quality", "evaluationId": 7, "version": None}],
+            "models": [
+                {"nodeId": "research", "modelSlug": "echo", "fieldId": "notes"},
+                {"nodeId": "plan", "modelSlug": "x"},
+            ],
+            "evaluations": [
+                {"nodeId": "review", "fieldId": "quality", "evaluationId": 7, "version": None}
+            ],
         },
     }
-    exp = build_payload(_spec(target=WorkflowTarget(22, 10, mode="experiment", inputs=({"city": "Rome"},), expected_outputs=("x",))), fixtures.__getitem__)
+    exp = build_payload(
+        _spec(
+            target=WorkflowTarget(
+                22, 10, mode="experiment", inputs=({"city": "Rome"},), expected_outputs=("x",)
+            )
+        ),
+        fixtures.__getitem__,
+    )
     assert exp == {
         "count": 1,
         "inputs": [{"city": "Rome"}],
         "expected_outputs": ["x"],
-        "variants": [{"name": "baseline", "configOverrides": {"prompts": [], "models": [], "evaluations": []}}],
+        "variants": [
+            {
+                "name": "baseline",
+                "configOverrides": {"prompts": [], "models": [], "evaluations": []},
+            }
+        ],
     }
 
 
 def test_bad_reference_is_a_broken_run() -> None:
     spec = _spec(prompt_swaps=(PromptSwap("plan", "itinerary", "concise"),))
-    with pytest.raises(RunBroken, match="prompt 'concise' is neither a fixture name, an int id, nor an object with an 'id'"):
+    with pytest.raises(
+        RunBroken,
+        match="prompt 'concise' is neither a fixture name, an int id, nor an object with an 'id'",
+    ):
         build_payload(spec, {"concise": "text"}.__getitem__)
 
 
@@ -260,5 +422,7 @@ def test_build_spec_picks_variant() -> None:
         "tool_gates": (),
         "variants": {"a": {"models": [{"nodeId": "plan", "modelSlug": "echo"}]}, "b": {}},
     }
-    assert build_spec(parts, "a").variant_overrides == {"models": [{"nodeId": "plan", "modelSlug": "echo"}]}
+    assert build_spec(parts, "a").variant_overrides == {
+        "models": [{"nodeId": "plan", "modelSlug": "echo"}]
+    }
     assert build_spec(parts, "b").variant_overrides == {}

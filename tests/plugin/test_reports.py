@@ -30,10 +30,14 @@ def test_broken(pipelines_run):
 
 def test_scores_reach_pytest_junitxml(pytester: pytest.Pytester, remote_args: list[str]) -> None:
     pytester.makepyfile(test_eval=SUITE)
-    pytester.runpytest(*remote_args, "--junitxml=plain.xml").assert_outcomes(passed=1, failed=1, errors=1)
+    pytester.runpytest(*remote_args, "--junitxml=plain.xml").assert_outcomes(
+        passed=1, failed=1, errors=1
+    )
     root = ET.parse(pytester.path / "plain.xml").getroot()
     cases = {c.get("name"): c for c in root.iter("testcase")}
-    props = {p.get("name"): p.get("value") for p in cases["test_variants[baseline]"].iter("property")}
+    props = {
+        p.get("name"): p.get("value") for p in cases["test_variants[baseline]"].iter("property")
+    }
     assert props["pipelines.variant"] == "baseline"
     assert props["pipelines.Mentions Rome Highlights.pass_rate"] == "1.0"
     assert props["pipelines.gate.Mentions Rome Highlights.pass_rate"] == "pass: observed 1.0 >= 0.8"
@@ -54,7 +58,11 @@ def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]
     result.stdout.fnmatch_lines([f"pipelines: detailed JUnit report written to {path}"])
     root = ET.parse(path).getroot()
     suites = {s.get("name"): s for s in root.iter("testsuite")}
-    assert set(suites) == {"test_eval.py::test_variants[baseline]", "test_eval.py::test_variants[echo]", "test_eval.py::test_broken"}
+    assert set(suites) == {
+        "test_eval.py::test_variants[baseline]",
+        "test_eval.py::test_variants[echo]",
+        "test_eval.py::test_broken",
+    }
     echo = suites["test_eval.py::test_variants[echo]"]
     props = {p.get("name"): p.get("value") for p in echo.iter("property")}
     assert props["variant"] == "echo" and props["verdict"] == "fail" and props["tasks"] == "2"
@@ -63,7 +71,11 @@ def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]
     tool_cases = [n for n in cases if n.startswith("tool correctness research.notes task ")]
     assert len(tool_cases) == 2
     kw = cases["Mentions Rome Highlights"]
-    assert (kw.get("file"), kw.get("line"), kw.get("classname")) == ("test_eval.py", "5", "test_eval.py::test_variants[echo]")
+    assert (kw.get("file"), kw.get("line"), kw.get("classname")) == (
+        "test_eval.py",
+        "5",
+        "test_eval.py::test_variants[echo]",
+    )
     failure = kw.find("failure")
     assert failure is not None
     assert failure.get("message") == "pass_rate observed 0, threshold >= 0.8"
@@ -82,7 +94,9 @@ def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]
     assert error is not None and "is broken" in str(error.get("message"))
 
 
-def test_terminal_summary_and_side_by_side(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+def test_terminal_summary_and_side_by_side(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
     pytester.makepyfile(test_eval=SUITE)
     result = pytester.runpytest(*remote_args)
     result.stdout.fnmatch_lines(
@@ -114,8 +128,12 @@ def _table(text: str) -> list[str]:
 
 def test_xdist_gives_the_same_results(pytester: pytest.Pytester, remote_args: list[str]) -> None:
     pytester.makepyfile(test_eval=SUITE)
-    serial = pytester.runpytest_subprocess(*remote_args, "-n", "0", "--pipelines-junitxml=serial.xml")
-    parallel = pytester.runpytest_subprocess(*remote_args, "-n", "2", "--pipelines-junitxml=parallel.xml")
+    serial = pytester.runpytest_subprocess(
+        *remote_args, "-n", "0", "--pipelines-junitxml=serial.xml"
+    )
+    parallel = pytester.runpytest_subprocess(
+        *remote_args, "-n", "2", "--pipelines-junitxml=parallel.xml"
+    )
     serial.assert_outcomes(passed=1, failed=1, errors=1)
     parallel.assert_outcomes(passed=1, failed=1, errors=1)
     assert _table(parallel.stdout.str()) == _table(serial.stdout.str())
@@ -124,7 +142,11 @@ def test_xdist_gives_the_same_results(pytester: pytest.Pytester, remote_args: li
     def cases(name: str) -> list[tuple[str, str, bool]]:
         root = ET.parse(pytester.path / name).getroot()
         return sorted(
-            (str(s.get("name")), re.sub(r"task \d+", "task N", str(c.get("name"))), c.find("failure") is not None)
+            (
+                str(s.get("name")),
+                re.sub(r"task \d+", "task N", str(c.get("name"))),
+                c.find("failure") is not None,
+            )
             for s in root.iter("testsuite")
             for c in s.iter("testcase")
         )

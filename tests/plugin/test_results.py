@@ -25,7 +25,9 @@ from pytest_pipelines._results import (
 )
 
 
-def ev(name: str, value: Any, passed: bool | None, output_type: str = "boolean", **extra: Any) -> dict[str, Any]:
+def ev(
+    name: str, value: Any, passed: bool | None, output_type: str = "boolean", **extra: Any
+) -> dict[str, Any]:
     return {
         "field_id": "quality",
         "target_node_id": "plan",
@@ -42,7 +44,13 @@ def ev(name: str, value: Any, passed: bool | None, output_type: str = "boolean",
     }
 
 
-def task(task_id: int, itinerary: str, results: list[dict[str, Any]], status: str = "completed", calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def task(
+    task_id: int,
+    itinerary: str,
+    results: list[dict[str, Any]],
+    status: str = "completed",
+    calls: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "id": task_id,
         "status": status,
@@ -50,24 +58,67 @@ def task(task_id: int, itinerary: str, results: list[dict[str, Any]], status: st
         "expected_output": None,
         "error": None if status == "completed" else "model 'nope' is not registered",
         "nodes": [
-            {"id": task_id * 10, "node_id": "plan", "status": "completed", "outputs": {"city": "Rome", "itinerary": itinerary}},
-            {"id": task_id * 10 + 1, "node_id": "research", "status": "completed", "outputs": {"notes": "notes"}, "tool_calls": calls or []},
-            {"id": task_id * 10 + 2, "node_id": "review", "status": "completed", "outputs": {}, "evaluation_results": results},
+            {
+                "id": task_id * 10,
+                "node_id": "plan",
+                "status": "completed",
+                "outputs": {"city": "Rome", "itinerary": itinerary},
+            },
+            {
+                "id": task_id * 10 + 1,
+                "node_id": "research",
+                "status": "completed",
+                "outputs": {"notes": "notes"},
+                "tool_calls": calls or [],
+            },
+            {
+                "id": task_id * 10 + 2,
+                "node_id": "review",
+                "status": "completed",
+                "outputs": {},
+                "evaluation_results": results,
+            },
         ],
     }
 
 
 def make_run(details: list[dict[str, Any]], variant: str | None = None) -> RunResult:
-    return RunResult(project_id=22, workflow_id=10, mode="tasks", variant=variant, tasks=tuple(parse_task(d) for d in details))
+    return RunResult(
+        project_id=22,
+        workflow_id=10,
+        mode="tasks",
+        variant=variant,
+        tasks=tuple(parse_task(d) for d in details),
+    )
 
 
 @pytest.fixture
 def run() -> RunResult:
     return make_run(
         [
-            task(1, "Day 1: Colosseum", [ev("Mentions Rome Highlights", True, True), ev("Quality", 4, True, "rating")]),
-            task(2, "Day 1: pizza", [ev("Mentions Rome Highlights", False, False, reason="found none of Colosseum, Vatican"), ev("Quality", 2, False, "rating")]),
-            task(3, "Day 1: Vatican", [ev("Mentions Rome Highlights", True, True), ev("Quality", 3, None, "rating")]),
+            task(
+                1,
+                "Day 1: Colosseum",
+                [ev("Mentions Rome Highlights", True, True), ev("Quality", 4, True, "rating")],
+            ),
+            task(
+                2,
+                "Day 1: pizza",
+                [
+                    ev(
+                        "Mentions Rome Highlights",
+                        False,
+                        False,
+                        reason="found none of Colosseum, Vatican",
+                    ),
+                    ev("Quality", 2, False, "rating"),
+                ],
+            ),
+            task(
+                3,
+                "Day 1: Vatican",
+                [ev("Mentions Rome Highlights", True, True), ev("Quality", 3, None, "rating")],
+            ),
         ]
     )
 
@@ -85,7 +136,17 @@ def test_criterion_stats(run: RunResult) -> None:
 
 
 def test_task_outputs_and_tool_calls() -> None:
-    call = {"id": 9, "field_id": "notes", "round": 1, "order": 0, "tool_name": "search_docs", "endpoint_id": 3, "input": {"query": "Rome"}, "output": "x", "error": None}
+    call = {
+        "id": 9,
+        "field_id": "notes",
+        "round": 1,
+        "order": 0,
+        "tool_name": "search_docs",
+        "endpoint_id": 3,
+        "input": {"query": "Rome"},
+        "output": "x",
+        "error": None,
+    }
     result = make_run([task(1, "Day 1", [], calls=[call])])
     t = result.tasks[0]
     assert t.output("plan", "itinerary") == "Day 1"
@@ -118,7 +179,21 @@ def test_ephemeral_prefix_is_stripped() -> None:
 
 def test_errors_pending_and_broken_runs() -> None:
     details = [
-        task(1, "x", [ev("J", None, None, "rating", status="error", error="judge model 'gone' is not registered"), ev("H", None, None, "rating", status="pending")]),
+        task(
+            1,
+            "x",
+            [
+                ev(
+                    "J",
+                    None,
+                    None,
+                    "rating",
+                    status="error",
+                    error="judge model 'gone' is not registered",
+                ),
+                ev("H", None, None, "rating", status="pending"),
+            ],
+        ),
         task(2, "x", [], status="failed"),
     ]
     result = make_run(details)
@@ -135,7 +210,11 @@ def test_gates_pass_and_miss(run: RunResult) -> None:
     ok = check_gate(Gate("Mentions Rome Highlights", min_pass_rate=0.6), run)
     assert [(o.metric, o.passed, o.threshold) for o in ok] == [("pass_rate", True, ">= 0.6")]
     miss = check_gate(Gate("Quality", min_mean=3.5, max_value=5, min_value=3), run)
-    assert [(o.metric, o.observed, o.passed) for o in miss] == [("mean", 3.0, False), ("min", 2.0, False), ("max", 4.0, True)]
+    assert [(o.metric, o.observed, o.passed) for o in miss] == [
+        ("mean", 3.0, False),
+        ("min", 2.0, False),
+        ("max", 4.0, True),
+    ]
     assert miss[0].examples[0].task_id == 2
     assert miss[0].examples[0].output == "Day 1: pizza"
 
@@ -154,29 +233,72 @@ def test_gate_on_unknown_criterion_fails_with_names(run: RunResult) -> None:
 def test_default_gate_all_boolean_pass(run: RunResult) -> None:
     verdict = apply_gates(run, Gates())
     assert not verdict.passed
-    assert [(o.subject, o.metric) for o in verdict.outcomes] == [("Mentions Rome Highlights", "pass_rate")]
+    assert [(o.subject, o.metric) for o in verdict.outcomes] == [
+        ("Mentions Rome Highlights", "pass_rate")
+    ]
     assert apply_gates(run, Gates(default="none")).passed
     declared = apply_gates(run, Gates(criteria=(Gate("Quality", min_mean=2.5),)))
     assert declared.passed and [o.subject for o in declared.outcomes] == ["Quality"]
 
 
 def test_failure_table(run: RunResult) -> None:
-    verdict = apply_gates(run, Gates(criteria=(Gate("Mentions Rome Highlights", min_pass_rate=0.9), Gate("Quality", min_mean=2))))
+    verdict = apply_gates(
+        run,
+        Gates(
+            criteria=(
+                Gate("Mentions Rome Highlights", min_pass_rate=0.9),
+                Gate("Quality", min_mean=2),
+            )
+        ),
+    )
     lines = verdict.message.splitlines()
     assert lines[0] == "pipelines: 1 of 2 gate threshold(s) missed"
     assert lines[1].split() == ["criterion", "metric", "observed", "threshold", "verdict"]
-    assert lines[3].split() == ["Mentions", "Rome", "Highlights", "pass_rate", "0.667", ">=", "0.9", "MISS"]
+    assert lines[3].split() == [
+        "Mentions",
+        "Rome",
+        "Highlights",
+        "pass_rate",
+        "0.667",
+        ">=",
+        "0.9",
+        "MISS",
+    ]
     assert lines[4].split() == ["Quality", "mean", "3", ">=", "2", "pass"]
     assert "task 2: 'Day 1: pizza' -- found none of Colosseum, Vatican" in verdict.message
-    assert failure_table([]) .startswith("pipelines: 0 of 0")
+    assert failure_table([]).startswith("pipelines: 0 of 0")
 
 
 def test_tool_gate() -> None:
     t = parse_task(task(1, "x", []))
-    low = parse_tool_correctness(t, "research", {"node_db_id": 11, "field_id": "notes", "score": 0.5, "passed": False, "threshold": 1.0, "details": {"missing": [], "excluded_called": ["delete_record"]}})
+    low = parse_tool_correctness(
+        t,
+        "research",
+        {
+            "node_db_id": 11,
+            "field_id": "notes",
+            "score": 0.5,
+            "passed": False,
+            "threshold": 1.0,
+            "details": {"missing": [], "excluded_called": ["delete_record"]},
+        },
+    )
     t2 = parse_task(task(2, "x", []))
-    high = parse_tool_correctness(t2, "research", {"node_db_id": 21, "field_id": "notes", "score": 1.0, "passed": True, "threshold": 1.0, "details": {}})
-    result = RunResult(22, 10, "tasks", None, (with_tool_correctness(t, [low]), with_tool_correctness(t2, [high])))
+    high = parse_tool_correctness(
+        t2,
+        "research",
+        {
+            "node_db_id": 21,
+            "field_id": "notes",
+            "score": 1.0,
+            "passed": True,
+            "threshold": 1.0,
+            "details": {},
+        },
+    )
+    result = RunResult(
+        22, 10, "tasks", None, (with_tool_correctness(t, [low]), with_tool_correctness(t2, [high]))
+    )
     miss = check_tool_gate(ToolGate("notes", min_score=0.9), result)
     assert (miss.observed, miss.passed, miss.subject) == (0.5, False, "tools notes")
     assert miss.examples[0].reason == "excluded_called=['delete_record']"

@@ -55,7 +55,9 @@ def test_echo_no_gates(pipelines_run):
 """
     result = run(pytester, remote_args, body)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Mentions Rome Highlights  pass_rate  0 *>= 1 *MISS*", "*Has Day Number*MISS*"])
+    result.stdout.fnmatch_lines(
+        ["*Mentions Rome Highlights  pass_rate  0 *>= 1 *MISS*", "*Has Day Number*MISS*"]
+    )
     pytester.makeini("[pytest]\npipelines_default_gate = none\n")
     run(pytester, remote_args, body).assert_outcomes(passed=1)
 
@@ -73,7 +75,9 @@ def test_body(pipelines_run):
     result.stdout.fnmatch_lines(["*assert 1.0 == 0.5*"])
 
 
-def test_missing_model_is_an_error_not_a_failure(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+def test_missing_model_is_an_error_not_a_failure(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
     result = run(
         pytester,
         remote_args,
@@ -116,7 +120,9 @@ def test_judge(pipelines_run):
     result.stdout.fnmatch_lines(["*evaluator error for criterion 'Judge': *judge-not-registered*"])
 
 
-def test_prompt_and_evaluation_swaps_with_fixtures(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+def test_prompt_and_evaluation_swaps_with_fixtures(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
     result = run(
         pytester,
         remote_args,
@@ -204,10 +210,17 @@ def test_tools_missed(pipelines_run):
 """,
     )
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*tools research.notes  min_score  0.5 *>= 0.9 *MISS*", "*task *: 'score 0.5' -- missing=[[]'search_docs'[]]"])
+    result.stdout.fnmatch_lines(
+        [
+            "*tools research.notes  min_score  0.5 *>= 0.9 *MISS*",
+            "*task *: 'score 0.5' -- missing=[[]'search_docs'[]]",
+        ]
+    )
 
 
-def test_verdict_hook_overrides_and_run_finished_is_called(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+def test_verdict_hook_overrides_and_run_finished_is_called(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
     pytester.makeconftest(
         """
 from pytest_pipelines._gates import Verdict
@@ -252,15 +265,21 @@ def test_seen(request):
         "no:randomly",
     )
     result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines(["*_ test_strict _*", "pipelines: a pytest_pipelines_verdict hook failed this test"])
-    result.stdout.fnmatch_lines(["FAILED test_eval.py::test_strict*", "FAILED test_eval.py::test_default*"])
+    result.stdout.fnmatch_lines(
+        ["*_ test_strict _*", "pipelines: a pytest_pipelines_verdict hook failed this test"]
+    )
+    result.stdout.fnmatch_lines(
+        ["FAILED test_eval.py::test_strict*", "FAILED test_eval.py::test_default*"]
+    )
 
 
 def test_bad_verdict_return_is_reported(pytester: pytest.Pytester, remote_args: list[str]) -> None:
     pytester.makeconftest("def pytest_pipelines_verdict(item, result, gates):\n    return 'yes'\n")
     result = run(pytester, remote_args, "\ndef test_x(pipelines_run):\n    pass\n")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*pytest_pipelines_verdict returned 'yes'; return a pytest_pipelines.Verdict, True/False*"])
+    result.stdout.fnmatch_lines(
+        ["*pytest_pipelines_verdict returned 'yes'; return a pytest_pipelines.Verdict, True/False*"]
+    )
 
 
 def test_async_client_fixture(pytester: pytest.Pytester, remote_args: list[str]) -> None:
@@ -284,11 +303,17 @@ def test_sync(pipelines_client):
     pytester.runpytest(*remote_args).assert_outcomes(passed=2)
 
 
-def test_local_fixture_outside_local_mode_errors(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+def test_local_fixture_outside_local_mode_errors(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
     pytester.makepyfile("def test_l(pipelines_local):\n    pass\n")
     result = pytester.runpytest(*remote_args)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*pipelines_local is only available in local mode (current mode: remote*--pipelines-env=local*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*pipelines_local is only available in local mode (current mode: remote*--pipelines-env=local*"
+        ]
+    )
 
 
 def test_timeout_is_an_error(pytester: pytest.Pytester) -> None:
@@ -304,7 +329,13 @@ def slow(request):
     pytester.syspathinsert()
     result = run(
         pytester,
-        ["--pipelines-env=local", "--pipelines-demo", "--pipelines-model=slowmodels:slow", "-p", "no:cacheprovider"],
+        [
+            "--pipelines-env=local",
+            "--pipelines-demo",
+            "--pipelines-model=slowmodels:slow",
+            "-p",
+            "no:cacheprovider",
+        ],
         """
 @pytest.mark.pipelines_workflow(22, 10, count=1, timeout=0.3)
 @pytest.mark.pipelines_model_swap("plan", "slow")
@@ -314,7 +345,9 @@ def test_slow(pipelines_run):
     )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*pipelines run of workflow 10 did not finish within 0.3s (last status '*', 0/1 tasks done). The job was cancelled. Raise the limit with pipelines_workflow(..., timeout=SECONDS) or --pipelines-timeout=SECONDS."]
+        [
+            "*pipelines run of workflow 10 did not finish within 0.3s (last status '*', 0/1 tasks done). The job was cancelled. Raise the limit with pipelines_workflow(..., timeout=SECONDS) or --pipelines-timeout=SECONDS."
+        ]
     )
 
 
@@ -331,7 +364,13 @@ def slow2(request):
     pytester.syspathinsert()
     result = run(
         pytester,
-        ["--pipelines-env=local", "--pipelines-demo", "--pipelines-model=slowmodels2:slow2", "-p", "no:cacheprovider"],
+        [
+            "--pipelines-env=local",
+            "--pipelines-demo",
+            "--pipelines-model=slowmodels2:slow2",
+            "-p",
+            "no:cacheprovider",
+        ],
         """
 @pytest.mark.pipelines_workflow(22, 10, count=1)
 @pytest.mark.pipelines_model_swap("plan", "slow2")
@@ -340,4 +379,6 @@ def test_slow(pipelines_run):
 """,
     )
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["pipelines: test_eval.py::test_slow: *, */1 tasks done, * evaluated, *s"])
+    result.stdout.fnmatch_lines(
+        ["pipelines: test_eval.py::test_slow: *, */1 tasks done, * evaluated, *s"]
+    )

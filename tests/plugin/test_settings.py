@@ -43,10 +43,17 @@ def test_defaults(pytester: pytest.Pytester) -> None:
     assert s["env"] == "production" and s["mode"] == "remote"
     assert s["base_url"] == PRODUCTION_URL
     assert s["key"] is None and s["timeout"] == 300.0 and s["junitxml"] is None
-    assert (s["models"], s["seeds"], s["demo"], s["default_gate"]) == ([], [], False, "all-boolean-pass")
+    assert (s["models"], s["seeds"], s["demo"], s["default_gate"]) == (
+        [],
+        [],
+        False,
+        "all-boolean-pass",
+    )
 
 
-def test_env_precedence_cli_over_ini_over_env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_precedence_cli_over_ini_over_env(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PIPELINES_ENV", "https://env.example.com")
     assert settings_of(pytester)["base_url"] == "https://env.example.com"
     pytester.makeini("[pytest]\npipelines_env = https://ini.example.com/\n")
@@ -62,10 +69,15 @@ def test_base_url_precedence(pytester: pytest.Pytester, monkeypatch: pytest.Monk
     assert settings_of(pytester)["base_url"] == "http://env-base:1"
     pytester.makeini("[pytest]\npipelines_base_url = http://ini-base:2\n")
     assert settings_of(pytester)["base_url"] == "http://ini-base:2"
-    assert settings_of(pytester, "--pipelines-base-url=http://cli-base:3/")["base_url"] == "http://cli-base:3"
+    assert (
+        settings_of(pytester, "--pipelines-base-url=http://cli-base:3/")["base_url"]
+        == "http://cli-base:3"
+    )
 
 
-def test_api_key_cli_over_env_and_never_from_ini(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_cli_over_env_and_never_from_ini(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PIPELINES_API_KEY", "pk_env")
     assert settings_of(pytester)["key"] == "pk_env"
     assert settings_of(pytester, "--pipelines-api-key=pk_cli")["key"] == "pk_cli"
@@ -84,31 +96,92 @@ def test_timeout_junit_models_seeds_demo_gate(pytester: pytest.Pytester) -> None
     )
     s = settings_of(pytester)
     assert (s["timeout"], s["junitxml"], s["models"], s["seeds"], s["demo"], s["default_gate"]) == (
-        12.5, "ini.xml", ["a.b:model", "c:d"], ["seed.json"], True, "none"
+        12.5,
+        "ini.xml",
+        ["a.b:model", "c:d"],
+        ["seed.json"],
+        True,
+        "none",
     )
     s = settings_of(
-        pytester, "--pipelines-timeout=3", "--pipelines-junitxml=cli.xml", "--pipelines-model=x:y",
-        "--pipelines-model=z:w", "--pipelines-seed=s2.json", "--pipelines-demo",
+        pytester,
+        "--pipelines-timeout=3",
+        "--pipelines-junitxml=cli.xml",
+        "--pipelines-model=x:y",
+        "--pipelines-model=z:w",
+        "--pipelines-seed=s2.json",
+        "--pipelines-demo",
     )
-    assert (s["timeout"], s["junitxml"], s["models"], s["seeds"], s["demo"]) == (3.0, "cli.xml", ["x:y", "z:w"], ["s2.json"], True)
+    assert (s["timeout"], s["junitxml"], s["models"], s["seeds"], s["demo"]) == (
+        3.0,
+        "cli.xml",
+        ["x:y", "z:w"],
+        ["s2.json"],
+        True,
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "ini", "env", "expected"),
     [
-        (["--pipelines-env=staging"], "", {}, BAD_ENV.format(source="--pipelines-env", value="staging")),
-        ([], "pipelines_env = ftp://x", {}, BAD_ENV.format(source="ini key pipelines_env", value="ftp://x")),
-        ([], "", {"PIPELINES_ENV": "dev"}, BAD_ENV.format(source="environment variable PIPELINES_ENV", value="dev")),
-        (["--pipelines-timeout=soon"], "", {}, BAD_TIMEOUT.format(source="--pipelines-timeout", value="soon")),
-        ([], "pipelines_timeout = 0", {}, BAD_TIMEOUT.format(source="ini key pipelines_timeout", value="0")),
-        (["--pipelines-base-url=example.com"], "", {}, BAD_BASE_URL.format(source="--pipelines-base-url", value="example.com")),
+        (
+            ["--pipelines-env=staging"],
+            "",
+            {},
+            BAD_ENV.format(source="--pipelines-env", value="staging"),
+        ),
+        (
+            [],
+            "pipelines_env = ftp://x",
+            {},
+            BAD_ENV.format(source="ini key pipelines_env", value="ftp://x"),
+        ),
+        (
+            [],
+            "",
+            {"PIPELINES_ENV": "dev"},
+            BAD_ENV.format(source="environment variable PIPELINES_ENV", value="dev"),
+        ),
+        (
+            ["--pipelines-timeout=soon"],
+            "",
+            {},
+            BAD_TIMEOUT.format(source="--pipelines-timeout", value="soon"),
+        ),
+        (
+            [],
+            "pipelines_timeout = 0",
+            {},
+            BAD_TIMEOUT.format(source="ini key pipelines_timeout", value="0"),
+        ),
+        (
+            ["--pipelines-base-url=example.com"],
+            "",
+            {},
+            BAD_BASE_URL.format(source="--pipelines-base-url", value="example.com"),
+        ),
         ([], "pipelines_default_gate = strict", {}, BAD_DEFAULT_GATE.format(value="strict")),
-        (["--pipelines-env=local", "--pipelines-base-url=http://x:1"], "", {}, LOCAL_WITH_BASE_URL.format(source="--pipelines-base-url", value="http://x:1")),
-        ([], "pipelines_demo = maybe", {}, "pytest-pipelines: ini key pipelines_demo is 'maybe'; valid values are true or false."),
+        (
+            ["--pipelines-env=local", "--pipelines-base-url=http://x:1"],
+            "",
+            {},
+            LOCAL_WITH_BASE_URL.format(source="--pipelines-base-url", value="http://x:1"),
+        ),
+        (
+            [],
+            "pipelines_demo = maybe",
+            {},
+            "pytest-pipelines: ini key pipelines_demo is 'maybe'; valid values are true or false.",
+        ),
     ],
 )
 def test_invalid_values_are_usage_errors(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: list[str], ini: str, env: dict[str, str], expected: str
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    ini: str,
+    env: dict[str, str],
+    expected: str,
 ) -> None:
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -122,11 +195,24 @@ def test_invalid_values_are_usage_errors(
 
 def test_report_header_shows_mode_and_url_never_the_key(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_dump=DUMP)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=https://x.example.com", "--pipelines-api-key=pk_live_SECRET")
-    result.stdout.fnmatch_lines(["pipelines: mode=remote env=https://x.example.com base_url=https://x.example.com api_key=set"])
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--pipelines-env=https://x.example.com",
+        "--pipelines-api-key=pk_live_SECRET",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "pipelines: mode=remote env=https://x.example.com base_url=https://x.example.com api_key=set"
+        ]
+    )
     assert "pk_live_SECRET" not in result.stdout.str() + result.stderr.str()
     result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=local")
-    result.stdout.fnmatch_lines(["pipelines: mode=local env=local base_url=(starts on first use, 127.0.0.1 port 0) api_key=local"])
+    result.stdout.fnmatch_lines(
+        [
+            "pipelines: mode=local env=local base_url=(starts on first use, 127.0.0.1 port 0) api_key=local"
+        ]
+    )
 
 
 def test_settings_repr_hides_key(pytester: pytest.Pytester) -> None:
@@ -137,7 +223,9 @@ def test_settings_repr_hides_key(pytester: pytest.Pytester) -> None:
             assert "SECRET" not in repr(pipelines_settings)
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider", "--pipelines-api-key=pk_live_SECRET").assert_outcomes(passed=1)
+    pytester.runpytest(
+        "-p", "no:cacheprovider", "--pipelines-api-key=pk_live_SECRET"
+    ).assert_outcomes(passed=1)
 
 
 def test_missing_key_errors_with_both_ways_out(pytester: pytest.Pytester) -> None:
