@@ -61,13 +61,15 @@ def main() -> None:
     args = parser.parse_args()
 
     results: dict[str, list[float]] = {"adaptive": [], "fixed 2 s": []}
-    with LocalPipelines(demo=True, registry=registry()) as local:
-        with PipelinesClient(api_key=local.api_key, base_url=local.base_url) as client:
-            one_wait(client, DURATIONS[0], None)  # warm-up (imports, first connection)
-            for _ in range(args.repeat):
-                for seconds in DURATIONS:
-                    results["adaptive"].append(one_wait(client, seconds, None))
-                    results["fixed 2 s"].append(one_wait(client, seconds, FIXED_POLL))
+    with (
+        LocalPipelines(demo=True, registry=registry()) as local,
+        PipelinesClient(api_key=local.api_key, base_url=local.base_url) as client,
+    ):
+        one_wait(client, DURATIONS[0], None)  # warm-up (imports, first connection)
+        for _ in range(args.repeat):
+            for seconds in DURATIONS:
+                results["adaptive"].append(one_wait(client, seconds, None))
+                results["fixed 2 s"].append(one_wait(client, seconds, FIXED_POLL))
 
     print(f"wait overhead after the run completes ({len(results['adaptive'])} runs each,")
     print(f"run durations {', '.join(f'{d:g}' for d in DURATIONS)} s)")
