@@ -24,7 +24,9 @@ ROLE_FORBIDDEN = (
     "this API key's user has role {role!r}, which cannot {action}; roles allowed: {allowed}. "
     "Use a key of a user with one of those roles (an org admin key drives everyone's queue)"
 )
-NO_ROWS = "the file has no data rows; send a CSV with a header row, a JSON list of objects, or JSONL"
+NO_ROWS = (
+    "the file has no data rows; send a CSV with a header row, a JSON list of objects, or JSONL"
+)
 BAD_FILE = (
     "cannot read {filename!r} as a table: {error}. Supported files: .csv (header row), .json "
     "(a list of objects) and .jsonl (one object per line)"
@@ -110,7 +112,9 @@ def parse_table(filename: str, content: bytes) -> list[dict[str, Any]]:
             rows = json.loads(text)
         else:
             reader = csv.DictReader(io.StringIO(text))
-            rows = [{k: _coerce(v or "") for k, v in row.items() if k is not None} for row in reader]
+            rows = [
+                {k: _coerce(v or "") for k, v in row.items() if k is not None} for row in reader
+            ]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError("expected a list of objects")
     except (UnicodeDecodeError, ValueError, csv.Error) as exc:

@@ -27,9 +27,17 @@ def create_job(state: LocalState, type_: str, org_id: int, **data: Any) -> dict[
     """Store a queued job of ``type_``; its ``job_id`` is ``<type_>-<db id>``."""
     record = state.db.insert(
         "rest_job",
-        {"type": type_, "org_id": org_id, "status": "queued", "cancel_requested": False,
-         "error": None, "result": None, "progress": {"done": 0, "total": None},
-         "finished_at": None, **data},
+        {
+            "type": type_,
+            "org_id": org_id,
+            "status": "queued",
+            "cancel_requested": False,
+            "error": None,
+            "result": None,
+            "progress": {"done": 0, "total": None},
+            "finished_at": None,
+            **data,
+        },
         org_id=org_id,
     )
     return state.db.patch("rest_job", record["id"], {"job_id": f"{type_}-{record['id']}"})
@@ -38,7 +46,7 @@ def create_job(state: LocalState, type_: str, org_id: int, **data: Any) -> dict[
 def get_job(state: LocalState, type_: str, job_id: str, org_id: int) -> dict[str, Any]:
     """A job of ``type_`` of the organization; else 404."""
     prefix = f"{type_}-"
-    key = job_id[len(prefix):] if job_id.startswith(prefix) else ""
+    key = job_id[len(prefix) :] if job_id.startswith(prefix) else ""
     record = state.db.get("rest_job", int(key)) if key.isdigit() else None
     if record is None or record.get("type") != type_ or record.get("org_id") != org_id:
         raise not_found(f"{type_} job", job_id)
@@ -84,6 +92,16 @@ def cancel(state: LocalState, job: dict[str, Any]) -> dict[str, Any]:
 
 def job_view(job: dict[str, Any]) -> dict[str, Any]:
     """The public status of a job."""
-    keys = ("job_id", "type", "status", "progress", "error", "result", "created_at",
-            "started_at", "finished_at", "cancel_requested")
+    keys = (
+        "job_id",
+        "type",
+        "status",
+        "progress",
+        "error",
+        "result",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "cancel_requested",
+    )
     return {k: job.get(k) for k in keys}

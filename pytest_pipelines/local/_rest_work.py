@@ -138,8 +138,20 @@ def require_work(state: LocalState, node: Mapping[str, Any]) -> dict[str, Any]:
 def node_view(node: Mapping[str, Any]) -> dict[str, Any]:
     """A node as in the task detail shape."""
     keys = (
-        "id", "node_id", "title", "status", "task_id", "workflow_id", "project_id", "outputs",
-        "fields", "evaluation_results", "error", "created_at", "finished_at", "updated_at",
+        "id",
+        "node_id",
+        "title",
+        "status",
+        "task_id",
+        "workflow_id",
+        "project_id",
+        "outputs",
+        "fields",
+        "evaluation_results",
+        "error",
+        "created_at",
+        "finished_at",
+        "updated_at",
     )
     return {k: node.get(k) for k in keys}
 
@@ -259,7 +271,11 @@ def apply_ratings(
     missing = []
     for result in results:
         key = next(
-            (k for k in (str(result.get("criterion_id")), str(result.get("criterion_name"))) if k in given),
+            (
+                k
+                for k in (str(result.get("criterion_id")), str(result.get("criterion_name")))
+                if k in given
+            ),
             None,
         )
         if key is None:
@@ -273,23 +289,40 @@ def apply_ratings(
         numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
         if schema.get("type") == "boolean" and not isinstance(value, bool):
             bounds = [False, True]
-        if (schema.get("type") == "boolean" and not isinstance(value, bool)) or (
-            isinstance(bounds, list) and len(bounds) == 2 and numeric
-            and not bounds[0] <= value <= bounds[1]
-        ) or (schema.get("type") in ("rating", "numeric") and not numeric):
+        if (
+            (schema.get("type") == "boolean" and not isinstance(value, bool))
+            or (
+                isinstance(bounds, list)
+                and len(bounds) == 2
+                and numeric
+                and not bounds[0] <= value <= bounds[1]
+            )
+            or (schema.get("type") in ("rating", "numeric") and not numeric)
+        ):
             raise APIError(
                 422,
-                [error_item(["ratings", key], RATING_RANGE.format(
-                    value=value, criterion=result.get("criterion_id"), range=bounds))],
+                [
+                    error_item(
+                        ["ratings", key],
+                        RATING_RANGE.format(
+                            value=value, criterion=result.get("criterion_id"), range=bounds
+                        ),
+                    )
+                ],
             )
         threshold = result.get("threshold")
-        passed = value if isinstance(value, bool) else (
-            value >= threshold if isinstance(threshold, (int, float)) else None
+        passed = (
+            value
+            if isinstance(value, bool)
+            else (value >= threshold if isinstance(threshold, (int, float)) else None)
         )
-        result.update(status="completed", value=value, passed=passed, reason="human rating",
-                      error=None)
+        result.update(
+            status="completed", value=value, passed=passed, reason="human rating", error=None
+        )
     if require_all and missing:
-        raise APIError(422, [error_item(["ratings"], RATINGS_NEEDED.format(missing=", ".join(missing)))])
+        raise APIError(
+            422, [error_item(["ratings"], RATINGS_NEEDED.format(missing=", ".join(missing)))]
+        )
     state.db.patch("node", node["id"], {"evaluation_results": results})
     return results
 
@@ -308,7 +341,9 @@ def record_review(
     if not isinstance(approved, bool):
         raise APIError(422, [error_item(["approved"], APPROVED_BOOL, "bool_type")])
     if work.get("status") != IN_REVIEW:
-        raise APIError(409, WRONG_STATUS.format(id=node["id"], status=work.get("status"), needed=IN_REVIEW))
+        raise APIError(
+            409, WRONG_STATUS.format(id=node["id"], status=work.get("status"), needed=IN_REVIEW)
+        )
     if approved or body.get("ratings"):
         apply_ratings(state, node, body.get("ratings"), require_all=approved)
     attempts = work.get("attempts") or []
@@ -338,8 +373,11 @@ def record_review(
             kind="review",
             title=f"Your submission on node {node['id']} was {'approved' if approved else 'rejected'}",
             body=str(body.get("comment", "")),
-            link={"project_id": work.get("project_id"), "workflow_id": work.get("workflow_id"),
-                  "node_db_id": node["id"]},
+            link={
+                "project_id": work.get("project_id"),
+                "workflow_id": work.get("workflow_id"),
+                "node_db_id": node["id"],
+            },
         )
     return saved
 

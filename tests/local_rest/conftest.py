@@ -36,16 +36,33 @@ def people(local_backend: LocalPipelines) -> dict[str, Person]:
     """A contributor, a second contributor, a reviewer and a viewer of org 2, with keys."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     out: dict[str, Person] = {}
-    for name, role in (("contributor", "contributor"), ("contributor2", "contributor"),
-                       ("reviewer", "reviewer"), ("viewer", "viewer")):
+    for name, role in (
+        ("contributor", "contributor"),
+        ("contributor2", "contributor"),
+        ("reviewer", "reviewer"),
+        ("viewer", "viewer"),
+    ):
         created = local_backend.seed(
-            {"users": [{"email": f"{name}-{worker}@pipelines.local", "name": name,
-                        "org_id": ORG, "role": role}]}
+            {
+                "users": [
+                    {
+                        "email": f"{name}-{worker}@pipelines.local",
+                        "name": name,
+                        "org_id": ORG,
+                        "role": role,
+                    }
+                ]
+            }
         )
         user_id = created["created"]["users"][0]
         key = f"pk_local_test_{name}_{worker}"
-        local_backend.seed({"api_keys": [{"key": key, "name": name, "org_id": ORG,
-                                          "user_id": user_id, "scopes": ["*"]}]})
+        local_backend.seed(
+            {
+                "api_keys": [
+                    {"key": key, "name": name, "org_id": ORG, "user_id": user_id, "scopes": ["*"]}
+                ]
+            }
+        )
         out[name] = Person(user_id, key, role)
     return out
 
@@ -68,20 +85,43 @@ def as_person(local_backend: LocalPipelines) -> Any:
 def human_definition(evaluation_id: int | None, *, review: bool = True) -> dict[str, Any]:
     """plan (input + echo LLM), label (a human node), rate (human-rating evaluation)."""
     nodes: list[dict[str, Any]] = [
-        {"id": "plan", "title": "Plan", "fields": [
-            {"id": "city", "type": "input", "title": "City"},
-            {"id": "itinerary", "type": "llm", "title": "Itinerary",
-             "prompt_text": "Plan a day in {{city}}.", "model": "echo"},
-        ]},
-        {"id": "label", "title": "Label", "fields": [],
-         "human": {"fields": [{"id": "verdict", "title": "Verdict"}], "review": review}},
+        {
+            "id": "plan",
+            "title": "Plan",
+            "fields": [
+                {"id": "city", "type": "input", "title": "City"},
+                {
+                    "id": "itinerary",
+                    "type": "llm",
+                    "title": "Itinerary",
+                    "prompt_text": "Plan a day in {{city}}.",
+                    "model": "echo",
+                },
+            ],
+        },
+        {
+            "id": "label",
+            "title": "Label",
+            "fields": [],
+            "human": {"fields": [{"id": "verdict", "title": "Verdict"}], "review": review},
+        },
     ]
     if evaluation_id is not None:
-        nodes.append({"id": "rate", "title": "Rate", "fields": [
-            {"id": "quality", "type": "evaluation", "title": "Quality",
-             "target": {"node_id": "plan", "field_id": "itinerary"},
-             "evaluation_id": evaluation_id},
-        ]})
+        nodes.append(
+            {
+                "id": "rate",
+                "title": "Rate",
+                "fields": [
+                    {
+                        "id": "quality",
+                        "type": "evaluation",
+                        "title": "Quality",
+                        "target": {"node_id": "plan", "field_id": "itinerary"},
+                        "evaluation_id": evaluation_id,
+                    },
+                ],
+            }
+        )
     return {"nodes": nodes}
 
 
@@ -102,19 +142,32 @@ def human_run(client: PipelinesClient, unique: Callable[[str], str]) -> Callable
     def make(*, rating: bool = True, review: bool = True) -> HumanRun:
         criterion_id = evaluation_id = None
         if rating:
-            criterion = client.create_criterion({
-                "name": unique("human rating"), "display_label": "Rate", "type": "human_rating",
-                "config": {"rubric": "1 poor, 5 great", "threshold": 3},
-                "output_schema": {"type": "rating", "range": [1, 5]},
-            })
+            criterion = client.create_criterion(
+                {
+                    "name": unique("human rating"),
+                    "display_label": "Rate",
+                    "type": "human_rating",
+                    "config": {"rubric": "1 poor, 5 great", "threshold": 3},
+                    "output_schema": {"type": "rating", "range": [1, 5]},
+                }
+            )
             criterion_id = criterion["id"]
-            evaluation_id = client.create_evaluation({
-                "name": unique("human eval"), "criteria": [{"criterion_id": criterion_id}],
-            })["id"]
-        workflow = client.create_workflow(PROJECT, {
-            "name": unique("human wf"), "definition": human_definition(evaluation_id, review=review),
-        })
-        job = client.create_tasks_async(PROJECT, workflow["id"], {"count": 1, "inputs": [{"city": "Rome"}]})
+            evaluation_id = client.create_evaluation(
+                {
+                    "name": unique("human eval"),
+                    "criteria": [{"criterion_id": criterion_id}],
+                }
+            )["id"]
+        workflow = client.create_workflow(
+            PROJECT,
+            {
+                "name": unique("human wf"),
+                "definition": human_definition(evaluation_id, review=review),
+            },
+        )
+        job = client.create_tasks_async(
+            PROJECT, workflow["id"], {"count": 1, "inputs": [{"city": "Rome"}]}
+        )
         status = client.wait_for_create_tasks(PROJECT, workflow["id"], job["job_id"], timeout=30)
         assert status["status"] == "completed", status
         task_id = status["task_ids"][0]

@@ -25,12 +25,17 @@ def test_generate_regenerate_progress_history(
     # nothing is missing, so generate has nothing to do
     nothing = client.generate_llm_fields(PROJECT, run.workflow_id, plan)
     assert (nothing["status"], nothing["fields"]) == ("completed", [])
-    client.admin_inline_edit(PROJECT, run.workflow_id, plan, payload={"field_id": "itinerary", "value": ""})
+    client.admin_inline_edit(
+        PROJECT, run.workflow_id, plan, payload={"field_id": "itinerary", "value": ""}
+    )
     generated = client.generate_llm_fields(PROJECT, run.workflow_id, plan)
     assert [f["field_id"] for f in generated["fields"]] == ["itinerary"]
     assert generated["fields"][0]["output"] == "Plan a day in Rome."
     task = client.get_task(PROJECT, run.workflow_id, run.task_id)
-    assert next(n for n in task["nodes"] if n["id"] == plan)["outputs"]["itinerary"] == "Plan a day in Rome."
+    assert (
+        next(n for n in task["nodes"] if n["id"] == plan)["outputs"]["itinerary"]
+        == "Plan a day in Rome."
+    )
 
     contributor = as_person(people["contributor"])
     again = contributor.regenerate_llm(PROJECT, run.workflow_id, plan)
@@ -38,12 +43,24 @@ def test_generate_regenerate_progress_history(
     assert again["fields"][0]["model"] == "echo"
     with pytest.raises(ForbiddenError):
         contributor.admin_regenerate_llm(PROJECT, run.workflow_id, plan)
-    admin = client.admin_regenerate_llm(PROJECT, run.workflow_id, plan, payload={"field_ids": ["itinerary"]})
+    admin = client.admin_regenerate_llm(
+        PROJECT, run.workflow_id, plan, payload={"field_ids": ["itinerary"]}
+    )
     assert admin["mode"] == "admin_regenerate"
     progress = client.get_llm_progress(PROJECT, run.workflow_id, plan)
-    assert (progress["status"], progress["done"], progress["total"], progress["percent"]) == ("completed", 1, 1, 100.0)
+    assert (progress["status"], progress["done"], progress["total"], progress["percent"]) == (
+        "completed",
+        1,
+        1,
+        100.0,
+    )
     history = client.get_llm_generation_history(PROJECT, run.workflow_id, plan)
-    assert [g["mode"] for g in history["items"]] == ["generate", "generate", "regenerate", "admin_regenerate"]
+    assert [g["mode"] for g in history["items"]] == [
+        "generate",
+        "generate",
+        "regenerate",
+        "admin_regenerate",
+    ]
     assert client.get_llm_error(PROJECT, run.workflow_id, plan)["error"] is None
     with pytest.raises(ConflictError):
         client.generate_llm_fields(PROJECT, run.workflow_id, run.nodes["label"])
@@ -57,9 +74,28 @@ def test_generate_regenerate_progress_history(
 
 
 def test_errors_are_reported_per_model(client: PipelinesClient, unique: Any) -> None:
-    workflow = client.create_workflow(PROJECT, {"name": unique("broken"), "definition": {"nodes": [
-        {"id": "n", "title": "N", "fields": [
-            {"id": "out", "type": "llm", "prompt_text": "hi", "model": "no-such-model"}]}]}})
+    workflow = client.create_workflow(
+        PROJECT,
+        {
+            "name": unique("broken"),
+            "definition": {
+                "nodes": [
+                    {
+                        "id": "n",
+                        "title": "N",
+                        "fields": [
+                            {
+                                "id": "out",
+                                "type": "llm",
+                                "prompt_text": "hi",
+                                "model": "no-such-model",
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
     job = client.create_tasks_async(PROJECT, workflow["id"], {"count": 1})
     status = client.wait_for_create_tasks(PROJECT, workflow["id"], job["job_id"], timeout=30)
     task = client.get_task(PROJECT, workflow["id"], status["task_ids"][0])
@@ -79,7 +115,9 @@ def test_errors_are_reported_per_model(client: PipelinesClient, unique: Any) -> 
 async def test_generation_async(async_client: AsyncPipelinesClient, human_run: Any) -> None:
     run: HumanRun = human_run(rating=False)
     plan = run.nodes["plan"]
-    first = await async_client.generate_llm_fields(PROJECT, run.workflow_id, plan, payload={"field_ids": ["itinerary"]})
+    first = await async_client.generate_llm_fields(
+        PROJECT, run.workflow_id, plan, payload={"field_ids": ["itinerary"]}
+    )
     assert first["fields"][0]["output"] == "Plan a day in Rome."
     await async_client.regenerate_llm(PROJECT, run.workflow_id, plan)
     await async_client.admin_regenerate_llm(PROJECT, run.workflow_id, plan)

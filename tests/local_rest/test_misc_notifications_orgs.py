@@ -20,23 +20,33 @@ from pytest_pipelines.local._errors import OTHER_ORG
 from tests.local_rest.conftest import ORG, PROJECT, HumanRun, Person
 
 
-def _notified(client: PipelinesClient, human_run: Any, people: dict[str, Person], as_person: Any) -> tuple[PipelinesClient, int]:
+def _notified(
+    client: PipelinesClient, human_run: Any, people: dict[str, Person], as_person: Any
+) -> tuple[PipelinesClient, int]:
     """Give the contributor one new notification (a rejected submission); return its client."""
     run: HumanRun = human_run(rating=False)
     contributor = as_person(people["contributor"])
-    contributor.submit_subtask(PROJECT, run.workflow_id, run.nodes["label"], payload={"output": {"verdict": "v"}})
-    client.submit_review(PROJECT, run.workflow_id, run.nodes["label"], payload={"approved": False, "comment": "redo"})
+    contributor.submit_subtask(
+        PROJECT, run.workflow_id, run.nodes["label"], payload={"output": {"verdict": "v"}}
+    )
+    client.submit_review(
+        PROJECT, run.workflow_id, run.nodes["label"], payload={"approved": False, "comment": "redo"}
+    )
     return contributor, run.nodes["label"]
 
 
 def test_workflow_chains(client: PipelinesClient, unique: Any) -> None:
     first = client.create_workflow(PROJECT, {"name": unique("a")})
     second = client.create_workflow(PROJECT, {"name": unique("b")})
-    chain = client.create_workflow_chain(PROJECT, {"name": unique("chain"), "workflow_ids": [first["id"], second["id"]]})
+    chain = client.create_workflow_chain(
+        PROJECT, {"name": unique("chain"), "workflow_ids": [first["id"], second["id"]]}
+    )
     got = client.get_workflow_chain(PROJECT, chain["id"])
     assert [s["workflow_id"] for s in got["steps"]] == [first["id"], second["id"]]
     assert chain["id"] in [c["id"] for c in client.iter_workflow_chains(PROJECT)]
-    assert chain["id"] in [c["id"] for c in client.list_workflow_chains(PROJECT, page_size=1000)["items"]]
+    assert chain["id"] in [
+        c["id"] for c in client.list_workflow_chains(PROJECT, page_size=1000)["items"]
+    ]
     with pytest.raises(ValidationError):
         client.create_workflow_chain(PROJECT, {"name": "x", "workflow_ids": [999999]})
     client.delete_workflow_chain(PROJECT, chain["id"])
@@ -44,11 +54,19 @@ def test_workflow_chains(client: PipelinesClient, unique: Any) -> None:
         client.get_workflow_chain(PROJECT, chain["id"])
 
 
-def test_tags_instructions_select_options_templates(client: PipelinesClient, human_run: Any, unique: Any) -> None:
+def test_tags_instructions_select_options_templates(
+    client: PipelinesClient, human_run: Any, unique: Any
+) -> None:
     run: HumanRun = human_run(rating=False)
-    tag = client.create_workflow_tag(PROJECT, run.workflow_id, {"name": "gold", "color": "#fc0", "task_ids": [run.task_id]})
-    assert [t["name"] for t in client.list_workflow_tags(PROJECT, run.workflow_id)["items"]] == ["gold"]
-    assert [t["id"] for t in client.list_task_tags(PROJECT, run.workflow_id, run.task_id)["items"]] == [tag["id"]]
+    tag = client.create_workflow_tag(
+        PROJECT, run.workflow_id, {"name": "gold", "color": "#fc0", "task_ids": [run.task_id]}
+    )
+    assert [t["name"] for t in client.list_workflow_tags(PROJECT, run.workflow_id)["items"]] == [
+        "gold"
+    ]
+    assert [
+        t["id"] for t in client.list_task_tags(PROJECT, run.workflow_id, run.task_id)["items"]
+    ] == [tag["id"]]
     with pytest.raises(ValidationError):
         client.create_workflow_tag(PROJECT, run.workflow_id, {"name": "x", "task_ids": [-1]})
     client.delete_workflow_tag(PROJECT, run.workflow_id, tag["id"])
@@ -58,24 +76,41 @@ def test_tags_instructions_select_options_templates(client: PipelinesClient, hum
     one = client.create_project_instruction(project["id"], {"title": "Be kind", "content": "..."})
     two = client.create_project_instruction(project["id"], {"title": "Be brief"})
     client.update_project_instruction(project["id"], one["id"], {"order": 5})
-    assert [i["id"] for i in client.iter_project_instructions(project["id"])] == [two["id"], one["id"]]
+    assert [i["id"] for i in client.iter_project_instructions(project["id"])] == [
+        two["id"],
+        one["id"],
+    ]
     client.delete_project_instruction(project["id"], two["id"])
     assert client.list_project_instructions(project["id"])["total"] == 1
 
-    assert {"value": ORG, "label": "Demo organization"} in client.list_organization_select_options()["items"]
-    assert PROJECT in [o["value"] for o in client.list_project_select_options(page_size=1000)["items"]]
-    assert [r["value"] for r in client.list_role_select_options()["items"]] == ["admin", "reviewer", "contributor", "viewer"]
+    assert {
+        "value": ORG,
+        "label": "Demo organization",
+    } in client.list_organization_select_options()["items"]
+    assert PROJECT in [
+        o["value"] for o in client.list_project_select_options(page_size=1000)["items"]
+    ]
+    assert [r["value"] for r in client.list_role_select_options()["items"]] == [
+        "admin",
+        "reviewer",
+        "contributor",
+        "viewer",
+    ]
 
     templates = list(client.iter_org_workflow_templates(ORG))
     assert [t["name"] for t in templates] == ["Single LLM field", "Human labeling with review"]
     template = client.get_org_workflow_template(ORG, templates[1]["id"])
-    created = client.create_workflow(PROJECT, {"name": unique("from template"), "definition": template["definition"]})
+    created = client.create_workflow(
+        PROJECT, {"name": unique("from template"), "definition": template["definition"]}
+    )
     assert created["definition"]["nodes"][1]["human"]["review"] is True
     with pytest.raises(ForbiddenError):
         client.list_org_workflow_templates(ORG + 1)
 
 
-def test_notifications_list_count_mark_read(client: PipelinesClient, human_run: Any, people: dict[str, Person], as_person: Any) -> None:
+def test_notifications_list_count_mark_read(
+    client: PipelinesClient, human_run: Any, people: dict[str, Person], as_person: Any
+) -> None:
     contributor, node = _notified(client, human_run, people, as_person)
     count = contributor.get_unread_notification_count()["count"]
     assert count >= 1
@@ -92,13 +127,27 @@ def test_notifications_list_count_mark_read(client: PipelinesClient, human_run: 
     assert all(n["read"] for n in contributor.iter_notifications(page_size=3))
 
 
-def test_notification_streams(client: PipelinesClient, human_run: Any, people: dict[str, Person], as_person: Any) -> None:
+def test_notification_streams(
+    client: PipelinesClient, human_run: Any, people: dict[str, Person], as_person: Any
+) -> None:
     contributor, node = _notified(client, human_run, people, as_person)
-    lines = [json.loads(line) for line in contributor.stream_lines("GET", "/api/notifications", params={"stream": "ndjson"}) if line]
+    lines = [
+        json.loads(line)
+        for line in contributor.stream_lines(
+            "GET", "/api/notifications", params={"stream": "ndjson"}
+        )
+        if line
+    ]
     assert lines[-1]["title"] == f"Your submission on node {node} was rejected"
     since = lines[-1]["id"] - 1
-    chunks = b"".join(contributor.request_stream(
-        "GET", "/api/notifications", params={"since_id": since}, headers={"Accept": "text/event-stream"}))
+    chunks = b"".join(
+        contributor.request_stream(
+            "GET",
+            "/api/notifications",
+            params={"since_id": since},
+            headers={"Accept": "text/event-stream"},
+        )
+    )
     text = chunks.decode()
     assert text.startswith(f"id: {lines[-1]['id']}\nevent: notification\ndata: ")
     assert json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])["id"] == lines[-1]["id"]
@@ -106,7 +155,9 @@ def test_notification_streams(client: PipelinesClient, human_run: Any, people: d
         list(contributor.stream_lines("GET", "/api/notifications", params={"stream": "xml"}))
 
 
-def test_organizations_and_users(client: PipelinesClient, people: dict[str, Person], local_backend: LocalPipelines) -> None:
+def test_organizations_and_users(
+    client: PipelinesClient, people: dict[str, Person], local_backend: LocalPipelines
+) -> None:
     assert [o["id"] for o in client.iter_organizations()] == [ORG]
     org = client.get_organization(ORG)
     assert org["name"] == "Demo organization"
@@ -126,12 +177,21 @@ def test_organizations_and_users(client: PipelinesClient, people: dict[str, Pers
 
 @pytest.mark.anyio
 async def test_misc_notifications_orgs_async(
-    async_client: AsyncPipelinesClient, local_backend: LocalPipelines, client: PipelinesClient,
-    human_run: Any, people: dict[str, Person], as_person: Any, unique: Any,
+    async_client: AsyncPipelinesClient,
+    local_backend: LocalPipelines,
+    client: PipelinesClient,
+    human_run: Any,
+    people: dict[str, Person],
+    as_person: Any,
+    unique: Any,
 ) -> None:
     workflow = await async_client.create_workflow(PROJECT, {"name": unique("w")})
-    chain = await async_client.create_workflow_chain(PROJECT, {"name": unique("c"), "workflow_ids": [workflow["id"]]})
-    assert (await async_client.get_workflow_chain(PROJECT, chain["id"]))["steps"][0]["exists"] is True
+    chain = await async_client.create_workflow_chain(
+        PROJECT, {"name": unique("c"), "workflow_ids": [workflow["id"]]}
+    )
+    assert (await async_client.get_workflow_chain(PROJECT, chain["id"]))["steps"][0][
+        "exists"
+    ] is True
     assert chain["id"] in [c["id"] async for c in async_client.iter_workflow_chains(PROJECT)]
     await async_client.delete_workflow_chain(PROJECT, chain["id"])
     assert len([t async for t in async_client.iter_org_workflow_templates(ORG)]) == 2
@@ -146,10 +206,22 @@ async def test_misc_notifications_orgs_async(
     async with local_backend.async_client(api_key=people["contributor"].key) as contributor:
         assert (await contributor.get_unread_notification_count())["count"] >= 1
         items = [n async for n in contributor.iter_notifications()]
-        streamed = [json.loads(line) async for line in contributor.stream_lines(
-            "GET", "/api/notifications", headers={"Accept": "application/x-ndjson"}) if line]
+        streamed = [
+            json.loads(line)
+            async for line in contributor.stream_lines(
+                "GET", "/api/notifications", headers={"Accept": "application/x-ndjson"}
+            )
+            if line
+        ]
         assert sorted(n["id"] for n in streamed) == sorted(n["id"] for n in items)
-        raw = b"".join([c async for c in contributor.request_stream("GET", "/api/notifications", params={"stream": "sse"})])
+        raw = b"".join(
+            [
+                c
+                async for c in contributor.request_stream(
+                    "GET", "/api/notifications", params={"stream": "sse"}
+                )
+            ]
+        )
         assert raw.count(b"event: notification") == len(items)
         await contributor.mark_notifications_read(all=True)
         assert (await contributor.get_unread_notification_count())["count"] == 0

@@ -53,8 +53,11 @@ def _missing(local_backend: LocalPipelines) -> list[dict[str, str]]:
 
 
 def test_every_documented_route_is_served(local_backend: LocalPipelines) -> None:
-    documented = [f"{r['method']} {r['path']} ({r['sdk_method']})"
-                  for r in _missing(local_backend) if r["in_seed_doc"] == "yes"]
+    documented = [
+        f"{r['method']} {r['path']} ({r['sdk_method']})"
+        for r in _missing(local_backend)
+        if r["in_seed_doc"] == "yes"
+    ]
     assert documented == []
 
 

@@ -31,11 +31,11 @@ router = APIRouter(tags=["files"])
 
 MAX_BYTES = 25 * 1024 * 1024
 URL_TTL = timedelta(hours=1)
-FILENAME_REQUIRED = "filename is required (a non-empty string), e.g. {\"filename\": \"image.png\"}"
-BAD_TOKEN = "this upload/download URL is invalid (wrong or missing token); ask the API for a new one"
-NOT_UPLOADED = (
-    "file {id} has no bytes yet: PUT them to the ticket's upload_url first, then confirm"
+FILENAME_REQUIRED = 'filename is required (a non-empty string), e.g. {"filename": "image.png"}'
+BAD_TOKEN = (
+    "this upload/download URL is invalid (wrong or missing token); ask the API for a new one"
 )
+NOT_UPLOADED = "file {id} has no bytes yet: PUT them to the ticket's upload_url first, then confirm"
 NOT_CONFIRMED = (
     "file {id} is not confirmed yet (status {status}); confirm the upload with "
     "POST .../files/{id}/confirm before asking for a download URL"
@@ -51,14 +51,28 @@ def _expires() -> str:
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "project_id", "org_id", "filename", "content_type", "status", "size_bytes",
-            "sha256", "created_at", "updated_at", "confirmed_at", "collected_at")
+    keys = (
+        "id",
+        "project_id",
+        "org_id",
+        "filename",
+        "content_type",
+        "status",
+        "size_bytes",
+        "sha256",
+        "created_at",
+        "updated_at",
+        "confirmed_at",
+        "collected_at",
+    )
     out = {k: record.get(k) for k in keys}
     out["file_id"] = record["id"]
     return out
 
 
-def get_file(state: LocalState, principal: Principal, project_id: int, file_id: int) -> dict[str, Any]:
+def get_file(
+    state: LocalState, principal: Principal, project_id: int, file_id: int
+) -> dict[str, Any]:
     """A file record of the project, visible to the key; else 404."""
     get_or_404(state, "project", project_id, principal)
     record = get_or_404(state, "project_file", file_id, principal, label="file")
@@ -91,10 +105,20 @@ def request_project_file_upload_url(
     token = secrets.token_urlsafe(24)
     record = state.db.insert(
         "project_file",
-        {"org_id": principal.org_id, "project_id": project_id, "filename": filename,
-         "content_type": content_type, "status": "pending_upload", "size_bytes": None,
-         "sha256": None, "token": token, "confirmed_at": None, "collected_at": None},
-        org_id=principal.org_id, parent_id=project_id,
+        {
+            "org_id": principal.org_id,
+            "project_id": project_id,
+            "filename": filename,
+            "content_type": content_type,
+            "status": "pending_upload",
+            "size_bytes": None,
+            "sha256": None,
+            "token": token,
+            "confirmed_at": None,
+            "collected_at": None,
+        },
+        org_id=principal.org_id,
+        parent_id=project_id,
     )
     base = str(request.base_url).rstrip("/")
     return {
@@ -107,7 +131,9 @@ def request_project_file_upload_url(
 
 
 @router.put("/_local/files/{file_id}/upload")
-async def upload_file_bytes(request: Request, state: State, file_id: int, token: str = "") -> dict[str, Any]:
+async def upload_file_bytes(
+    request: Request, state: State, file_id: int, token: str = ""
+) -> dict[str, Any]:
     """The presigned upload target: store the request body as the file's bytes."""
     record = state.db.get("project_file", file_id)
     if record is None or not secrets.compare_digest(str(record.get("token")), token):
@@ -123,16 +149,22 @@ async def upload_file_bytes(request: Request, state: State, file_id: int, token:
         for blob in state.db.query("file_blob", parent_id=file_id):
             state.db.delete("file_blob", blob["id"])
         state.db.insert("file_blob", {"b64": base64.b64encode(data).decode()}, parent_id=file_id)
-        state.db.patch("project_file", file_id, {
-            "status": "uploaded", "size_bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        })
+        state.db.patch(
+            "project_file",
+            file_id,
+            {
+                "status": "uploaded",
+                "size_bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
     return {"file_id": file_id, "size_bytes": len(data), "status": "uploaded"}
 
 
 @router.post("/api/projects/{project_id}/files/{file_id}/confirm")
-def confirm_project_file_upload(state: State, principal: FilesAuth, project_id: int, file_id: int,
-                                body: Body) -> dict[str, Any]:
+def confirm_project_file_upload(
+    state: State, principal: FilesAuth, project_id: int, file_id: int, body: Body
+) -> dict[str, Any]:
     """Confirm the upload (a JSON object body is required; ``size_bytes`` is checked)."""
     record = get_file(state, principal, project_id, file_id)
     status = record.get("status")
@@ -142,18 +174,28 @@ def confirm_project_file_upload(state: State, principal: FilesAuth, project_id: 
         raise APIError(409, NOT_UPLOADED.format(id=file_id))
     size = body.get("size_bytes")
     if size is not None and size != record.get("size_bytes"):
-        raise APIError(422, [error_item(["size_bytes"], SIZE_MISMATCH.format(
-            given=size, actual=record.get("size_bytes")))])
+        raise APIError(
+            422,
+            [
+                error_item(
+                    ["size_bytes"],
+                    SIZE_MISMATCH.format(given=size, actual=record.get("size_bytes")),
+                )
+            ],
+        )
     if status != "confirmed":
         from pytest_pipelines.local._db import utcnow
 
-        record = state.db.patch("project_file", file_id, {"status": "confirmed", "confirmed_at": utcnow()})
+        record = state.db.patch(
+            "project_file", file_id, {"status": "confirmed", "confirmed_at": utcnow()}
+        )
     return _public(record)
 
 
 @router.get("/api/projects/{project_id}/files/{file_id}/url")
-def get_project_file_url(request: Request, state: State, principal: FilesAuth, project_id: int,
-                         file_id: int) -> dict[str, Any]:
+def get_project_file_url(
+    request: Request, state: State, principal: FilesAuth, project_id: int, file_id: int
+) -> dict[str, Any]:
     """A download URL for a confirmed file (409 before confirm, 404 once collected)."""
     record = get_file(state, principal, project_id, file_id)
     if record.get("status") == "collected":
@@ -161,8 +203,11 @@ def get_project_file_url(request: Request, state: State, principal: FilesAuth, p
     if record.get("status") != "confirmed":
         raise APIError(409, NOT_CONFIRMED.format(id=file_id, status=record.get("status")))
     base = str(request.base_url).rstrip("/")
-    return {**_public(record), "url": f"{base}/_local/files/{file_id}/download?token={record['token']}",
-            "expires_at": _expires()}
+    return {
+        **_public(record),
+        "url": f"{base}/_local/files/{file_id}/download?token={record['token']}",
+        "expires_at": _expires(),
+    }
 
 
 @router.get("/_local/files/{file_id}/download")
@@ -177,14 +222,16 @@ def download_file_bytes(state: State, file_id: int, token: str = "") -> Response
             raise APIError(404, COLLECTED.format(id=file_id))
         raise APIError(409, NOT_CONFIRMED.format(id=file_id, status=record.get("status")))
     return Response(
-        found[1], media_type=str(record.get("content_type")),
+        found[1],
+        media_type=str(record.get("content_type")),
         headers={"Content-Disposition": f'attachment; filename="{record.get("filename")}"'},
     )
 
 
 @router.post("/api/projects/{project_id}/files/{file_id}/enqueue-gc")
-def enqueue_project_file_gc(state: State, principal: FilesAuth, project_id: int, file_id: int,
-                            body: OptionalBody) -> dict[str, Any]:
+def enqueue_project_file_gc(
+    state: State, principal: FilesAuth, project_id: int, file_id: int, body: OptionalBody
+) -> dict[str, Any]:
     """Collect the file: its bytes are deleted at once and its URLs stop working (idempotent)."""
     record = get_file(state, principal, project_id, file_id)
     if record.get("status") != "collected":
@@ -193,6 +240,7 @@ def enqueue_project_file_gc(state: State, principal: FilesAuth, project_id: int,
         with state.db.tx():
             for blob in state.db.query("file_blob", parent_id=file_id):
                 state.db.delete("file_blob", blob["id"])
-            record = state.db.patch("project_file", file_id, {"status": "collected",
-                                                              "collected_at": utcnow()})
+            record = state.db.patch(
+                "project_file", file_id, {"status": "collected", "collected_at": utcnow()}
+            )
     return {**_public(record), "gc": "enqueued"}

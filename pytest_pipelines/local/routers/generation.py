@@ -59,12 +59,16 @@ def _generate(
     llm = [f for f in spec.get("fields") or [] if f.get("type") == "llm"]
     if not llm:
         valid = ", ".join(f.get("id", "?") for f in spec.get("fields") or []) or "none"
-        raise APIError(409, NO_LLM_FIELDS.format(id=node["id"], node_id=node.get("node_id"), valid=valid))
+        raise APIError(
+            409, NO_LLM_FIELDS.format(id=node["id"], node_id=node.get("node_id"), valid=valid)
+        )
     wanted = body.get("field_ids")
     names = [f["id"] for f in llm]
     if wanted is not None:
         if not isinstance(wanted, list) or any(w not in names for w in wanted):
-            raise APIError(422, [error_item(["field_ids"], FIELD_IDS.format(valid=", ".join(names)))])
+            raise APIError(
+                422, [error_item(["field_ids"], FIELD_IDS.format(valid=", ".join(names)))]
+            )
         llm = [f for f in llm if f["id"] in wanted]
     if mode == "generate":
         outputs = node.get("outputs") or {}
@@ -73,12 +77,21 @@ def _generate(
     gen = state.db.insert(
         "generation",
         {
-            "org_id": principal.org_id, "project_id": node.get("project_id"),
-            "workflow_id": node.get("workflow_id"), "task_id": node.get("task_id"),
-            "node_db_id": node["id"], "node_id": node.get("node_id"), "mode": mode,
-            "requested_by": principal.user_id, "status": "running",
-            "total": len(llm), "done": 0, "fields": [], "error": None,
-            "started_at": utcnow(), "finished_at": None,
+            "org_id": principal.org_id,
+            "project_id": node.get("project_id"),
+            "workflow_id": node.get("workflow_id"),
+            "task_id": node.get("task_id"),
+            "node_db_id": node["id"],
+            "node_id": node.get("node_id"),
+            "mode": mode,
+            "requested_by": principal.user_id,
+            "status": "running",
+            "total": len(llm),
+            "done": 0,
+            "fields": [],
+            "error": None,
+            "started_at": utcnow(),
+            "finished_at": None,
         },
         org_id=principal.org_id,
         parent_id=node["id"],
@@ -94,12 +107,18 @@ def _generate(
             field_error = None
         except FieldError as exc:
             output, field_error = None, str(exc)
-        results.append({
-            "field_id": field["id"], "type": "llm", "model": field.get("model"),
-            "prompt_id": field.get("prompt_id"), "prompt_version": field.get("prompt_version"),
-            "output": output, "error": field_error,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-        })
+        results.append(
+            {
+                "field_id": field["id"],
+                "type": "llm",
+                "model": field.get("model"),
+                "prompt_id": field.get("prompt_id"),
+                "prompt_version": field.get("prompt_version"),
+                "output": output,
+                "error": field_error,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+            }
+        )
         if field_error:
             error = f"field {field['id']!r}: {field_error}"
             break
@@ -112,14 +131,26 @@ def _generate(
         fields[result["field_id"]] = result
         if result["error"] is None:
             outputs[result["field_id"]] = result["output"]
-    state.db.patch("node", node["id"], {
-        "outputs": outputs, "fields": list(fields.values()),
-        "tool_calls": [*(current.get("tool_calls") or []), *tool_calls],
-    })
-    return state.db.patch("generation", gen["id"], {
-        "status": "failed" if error else "completed", "done": len(results), "fields": results,
-        "error": error, "finished_at": utcnow(),
-    })
+    state.db.patch(
+        "node",
+        node["id"],
+        {
+            "outputs": outputs,
+            "fields": list(fields.values()),
+            "tool_calls": [*(current.get("tool_calls") or []), *tool_calls],
+        },
+    )
+    return state.db.patch(
+        "generation",
+        gen["id"],
+        {
+            "status": "failed" if error else "completed",
+            "done": len(results),
+            "fields": results,
+            "error": error,
+            "finished_at": utcnow(),
+        },
+    )
 
 
 def _may_generate(state: LocalState, principal: Principal, node: dict[str, Any]) -> None:
@@ -127,12 +158,20 @@ def _may_generate(state: LocalState, principal: Principal, node: dict[str, Any])
     work = work_of(state, node)
     assignee = (work or {}).get("assignee_user_id")
     if role != "admin" and assignee not in (None, principal.user_id):
-        raise APIError(403, NOT_YOURS.format(id=node["id"], assignee=assignee, user=principal.user_id))
+        raise APIError(
+            403, NOT_YOURS.format(id=node["id"], assignee=assignee, user=principal.user_id)
+        )
 
 
 @router.post(_NODE + "/generate-llm-fields")
-def generate_llm_fields(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                        node_db_id: int, body: OptionalBody) -> dict[str, Any]:
+def generate_llm_fields(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: OptionalBody,
+) -> dict[str, Any]:
     """Generate the node's LLM fields that have no output yet (or ``field_ids``)."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     _may_generate(state, principal, node)
@@ -140,8 +179,14 @@ def generate_llm_fields(state: State, principal: TasksAuth, project_id: int, wor
 
 
 @router.post(_NODE + "/regenerate-llm")
-def regenerate_llm(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                   node_db_id: int, body: OptionalBody) -> dict[str, Any]:
+def regenerate_llm(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: OptionalBody,
+) -> dict[str, Any]:
     """Re-run every LLM field of the node (or ``field_ids``), replacing their outputs."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     _may_generate(state, principal, node)
@@ -149,8 +194,14 @@ def regenerate_llm(state: State, principal: TasksAuth, project_id: int, workflow
 
 
 @router.post(_NODE + "/admin-regenerate-llm")
-def admin_regenerate_llm(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                         node_db_id: int, body: OptionalBody) -> dict[str, Any]:
+def admin_regenerate_llm(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: OptionalBody,
+) -> dict[str, Any]:
     """Regenerate as an org admin, whoever the node is assigned to."""
     require_role(state, principal, ("admin",), "regenerate LLM fields as admin")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -163,40 +214,59 @@ def _latest(state: LocalState, node_db_id: int) -> dict[str, Any] | None:
 
 
 @router.get(_NODE + "/llm-progress")
-def get_llm_progress(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                     node_db_id: int) -> dict[str, Any]:
+def get_llm_progress(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """The latest generation's progress (``idle`` when none ran; the run's own fields count)."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     gen = _latest(state, node_db_id)
     if gen is None:
         fields = [f for f in node.get("fields") or [] if f.get("type") == "llm"]
-        return {"node_db_id": node_db_id, "generation_id": None, "status": "idle",
-                "total": len(fields), "done": len(fields), "percent": 100.0}
+        return {
+            "node_db_id": node_db_id,
+            "generation_id": None,
+            "status": "idle",
+            "total": len(fields),
+            "done": len(fields),
+            "percent": 100.0,
+        }
     total = int(gen.get("total") or 0)
     done = int(gen.get("done") or 0)
-    return {"node_db_id": node_db_id, "generation_id": gen["id"], "status": gen["status"],
-            "total": total, "done": done,
-            "percent": 100.0 if total == 0 else round(100.0 * done / total, 1)}
+    return {
+        "node_db_id": node_db_id,
+        "generation_id": gen["id"],
+        "status": gen["status"],
+        "total": total,
+        "done": done,
+        "percent": 100.0 if total == 0 else round(100.0 * done / total, 1),
+    }
 
 
 @router.get(_NODE + "/llm-error")
-def get_llm_error(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                  node_db_id: int) -> dict[str, Any]:
+def get_llm_error(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """The latest LLM error of the node (generation or run), ``error: null`` when none."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     field_errors = [
         {"field_id": f.get("field_id"), "model": f.get("model"), "error": f.get("error")}
-        for f in node.get("fields") or [] if f.get("error")
+        for f in node.get("fields") or []
+        if f.get("error")
     ]
     gen = _latest(state, node_db_id)
     error = (gen or {}).get("error") or (field_errors[0]["error"] if field_errors else None)
-    return {"node_db_id": node_db_id, "error": error, "field_errors": field_errors,
-            "generation_id": (gen or {}).get("id")}
+    return {
+        "node_db_id": node_db_id,
+        "error": error,
+        "field_errors": field_errors,
+        "generation_id": (gen or {}).get("id"),
+    }
 
 
 @router.get(_NODE + "/llm-generation-history")
-def get_llm_generation_history(state: State, principal: TasksAuth, project_id: int,
-                               workflow_id: int, node_db_id: int) -> dict[str, Any]:
+def get_llm_generation_history(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """Every generation of the node, oldest first, with per-field outputs and latencies."""
     get_node(state, principal, project_id, workflow_id, node_db_id)
     items = state.db.query("generation", parent_id=node_db_id)
@@ -204,8 +274,9 @@ def get_llm_generation_history(state: State, principal: TasksAuth, project_id: i
 
 
 @router.get("/llm-analytics")
-def get_workflow_llm_analytics(state: State, principal: TasksAuth, project_id: int,
-                               workflow_id: int) -> dict[str, Any]:
+def get_workflow_llm_analytics(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int
+) -> dict[str, Any]:
     """Calls, errors and latency per model (and per node) over the workflow's runs and generations."""
     get_workflow_or_404(state, principal, project_id, workflow_id)
     calls: list[tuple[str, str, dict[str, Any]]] = []
@@ -213,14 +284,17 @@ def get_workflow_llm_analytics(state: State, principal: TasksAuth, project_id: i
         for field in node.get("fields") or []:
             if field.get("type") == "llm":
                 calls.append(("run", str(node.get("node_id")), field))
-    for gen in state.db.query("generation", org_id=principal.org_id, where={"workflow_id": workflow_id}):
+    for gen in state.db.query(
+        "generation", org_id=principal.org_id, where={"workflow_id": workflow_id}
+    ):
         for field in gen.get("fields") or []:
             calls.append((str(gen.get("mode")), str(gen.get("node_id")), field))
     models: dict[str, dict[str, Any]] = {}
     nodes: dict[str, dict[str, int]] = {}
     for source, node_id, field in calls:
-        model = models.setdefault(str(field.get("model")), {"calls": 0, "errors": 0, "latencies": [],
-                                                            "sources": {}})
+        model = models.setdefault(
+            str(field.get("model")), {"calls": 0, "errors": 0, "latencies": [], "sources": {}}
+        )
         model["calls"] += 1
         model["errors"] += bool(field.get("error"))
         model["sources"][source] = model["sources"].get(source, 0) + 1
@@ -232,20 +306,26 @@ def get_workflow_llm_analytics(state: State, principal: TasksAuth, project_id: i
     rollup = []
     for name, m in sorted(models.items()):
         lat = sorted(m["latencies"])
-        rollup.append({
-            "model": name, "calls": m["calls"], "errors": m["errors"],
-            "error_rate": round(m["errors"] / m["calls"], 4) if m["calls"] else 0.0,
-            "by_source": m["sources"],
-            "latency_ms": {
-                "avg": round(statistics.fmean(lat), 3) if lat else None,
-                "p50": round(statistics.median(lat), 3) if lat else None,
-                "p95": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 3) if lat else None,
-                "max": round(lat[-1], 3) if lat else None,
-            },
-        })
+        rollup.append(
+            {
+                "model": name,
+                "calls": m["calls"],
+                "errors": m["errors"],
+                "error_rate": round(m["errors"] / m["calls"], 4) if m["calls"] else 0.0,
+                "by_source": m["sources"],
+                "latency_ms": {
+                    "avg": round(statistics.fmean(lat), 3) if lat else None,
+                    "p50": round(statistics.median(lat), 3) if lat else None,
+                    "p95": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 3) if lat else None,
+                    "max": round(lat[-1], 3) if lat else None,
+                },
+            }
+        )
     return {
-        "workflow_id": workflow_id, "project_id": project_id,
-        "total_calls": len(calls), "total_errors": sum(m["errors"] for m in models.values()),
+        "workflow_id": workflow_id,
+        "project_id": project_id,
+        "total_calls": len(calls),
+        "total_errors": sum(m["errors"] for m in models.values()),
         "models": rollup,
         "nodes": [{"node_id": k, **v} for k, v in sorted(nodes.items())],
     }

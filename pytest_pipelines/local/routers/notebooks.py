@@ -108,7 +108,7 @@ def preview_notebook(
     notebook = _notebook(state, principal, notebook_id)
     cells = _check_cells(body["cells"]) if "cells" in body else notebook.get("cells") or []
     queries = [c for c in cells if c.get("type") == "query"]
-    query = queries[-1] if queries else {"type": "query"}
+    query: dict[str, Any] = queries[-1] if queries else {"type": "query"}
     dataset = get_or_404(state, "dataset", int(notebook["dataset_id"]), principal)
     limit = body.get("limit", query.get("limit", DEFAULT_PREVIEW_LIMIT))
     if not isinstance(limit, int) or limit < 0:

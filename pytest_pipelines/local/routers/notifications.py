@@ -37,7 +37,9 @@ from pytest_pipelines.local._state import LocalState
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
 STREAM_KINDS = ("ndjson", "sse")
-BAD_STREAM = "stream must be one of: ndjson, sse (or send Accept: application/x-ndjson / text/event-stream)"
+BAD_STREAM = (
+    "stream must be one of: ndjson, sse (or send Accept: application/x-ndjson / text/event-stream)"
+)
 MARK_READ = 'send {"notification_ids": [ids...]} or {"all": true}, not both'
 MAX_FOLLOW_S = 30.0
 POLL_S = 0.05
@@ -70,8 +72,9 @@ def _stream(
         last = since_id
         deadline = time.monotonic() + follow
         while True:
-            for item in state.db.query("notification", org_id=principal.org_id,
-                                       where={"user_id": principal.user_id}):
+            for item in state.db.query(
+                "notification", org_id=principal.org_id, where={"user_id": principal.user_id}
+            ):
                 if item["id"] <= last:
                     continue
                 last = item["id"]
@@ -102,22 +105,37 @@ def list_notifications(
     kind = _pick_stream(request, stream)
     if kind is not None:
         media = "application/x-ndjson" if kind == "ndjson" else "text/event-stream"
-        return StreamingResponse(_stream(state, principal, kind, since_id, follow), media_type=media)
+        return StreamingResponse(
+            _stream(state, principal, kind, since_id, follow), media_type=media
+        )
     where = _where(principal, unread)
-    items = state.db.query("notification", org_id=principal.org_id, where=where,
-                           limit=page.page_size, offset=page.offset, descending=True)
-    return page_of(items, state.db.count("notification", org_id=principal.org_id, where=where), page)
+    items = state.db.query(
+        "notification",
+        org_id=principal.org_id,
+        where=where,
+        limit=page.page_size,
+        offset=page.offset,
+        descending=True,
+    )
+    return page_of(
+        items, state.db.count("notification", org_id=principal.org_id, where=where), page
+    )
 
 
 @router.get("/unread-count")
 def get_unread_notification_count(state: State, principal: NotificationsAuth) -> dict[str, Any]:
     """``{"count": N}``: unread notifications of the user."""
-    return {"count": state.db.count("notification", org_id=principal.org_id,
-                                    where=_where(principal, True))}
+    return {
+        "count": state.db.count(
+            "notification", org_id=principal.org_id, where=_where(principal, True)
+        )
+    }
 
 
 @router.post("/mark-read")
-def mark_notifications_read(state: State, principal: NotificationsAuth, body: Body) -> dict[str, Any]:
+def mark_notifications_read(
+    state: State, principal: NotificationsAuth, body: Body
+) -> dict[str, Any]:
     """``{"notification_ids": [...]}`` or ``{"all": true}``; ``{"updated": N, "unread": M}``."""
     ids = body.get("notification_ids")
     everything = body.get("all") is True
@@ -128,8 +146,12 @@ def mark_notifications_read(state: State, principal: NotificationsAuth, body: Bo
     where = _where(principal, True)
     targets = state.db.query("notification", org_id=principal.org_id, where=where)
     if ids is not None:
-        mine = {n["id"] for n in state.db.query("notification", org_id=principal.org_id,
-                                                 where={"user_id": principal.user_id})}
+        mine = {
+            n["id"]
+            for n in state.db.query(
+                "notification", org_id=principal.org_id, where={"user_id": principal.user_id}
+            )
+        }
         unknown = [i for i in ids if i not in mine]
         if unknown:
             raise not_found("notification", ", ".join(str(i) for i in unknown))
@@ -143,7 +165,9 @@ def mark_notifications_read(state: State, principal: NotificationsAuth, body: Bo
 
 
 @router.get("/{notification_id}")
-def get_notification(state: State, principal: NotificationsAuth, notification_id: int) -> dict[str, Any]:
+def get_notification(
+    state: State, principal: NotificationsAuth, notification_id: int
+) -> dict[str, Any]:
     """One notification of the user."""
     item = get_or_404(state, "notification", notification_id, principal)
     if item.get("user_id") != principal.user_id:

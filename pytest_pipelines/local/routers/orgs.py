@@ -41,7 +41,9 @@ def get_organization(state: State, principal: OrganizationsAuth, org_id: int) ->
 
 
 @router.get("/organizations/{org_id}/users")
-def list_org_users(state: State, principal: OrganizationsAuth, org_id: int, page: Page) -> dict[str, Any]:
+def list_org_users(
+    state: State, principal: OrganizationsAuth, org_id: int, page: Page
+) -> dict[str, Any]:
     """The organization's users, paginated."""
     principal.check_org(org_id)
     where = {"org_id": org_id}

@@ -61,7 +61,9 @@ INLINE_EDIT = 'admin-inline-edit needs {"outputs": {field: value}} or {"field_id
 _NODE = "/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}"
 
 
-def _queue_user(state: LocalState, principal: Principal, user_id: int | None) -> tuple[int | None, str]:
+def _queue_user(
+    state: LocalState, principal: Principal, user_id: int | None
+) -> tuple[int | None, str]:
     role = require_role(state, principal, ANYONE, "read a work queue")
     if user_id is not None and user_id != principal.user_id:
         if role != "admin":
@@ -73,15 +75,21 @@ def _queue_user(state: LocalState, principal: Principal, user_id: int | None) ->
     return principal.user_id, role
 
 
-def _work_items(state: LocalState, principal: Principal, project_id: int | None) -> list[dict[str, Any]]:
+def _work_items(
+    state: LocalState, principal: Principal, project_id: int | None
+) -> list[dict[str, Any]]:
     sync_work(state, principal.org_id, project_id)
     where = {"project_id": project_id} if project_id is not None else None
     return state.db.query("work", org_id=principal.org_id, where=where)
 
 
 def _my_work(
-    state: LocalState, principal: Principal, page: Any, project_id: int | None,
-    user_id: int | None, status: str | None,
+    state: LocalState,
+    principal: Principal,
+    page: Any,
+    project_id: int | None,
+    user_id: int | None,
+    status: str | None,
 ) -> dict[str, Any]:
     user, role = _queue_user(state, principal, user_id)
     items = []
@@ -117,47 +125,67 @@ def _item(work: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/projects/{project_id}/my-work")
-def get_my_work(state: State, principal: TasksAuth, project_id: int, page: Page,
-                user_id: int | None = None, status: str | None = None) -> dict[str, Any]:
+def get_my_work(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    page: Page,
+    user_id: int | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
     """The caller's queue in a project (an admin may pass ``user_id``), paginated."""
     get_or_404(state, "project", project_id, principal)
     return _my_work(state, principal, page, project_id, user_id, status)
 
 
 @router.get("/projects/{project_id}/my-submissions")
-def get_my_submissions(state: State, principal: TasksAuth, project_id: int, page: Page,
-                       user_id: int | None = None) -> dict[str, Any]:
+def get_my_submissions(
+    state: State, principal: TasksAuth, project_id: int, page: Page, user_id: int | None = None
+) -> dict[str, Any]:
     """Work items the caller submitted in a project, paginated."""
     get_or_404(state, "project", project_id, principal)
     return _my_submissions(state, principal, page, project_id, user_id)
 
 
 @router.get("/organizations/{org_id}/my-work")
-def get_org_my_work(state: State, principal: TasksAuth, org_id: int, page: Page,
-                    user_id: int | None = None, status: str | None = None) -> dict[str, Any]:
+def get_org_my_work(
+    state: State,
+    principal: TasksAuth,
+    org_id: int,
+    page: Page,
+    user_id: int | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
     """The caller's queue across the organization's projects."""
     principal.check_org(org_id)
     return _my_work(state, principal, page, None, user_id, status)
 
 
 @router.get("/organizations/{org_id}/my-submissions")
-def get_org_my_submissions(state: State, principal: TasksAuth, org_id: int, page: Page,
-                           user_id: int | None = None) -> dict[str, Any]:
+def get_org_my_submissions(
+    state: State, principal: TasksAuth, org_id: int, page: Page, user_id: int | None = None
+) -> dict[str, Any]:
     """The caller's submissions across the organization."""
     principal.check_org(org_id)
     return _my_submissions(state, principal, page, None, user_id)
 
 
 @router.get("/my-work")
-def get_global_my_work(state: State, principal: TasksAuth, page: Page,
-                       user_id: int | None = None, status: str | None = None) -> dict[str, Any]:
+def get_global_my_work(
+    state: State,
+    principal: TasksAuth,
+    page: Page,
+    user_id: int | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
     """The caller's queue everywhere its key reaches (its organization)."""
     return _my_work(state, principal, page, None, user_id, status)
 
 
 @router.get("/my-submissions")
-def get_global_my_submissions(state: State, principal: TasksAuth, page: Page,
-                              user_id: int | None = None) -> dict[str, Any]:
+def get_global_my_submissions(
+    state: State, principal: TasksAuth, page: Page, user_id: int | None = None
+) -> dict[str, Any]:
     """The caller's submissions everywhere its key reaches."""
     return _my_submissions(state, principal, page, None, user_id)
 
@@ -179,8 +207,9 @@ def _with_human(state: LocalState, node: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(_NODE + "/history")
-def get_node_history(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                     node_db_id: int) -> dict[str, Any]:
+def get_node_history(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """Attempts, reviews, events and LLM generations of a node, oldest first."""
     require_role(state, principal, ANYONE, "read node history")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -193,14 +222,17 @@ def get_node_history(state: State, principal: TasksAuth, project_id: int, workfl
         "attempts": (work or {}).get("attempts") or [],
         "reviews": (work or {}).get("reviews") or [],
         "events": (work or {}).get("events") or [],
-        "generations": [{k: g.get(k) for k in ("id", "mode", "status", "created_at", "finished_at", "error")}
-                        for g in generations],
+        "generations": [
+            {k: g.get(k) for k in ("id", "mode", "status", "created_at", "finished_at", "error")}
+            for g in generations
+        ],
     }
 
 
 @router.get(_NODE + "/subtask")
-def get_subtask_node(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                     node_db_id: int) -> dict[str, Any]:
+def get_subtask_node(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """The node as its contributor sees it: outputs so far, human fields, attempts."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
@@ -209,8 +241,9 @@ def get_subtask_node(state: State, principal: TasksAuth, project_id: int, workfl
 
 
 @router.get(_NODE + "/subtask/view")
-def get_subtask_node_view(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                          node_db_id: int) -> dict[str, Any]:
+def get_subtask_node_view(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """A read-only view of the subtask (any runtime role of the organization)."""
     require_role(state, principal, ANYONE, "view subtasks")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -219,21 +252,27 @@ def get_subtask_node_view(state: State, principal: TasksAuth, project_id: int, w
 
 
 @router.get(_NODE + "/review")
-def get_review_node(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                    node_db_id: int) -> dict[str, Any]:
+def get_review_node(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """The node as its reviewer sees it: latest attempt and pending ratings."""
     require_role(state, principal, REVIEWERS, "review nodes")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     attempts = work.get("attempts") or []
     pending = [r for r in node.get("evaluation_results") or [] if r.get("status") == "pending"]
-    return {**node_view(node), "human": human_view(work),
-            "latest_attempt": attempts[-1] if attempts else None, "pending_ratings": pending}
+    return {
+        **node_view(node),
+        "human": human_view(work),
+        "latest_attempt": attempts[-1] if attempts else None,
+        "pending_ratings": pending,
+    }
 
 
 @router.get(_NODE + "/review/view")
-def get_review_node_view(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                         node_db_id: int) -> dict[str, Any]:
+def get_review_node_view(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """A read-only view of the review state."""
     require_role(state, principal, ANYONE, "view reviews")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -242,7 +281,9 @@ def get_review_node_view(state: State, principal: TasksAuth, project_id: int, wo
 
 
 @router.get("/projects/{project_id}/submissions/{node_id}")
-def get_submission_view(state: State, principal: TasksAuth, project_id: int, node_id: int) -> dict[str, Any]:
+def get_submission_view(
+    state: State, principal: TasksAuth, project_id: int, node_id: int
+) -> dict[str, Any]:
     """The latest submission of a node (``node_id`` is the node's db id) with its reviews."""
     require_role(state, principal, ANYONE, "view submissions")
     node = get_or_404(state, "node", node_id, principal)
@@ -250,13 +291,18 @@ def get_submission_view(state: State, principal: TasksAuth, project_id: int, nod
         raise not_found("node", node_id)
     work = require_work(state, node)
     attempts = work.get("attempts") or []
-    return {"node": node_view(node), "submission": attempts[-1] if attempts else None,
-            "reviews": work.get("reviews") or [], "status": work.get("status")}
+    return {
+        "node": node_view(node),
+        "submission": attempts[-1] if attempts else None,
+        "reviews": work.get("reviews") or [],
+        "status": work.get("status"),
+    }
 
 
 @router.get(_NODE + "/with-linked")
-def get_node_with_linked(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                         node_db_id: int) -> dict[str, Any]:
+def get_node_with_linked(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
     """The node plus the previous and next nodes of the same task."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     siblings = state.db.query("node", parent_id=int(node.get("task_id") or 0))
@@ -271,15 +317,28 @@ def get_node_with_linked(state: State, principal: TasksAuth, project_id: int, wo
 
 
 @router.post(_NODE + "/refresh-prev-node-info")
-def refresh_prev_node_info(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                           node_db_id: int, body: OptionalBody) -> dict[str, Any]:
+def refresh_prev_node_info(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: OptionalBody,
+) -> dict[str, Any]:
     """Copy the previous node's current outputs onto this node's work item; return them."""
     require_role(state, principal, ANYONE, "refresh node info")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
-    siblings = [s for s in state.db.query("node", parent_id=int(node.get("task_id") or 0))
-                if s["id"] < node_db_id]
+    siblings = [
+        s
+        for s in state.db.query("node", parent_id=int(node.get("task_id") or 0))
+        if s["id"] < node_db_id
+    ]
     prev = siblings[-1] if siblings else None
-    info = {"node_db_id": prev["id"], "node_id": prev.get("node_id"), "outputs": prev.get("outputs")} if prev else None
+    info = (
+        {"node_db_id": prev["id"], "node_id": prev.get("node_id"), "outputs": prev.get("outputs")}
+        if prev
+        else None
+    )
     work = work_of(state, node)
     if work is not None:
         work["prev_node_info"] = info
@@ -292,22 +351,36 @@ def refresh_prev_node_info(state: State, principal: TasksAuth, project_id: int, 
 
 
 @router.post(_NODE + "/submit-subtask")
-def submit_subtask(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                   node_db_id: int, body: Body) -> dict[str, Any]:
+def submit_subtask(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: Body,
+) -> dict[str, Any]:
     """Submit ``{"output": {...}}``: a new attempt; the node goes to review (or is done)."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     _can_work(state, principal, work, node_db_id)
     if work.get("status") != OPEN:
-        raise APIError(409, WRONG_STATUS.format(id=node_db_id, status=work.get("status"), needed=OPEN))
+        raise APIError(
+            409, WRONG_STATUS.format(id=node_db_id, status=work.get("status"), needed=OPEN)
+        )
     output = check_output(work, body)
     saved = record_attempt(state, work, node, output, user=principal.user_id, source="contributor")
     return human_view(saved)
 
 
 @router.post(_NODE + "/submit-review")
-def submit_review(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                  node_db_id: int, body: Body) -> dict[str, Any]:
+def submit_review(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: Body,
+) -> dict[str, Any]:
     """``{"approved": bool, "comment"?, "ratings"?}``: approve (done) or reject (back to work)."""
     require_role(state, principal, REVIEWERS, "review nodes")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -320,14 +393,22 @@ def submit_review(state: State, principal: TasksAuth, project_id: int, workflow_
 
 
 @router.post(_NODE + "/release")
-def release_node(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                 node_db_id: int, body: OptionalBody) -> dict[str, Any]:
+def release_node(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: OptionalBody,
+) -> dict[str, Any]:
     """Give an open node back to the pool (its assignee, or an admin)."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     _can_work(state, principal, work, node_db_id)
     if work.get("status") != OPEN:
-        raise APIError(409, WRONG_STATUS.format(id=node_db_id, status=work.get("status"), needed=OPEN))
+        raise APIError(
+            409, WRONG_STATUS.format(id=node_db_id, status=work.get("status"), needed=OPEN)
+        )
     previous = work.get("assignee_user_id")
     work["assignee_user_id"] = None
     event(work, "released", principal.user_id, previous_assignee=previous)
@@ -335,8 +416,15 @@ def release_node(state: State, principal: TasksAuth, project_id: int, workflow_i
 
 
 @router.post(_NODE + "/revert/{attempt_number}")
-def revert_node(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                node_db_id: int, attempt_number: int, body: OptionalBody) -> dict[str, Any]:
+def revert_node(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    attempt_number: int,
+    body: OptionalBody,
+) -> dict[str, Any]:
     """Make an earlier attempt's output current again, as a new attempt."""
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
@@ -346,11 +434,22 @@ def revert_node(state: State, principal: TasksAuth, project_id: int, workflow_id
     if chosen is None:
         raise not_found_attempt(node_db_id, attempt_number, attempts)
     if role != "admin" and chosen.get("submitted_by") != principal.user_id:
-        raise APIError(403, NOT_YOURS.format(id=node_db_id, assignee=chosen.get("submitted_by"),
-                                             user=principal.user_id))
+        raise APIError(
+            403,
+            NOT_YOURS.format(
+                id=node_db_id, assignee=chosen.get("submitted_by"), user=principal.user_id
+            ),
+        )
     source = "admin" if role == "admin" else "contributor"
-    saved = record_attempt(state, work, node, chosen["output"], user=principal.user_id,
-                           source=source, reverted_from=attempt_number)
+    saved = record_attempt(
+        state,
+        work,
+        node,
+        chosen["output"],
+        user=principal.user_id,
+        source=source,
+        reverted_from=attempt_number,
+    )
     return human_view(saved)
 
 
@@ -364,8 +463,14 @@ def not_found_attempt(node_db_id: int, number: int, attempts: list[dict[str, Any
 
 
 @router.post(_NODE + "/admin-edit-subtask")
-def admin_edit_subtask(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                       node_db_id: int, body: Body) -> dict[str, Any]:
+def admin_edit_subtask(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: Body,
+) -> dict[str, Any]:
     """Edit the current output (and optionally ``assignee_user_id``) without submitting."""
     require_role(state, principal, ADMIN, "edit subtasks")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -386,21 +491,37 @@ def admin_edit_subtask(state: State, principal: TasksAuth, project_id: int, work
 
 
 @router.post(_NODE + "/admin-submit-subtask")
-def admin_submit_subtask(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                         node_db_id: int, body: Body) -> dict[str, Any]:
+def admin_submit_subtask(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: Body,
+) -> dict[str, Any]:
     """Submit on anyone's behalf, whatever the assignee; the node goes to review (or is done)."""
     require_role(state, principal, ADMIN, "submit subtasks for others")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     if work.get("status") == COMPLETED:
-        raise APIError(409, WRONG_STATUS.format(id=node_db_id, status=COMPLETED, needed="open or in_review"))
+        raise APIError(
+            409, WRONG_STATUS.format(id=node_db_id, status=COMPLETED, needed="open or in_review")
+        )
     output = check_output(work, body)
-    return human_view(record_attempt(state, work, node, output, user=principal.user_id, source="admin"))
+    return human_view(
+        record_attempt(state, work, node, output, user=principal.user_id, source="admin")
+    )
 
 
 @router.post(_NODE + "/admin-edit-review")
-def admin_edit_review(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                      node_db_id: int, body: Body) -> dict[str, Any]:
+def admin_edit_review(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: Body,
+) -> dict[str, Any]:
     """Change the latest review's comment and ratings (ratings are applied to the results)."""
     require_role(state, principal, ADMIN, "edit reviews")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -419,18 +540,32 @@ def admin_edit_review(state: State, principal: TasksAuth, project_id: int, workf
 
 
 @router.post(_NODE + "/admin-submit-review")
-def admin_submit_review(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                        node_db_id: int, body: Body) -> dict[str, Any]:
+def admin_submit_review(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: Body,
+) -> dict[str, Any]:
     """Review as an admin (own submissions included)."""
     require_role(state, principal, ADMIN, "submit reviews as admin")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
-    return human_view(record_review(state, work, node, body, user=principal.user_id, source="admin"))
+    return human_view(
+        record_review(state, work, node, body, user=principal.user_id, source="admin")
+    )
 
 
 @router.post(_NODE + "/admin-inline-edit")
-def admin_inline_edit(state: State, principal: TasksAuth, project_id: int, workflow_id: int,
-                      node_db_id: int, body: Body) -> dict[str, Any]:
+def admin_inline_edit(
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    node_db_id: int,
+    body: Body,
+) -> dict[str, Any]:
     """Overwrite node outputs in place (any node): ``{"outputs": {...}}`` or ``{"field_id", "value"}``."""
     require_role(state, principal, ADMIN, "edit node outputs inline")
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
@@ -440,7 +575,9 @@ def admin_inline_edit(state: State, principal: TasksAuth, project_id: int, workf
         changes = {body["field_id"]: body["value"]}
     else:
         raise APIError(422, [error_item(["outputs"], INLINE_EDIT, "missing")])
-    node = state.db.patch("node", node_db_id, {"outputs": {**(node.get("outputs") or {}), **changes}})
+    node = state.db.patch(
+        "node", node_db_id, {"outputs": {**(node.get("outputs") or {}), **changes}}
+    )
     work = work_of(state, node)
     if work is not None:
         event(work, "admin_inline_edit", principal.user_id, fields=sorted(changes))
