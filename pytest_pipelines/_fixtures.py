@@ -22,6 +22,7 @@ from pytest_pipelines._settings import PipelinesSettings
 
 RESULT_KEY = pytest.StashKey[Any]()
 GATES_KEY = pytest.StashKey[Any]()
+ORDER_KEY = pytest.StashKey[int]()
 PROGRESS_AFTER = 2.0
 TEARDOWN_LEAK = "pipelines: could not delete ephemeral object(s) at teardown: {errors}"
 
@@ -460,6 +461,10 @@ def pipelines_run(
         item.user_properties.append(("pipelines.error", broken))
         pytest.fail(broken, pytrace=False)
     item.stash[RESULT_KEY] = result
+    variants = list(parts.get("variants") or {})
+    item.stash[ORDER_KEY] = (
+        variants.index(_pipelines_variant) if _pipelines_variant in variants else 0
+    )
     item.stash[GATES_KEY] = Gates(spec.gates, spec.tool_gates, state.settings.default_gate)
     item.ihook.pytest_pipelines_run_finished(item=item, result=result)
     return result

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_pipelines._fixtures import GATES_KEY, RESULT_KEY
+from pytest_pipelines._fixtures import GATES_KEY, ORDER_KEY, RESULT_KEY
 from pytest_pipelines._session import (
     STATE_KEY,
     Record,
@@ -121,6 +121,7 @@ def _record_data(item: pytest.Item, result: Any, verdict: Any, body: str) -> dic
     ]
     return {
         "variant": result.variant,
+        "variant_index": item.stash.get(ORDER_KEY, 0),
         "workflow": result.workflow_id,
         "mode": result.mode,
         "tasks": len(result.tasks),
@@ -230,9 +231,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = config.stash[STATE_KEY]
     if state.is_worker or not state.records:
         return
-    from pytest_pipelines._summary import write_summary
+    from pytest_pipelines._summary import ordered, write_summary
 
-    write_summary(terminalreporter, list(state.records.values()))
+    write_summary(terminalreporter, ordered(state.records.values()))
 
 
 @pytest.hookimpl(trylast=True)
@@ -253,9 +254,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     if state.settings.junitxml:
         from pytest_pipelines._junit import write_junit
+        from pytest_pipelines._summary import ordered
 
         path = write_junit(
-            state.settings.junitxml, list(state.records.values()), config.invocation_params.dir
+            state.settings.junitxml, ordered(state.records.values()), config.invocation_params.dir
         )
         log(f"pipelines: detailed JUnit report written to {path}")
     session_sweep(state, log, distributed=config.pluginmanager.has_plugin("dsession"))

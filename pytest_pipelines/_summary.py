@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pytest_pipelines._results import fmt
 from pytest_pipelines._session import Record
+
+
+def ordered(records: Iterable[Record]) -> list[Record]:
+    """Records in a stable order (file, line, variant as declared), whatever order xdist ran them."""
+
+    def key(rec: Record) -> tuple[str, int, int, str]:
+        index = int((rec.data or {}).get("variant_index") or 0)
+        return (rec.location[0], rec.location[1], index, rec.nodeid)
+
+    return sorted(records, key=key)
 
 
 def _base(nodeid: str) -> str:

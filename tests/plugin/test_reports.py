@@ -65,7 +65,9 @@ def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]
     }
     echo = suites["test_eval.py::test_variants[echo]"]
     props = {p.get("name"): p.get("value") for p in echo.iter("property")}
-    assert props["variant"] == "echo" and props["verdict"] == "fail" and props["tasks"] == "2"
+    assert props["variant"] == "echo"
+    assert props["verdict"] == "fail"
+    assert props["tasks"] == "2"
     cases = {c.get("name"): c for c in echo.iter("testcase")}
     assert {"Mentions Rome Highlights", "Has Day Number", "Itinerary Quality Judge"} <= set(cases)
     tool_cases = [n for n in cases if n.startswith("tool correctness research.notes task ")]
@@ -80,18 +82,21 @@ def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]
     assert failure is not None
     assert failure.get("message") == "pass_rate observed 0, threshold >= 0.8"
     out = kw.find("system-out")
-    assert out is not None and out.text is not None
+    assert out is not None
+    assert out.text is not None
     assert "Mentions Rome Highlights [boolean]: n=2 passes=0 pass_rate=0" in out.text
     assert "output: Plan a 5 day itinerary for Rome." in out.text
     assert "reason: found: none" in out.text
     assert cases["Has Day Number"].find("failure") is None  # no gate on it
     judge_out = cases["Itinerary Quality Judge"].find("system-out")
-    assert judge_out is not None and "reason: judge demo-judge answered" in str(judge_out.text)
+    assert judge_out is not None
+    assert "reason: judge demo-judge answered" in str(judge_out.text)
     base = suites["test_eval.py::test_variants[baseline]"]
     assert all(c.find("failure") is None for c in base.iter("testcase"))
     (broken,) = suites["test_eval.py::test_broken"].iter("testcase")
     error = broken.find("error")
-    assert error is not None and "is broken" in str(error.get("message"))
+    assert error is not None
+    assert "is broken" in str(error.get("message"))
 
 
 def test_terminal_summary_and_side_by_side(

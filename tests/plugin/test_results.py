@@ -159,7 +159,8 @@ def test_task_outputs_and_tool_calls() -> None:
 def test_unknown_criterion_lists_known(run: RunResult) -> None:
     with pytest.raises(KeyError) as info:
         run.criterion("Nope")
-    assert "'Mentions Rome Highlights'" in str(info.value) and "'Quality'" in str(info.value)
+    assert "'Mentions Rome Highlights'" in str(info.value)
+    assert "'Quality'" in str(info.value)
 
 
 def test_repr_is_readable(run: RunResult) -> None:
@@ -197,7 +198,8 @@ def test_errors_pending_and_broken_runs() -> None:
         task(2, "x", [], status="failed"),
     ]
     result = make_run(details)
-    assert result.criterion("J").errors == 1 and result.criterion("J").n == 0
+    assert result.criterion("J").errors == 1
+    assert result.criterion("J").n == 0
     assert result.criterion("H").pending == 1
     problems = run_problems(result.tasks)
     assert problems == [
@@ -222,12 +224,15 @@ def test_gates_pass_and_miss(run: RunResult) -> None:
 def test_gate_on_rating_without_pass_fail() -> None:
     result = make_run([task(1, "x", [ev("R", 3, None, "rating")])])
     (outcome,) = check_gate(Gate("R", min_pass_rate=0.5), result)
-    assert not outcome.passed and NO_PASS_FAIL in outcome.note
+    assert not outcome.passed
+    assert NO_PASS_FAIL in outcome.note
 
 
 def test_gate_on_unknown_criterion_fails_with_names(run: RunResult) -> None:
     (outcome,) = check_gate(Gate("Missing", min_mean=1), run)
-    assert not outcome.passed and "known criteria" in outcome.note and "Quality" in outcome.note
+    assert not outcome.passed
+    assert "known criteria" in outcome.note
+    assert "Quality" in outcome.note
 
 
 def test_default_gate_all_boolean_pass(run: RunResult) -> None:
@@ -238,7 +243,8 @@ def test_default_gate_all_boolean_pass(run: RunResult) -> None:
     ]
     assert apply_gates(run, Gates(default="none")).passed
     declared = apply_gates(run, Gates(criteria=(Gate("Quality", min_mean=2.5),)))
-    assert declared.passed and [o.subject for o in declared.outcomes] == ["Quality"]
+    assert declared.passed
+    assert [o.subject for o in declared.outcomes] == ["Quality"]
 
 
 def test_failure_table(run: RunResult) -> None:
@@ -304,6 +310,8 @@ def test_tool_gate() -> None:
     assert miss.examples[0].reason == "excluded_called=['delete_record']"
     assert check_tool_gate(ToolGate("notes", min_score=0.5), result).passed
     none = check_tool_gate(ToolGate("other", node="plan"), result)
-    assert not none.passed and "nothing was checked" in none.note
+    assert not none.passed
+    assert "nothing was checked" in none.note
     verdict = apply_gates(result, Gates(tools=(ToolGate("notes", min_score=0.9),)))
-    assert not verdict.passed and "tools notes" in verdict.message
+    assert not verdict.passed
+    assert "tools notes" in verdict.message

@@ -40,9 +40,12 @@ def settings_of(pytester: pytest.Pytester, *args: str) -> dict[str, object]:
 
 def test_defaults(pytester: pytest.Pytester) -> None:
     s = settings_of(pytester)
-    assert s["env"] == "production" and s["mode"] == "remote"
+    assert s["env"] == "production"
+    assert s["mode"] == "remote"
     assert s["base_url"] == PRODUCTION_URL
-    assert s["key"] is None and s["timeout"] == 300.0 and s["junitxml"] is None
+    assert s["key"] is None
+    assert s["timeout"] == 300.0
+    assert s["junitxml"] is None
     assert (s["models"], s["seeds"], s["demo"], s["default_gate"]) == (
         [],
         [],
