@@ -55,8 +55,10 @@ def _counts(out: str) -> dict[str, int]:
 def test_examples_pass_and_the_failing_gate_fails_readably() -> None:
     main = _start("examples")
     failing = _start("examples/failing")
+    parallel = _start("examples", "-n", "2", "-rA")
     code, out = _finish(main)
     fcode, fout = _finish(failing)
+    pcode, pout = _finish(parallel)
 
     # The README's main command: green, every example collected, the results table printed.
     assert code == 0, out
@@ -77,6 +79,15 @@ def test_examples_pass_and_the_failing_gate_fails_readably() -> None:
     ):
         assert criterion in out, criterion
     assert "test_intentionally_failing_gate" not in out
+
+    # The README's xdist line: the same items pass on 2 workers, with the same table.
+    assert pcode == 0, pout
+    assert _counts(pout) == {"passed": EXPECTED_PASSED}, pout
+    assert "variants side by side:" in pout
+    for variant in ("baseline", "concise", "guide"):
+        assert (
+            f"PASSED examples/test_rome_experiment.py::test_itinerary_variants[{variant}]" in pout
+        )
 
     # The intentionally failing file: a FAILURE (not an error) with a readable gate table.
     assert fcode == 1, fout
