@@ -202,3 +202,14 @@ def test_verdict_hook_examples_work(tmp_path: Path) -> None:
     code, text = out["release"]
     assert "PASSED test_hooks.py::test_lenient" in text
     assert "FAILED test_hooks.py::test_strict" in text
+
+
+def test_local_backend_guide_custom_model_example(tmp_path: Path) -> None:
+    files = _files(ROOT / "docs" / "how-to" / "local-backend.md")
+    assert set(files) == {"my_models.py", "pytest.ini", "test_shouty.py"}
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    proc = _start([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], tmp_path)
+    code, out = _finish(proc)
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].startswith("1 passed"), out
