@@ -263,13 +263,15 @@ def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any
     problems = run_problems(tasks)
     if state != "completed" or problems:
         error = status.get("error")
+        task_errors = {t.error for t in tasks if t.error}
+        shown = error if error and error not in task_errors else None
         head = RUN_NOT_COMPLETED.format(
-            what=f"workflow {w}", status=state, error=f": {error}" if error else ""
+            what=f"workflow {w}", status=state, error=f": {shown}" if shown else ""
         )
         raise RunBroken(
             RUN_BROKEN_TASKS.format(
                 what=f"workflow {w}",
-                problems="\n".join(["  " + head] + ["  " + x for x in problems]),
+                problems="\n".join(["  " + head] + ["  " + x for x in _collapse(problems)]),
             )
         )
     if not tasks:
@@ -286,6 +288,25 @@ def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any
         experiment_id=launch_.ident if launch_.kind == "experiment" else None,
         run_workflow_id=run_wf,
     )
+
+
+def _collapse(problems: list[str]) -> list[str]:
+    """Merge ``task N is failed: msg`` lines that share a message into one line."""
+    groups: dict[str, list[str]] = {}
+    for line in problems:
+        head, sep, message = line.partition(": ")
+        groups.setdefault(message if sep else line, []).append(head if sep else "")
+    out = []
+    for message, heads in groups.items():
+        if len(heads) == 1:
+            out.append(f"{heads[0]}: {message}" if heads[0] else message)
+        elif all(h.startswith("task ") and " is " in h for h in heads):
+            ids = ", ".join(h.split()[1] for h in heads)
+            states = sorted({h.split(" is ", 1)[1] for h in heads})
+            out.append(f"tasks {ids} are {'/'.join(states)}: {message}")
+        else:
+            out.append(f"{'; '.join(heads)}: {message}")
+    return out
 
 
 def _tool_checks(client: Any, spec: RunSpec, run_wf: int, task: TaskResult) -> TaskResult:

@@ -116,4 +116,5 @@ def write_summary(reporter: Any, records: Sequence[Record]) -> None:
             reporter.write_line(line)
     errors = [r for r in records if r.error]
     for r in errors:
-        reporter.write_line(f"{r.nodeid}: {r.error.splitlines()[0] if r.error else ''}")
+        last = r.error.strip().splitlines()[-1].strip() if r.error else ""
+        reporter.write_line(f"{r.nodeid}: {last[:300]}")

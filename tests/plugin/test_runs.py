@@ -92,7 +92,7 @@ def test_missing(pipelines_run):
         [
             "*ERROR at setup of test_missing*",
             "pipelines run of workflow 10 is broken (a test error, not a quality miss):",
-            "*task * is failed: *no-such-model*",
+            "  tasks *, * are failed: *no-such-model*",
         ]
     )
 
