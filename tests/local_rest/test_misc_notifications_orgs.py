@@ -4,6 +4,8 @@ and SSE streams read by request_stream / stream_lines), organizations and users.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -225,3 +227,34 @@ async def test_misc_notifications_orgs_async(
         assert raw.count(b"event: notification") == len(items)
         await contributor.mark_notifications_read(all=True)
         assert (await contributor.get_unread_notification_count())["count"] == 0
+
+
+def test_followed_stream_delivers_new_notifications(
+    client: PipelinesClient, human_run: Any, people: dict[str, Person], as_person: Any
+) -> None:
+    run: HumanRun = human_run(rating=False)
+    label = run.nodes["label"]
+    contributor = as_person(people["contributor"])
+    contributor.submit_subtask(
+        PROJECT, run.workflow_id, label, payload={"output": {"verdict": "v"}}
+    )
+    existing = contributor.list_notifications(page_size=1)["items"]
+    since = existing[0]["id"] if existing else 0
+
+    def review_soon() -> None:
+        time.sleep(0.3)
+        client.submit_review(PROJECT, run.workflow_id, label, payload={"approved": True})
+
+    reviewer = threading.Thread(target=review_soon)
+    reviewer.start()
+    started = time.monotonic()
+    received = []
+    for line in contributor.stream_lines(
+        "GET", "/api/notifications", params={"stream": "ndjson", "since_id": since, "follow": 10}
+    ):
+        if line:
+            received.append(json.loads(line))
+            break
+    reviewer.join()
+    assert received[0]["title"] == f"Your submission on node {label} was approved"
+    assert time.monotonic() - started < 8  # delivered as it arrived, not at the end of follow

@@ -66,7 +66,12 @@ def _pick_stream(request: Request, stream: str | None) -> str | None:
 
 
 def _stream(
-    state: LocalState, principal: Principal, kind: str, since_id: int, follow: float
+    request: Request,
+    state: LocalState,
+    principal: Principal,
+    kind: str,
+    since_id: int,
+    follow: float,
 ) -> AsyncIterator[bytes]:
     async def gen() -> AsyncIterator[bytes]:
         last = since_id
@@ -83,7 +88,7 @@ def _stream(
                     yield (text + "\n").encode()
                 else:
                     yield f"id: {item['id']}\nevent: notification\ndata: {text}\n\n".encode()
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or await request.is_disconnected():
                 return
             await asyncio.sleep(POLL_S)
 
@@ -106,7 +111,7 @@ def list_notifications(
     if kind is not None:
         media = "application/x-ndjson" if kind == "ndjson" else "text/event-stream"
         return StreamingResponse(
-            _stream(state, principal, kind, since_id, follow), media_type=media
+            _stream(request, state, principal, kind, since_id, follow), media_type=media
         )
     where = _where(principal, unread)
     items = state.db.query(
