@@ -258,3 +258,22 @@ def test_followed_stream_delivers_new_notifications(
     reviewer.join()
     assert received[0]["title"] == f"Your submission on node {label} was approved"
     assert time.monotonic() - started < 8  # delivered as it arrived, not at the end of follow
+
+
+def test_org_credentials_are_never_echoed(
+    client: PipelinesClient, people: dict[str, Person], as_person: Any
+) -> None:
+    secret = "sk-local-very-secret-value"
+    answer = client.set_org_credential(ORG, "openai", {"api_key": secret})
+    assert answer["configured"] is True
+    assert list(answer["fields"]) == ["api_key"]
+    assert answer["fields"]["api_key"].startswith("sha256:")
+    assert secret not in json.dumps(answer)
+    again = client.set_org_credential(ORG, "openai", {"api_key": secret})
+    assert again["fields"] == answer["fields"]  # same value, same fingerprint
+    with pytest.raises(ValidationError):
+        client.set_org_credential(ORG, "openai", {"api_key": 5})
+    with pytest.raises(ForbiddenError):
+        as_person(people["contributor"]).set_org_credential(ORG, "openai", {"api_key": "x"})
+    with pytest.raises(ForbiddenError):
+        client.set_org_credential(ORG + 1, "openai", {"api_key": "x"})

@@ -33,7 +33,6 @@ KNOWN_GAPS = {
     ("GET", "/api/agents/{agent_id}/test-runs"),
     ("GET", "/api/test-runs/{test_run_id}"),
     ("GET", "/api/test-runs/{test_run_id}/tasks/{task_id}"),
-    ("PUT", "/api/organizations/{org_id}/credentials/{credential_type}"),
 }
 
 
