@@ -1,0 +1,81 @@
+"""The benchmark scripts' set-ups are right (no timings are asserted: see benchmarks/README.md).
+
+The scripts themselves take a minute each; these checks run their pieces once, cheaply: the
+generated suites collect what the scripts claim, and one wait measurement is sane.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _collect(root: Path) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_startup_bench_generates_2000_trivial_tests(tmp_path: Path) -> None:
+    bench = _load("bench_plugin_startup")
+    bench.generate(tmp_path)
+    out = _collect(tmp_path)
+    assert "2000 tests collected" in out, out[-500:]
+
+
+def test_xdist_bench_generates_8_variants(tmp_path: Path) -> None:
+    bench = _load("bench_xdist")
+    bench.generate(tmp_path)
+    out = _collect(tmp_path)
+    assert [line for line in out.splitlines() if "::test_variants[" in line] == [
+        f"test_variants.py::test_variants[v{n}]" for n in range(8)
+    ]
+
+
+def test_wait_bench_measures_a_small_positive_overhead() -> None:
+    bench = _load("bench_wait_overhead")
+    from pytest_pipelines import PipelinesClient
+    from pytest_pipelines.local import LocalPipelines
+
+    with (
+        LocalPipelines(demo=True, registry=bench.registry()) as local,
+        PipelinesClient(api_key=local.api_key, base_url=local.base_url) as client,
+    ):
+        overhead = bench.one_wait(client, bench.DURATIONS[0], None)
+    # finished_at is recorded before the status that reports it is served: never negative, and
+    # the adaptive waiter notices within one of its (still short) poll intervals.
+    assert 0 <= overhead < 1.0, overhead
+
+
+@pytest.mark.parametrize("name", ["bench_plugin_startup", "bench_wait_overhead", "bench_xdist"])
+def test_bench_scripts_have_help(name: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage:" in proc.stdout
