@@ -391,7 +391,7 @@ def _pipelines_variant(request: pytest.FixtureRequest) -> str | None:
 def _progress(
     config: pytest.Config, state: PipelinesState, nodeid: str
 ) -> Callable[[str, int, int, int], None] | None:
-    if state.is_worker or config.getoption("verbose", 0) < 0:
+    if state.is_worker or config.getoption("verbose", 0) < -1:
         return None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capman = config.pluginmanager.get_plugin("capturemanager")

@@ -157,13 +157,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """After the test body: the verdict on the run's gates."""
     try:
         res = yield
-    except BaseException:
+    except BaseException as exc:
         result = item.stash.get(RESULT_KEY, None)
         if result is not None:
             from pytest_pipelines._gates import apply_gates
 
             verdict = apply_gates(result, item.stash[GATES_KEY])
-            _add_properties(item, _record_data(item, result, verdict, "failed"))
+            body = "skipped" if isinstance(exc, pytest.skip.Exception) else "failed"
+            _add_properties(item, _record_data(item, result, verdict, body))
         raise
     result = item.stash.get(RESULT_KEY, None)
     if result is None:
