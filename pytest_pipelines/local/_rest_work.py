@@ -97,10 +97,10 @@ def _work_from_node(
 def sync_work(state: LocalState, org_id: int, project_id: int | None = None) -> None:
     """Create the missing work items for finished nodes of the organization (or one project)."""
     where = {"project_id": project_id} if project_id is not None else None
-    nodes = state.db.query("node", org_id=org_id, where=where)
-    have = {w["node_db_id"] for w in state.db.query("work", org_id=org_id, where=where)}
     cache: dict[int, Any] = {}
-    with state.db.tx():
+    with state.db.tx():  # one writer at a time: no node gets two work items
+        nodes = state.db.query("node", org_id=org_id, where=where)
+        have = {w["node_db_id"] for w in state.db.query("work", org_id=org_id, where=where)}
         for node in nodes:
             if node["id"] in have or node.get("status") not in ("completed", "failed"):
                 continue
@@ -109,12 +109,13 @@ def sync_work(state: LocalState, org_id: int, project_id: int | None = None) -> 
 
 def work_of(state: LocalState, node: Mapping[str, Any]) -> dict[str, Any] | None:
     """The work item of a node (created now if the node needs one), or None."""
-    found = state.db.query("work", parent_id=node["id"])
-    if found:
-        return found[0]
-    if node.get("status") not in ("completed", "failed"):
-        return None
-    return _work_from_node(state, node, _definition_node(state, node, {}))
+    with state.db.tx():
+        found = state.db.query("work", parent_id=node["id"])
+        if found:
+            return found[0]
+        if node.get("status") not in ("completed", "failed"):
+            return None
+        return _work_from_node(state, node, _definition_node(state, node, {}))
 
 
 def get_node(

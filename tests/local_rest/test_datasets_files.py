@@ -75,6 +75,8 @@ def test_presigned_file_flow(client: PipelinesClient, local_backend: LocalPipeli
     )
     assert raw.status_code == 422  # an absent body is a 422
     assert httpx.put(ticket["upload_url"] + "x", content=b"nope").status_code == 403
+    forged = ticket["upload_url"].split("?")[0] + "?token=\u00e9t\u00e9"
+    assert httpx.put(forged, content=b"nope").status_code == 403
     assert httpx.put(ticket["upload_url"], content=b"hello").status_code == 200
     with pytest.raises(ConflictError) as unconfirmed:
         client.get_project_file_url(PROJECT, file_id)

@@ -46,6 +46,10 @@ SIZE_MISMATCH = "size_bytes {given} does not match the {actual} bytes uploaded"
 TOO_LARGE = "the local backend accepts files up to {limit} bytes; this one has {size}"
 
 
+def _token_ok(record: dict[str, Any], token: str) -> bool:
+    return secrets.compare_digest(str(record.get("token")).encode(), token.encode())
+
+
 def _expires() -> str:
     return (datetime.now(timezone.utc) + URL_TTL).isoformat().replace("+00:00", "Z")
 
@@ -136,7 +140,7 @@ async def upload_file_bytes(
 ) -> dict[str, Any]:
     """The presigned upload target: store the request body as the file's bytes."""
     record = state.db.get("project_file", file_id)
-    if record is None or not secrets.compare_digest(str(record.get("token")), token):
+    if record is None or not _token_ok(record, token):
         raise APIError(403, BAD_TOKEN)
     if record.get("status") == "collected":
         raise APIError(404, COLLECTED.format(id=file_id))
@@ -214,7 +218,7 @@ def get_project_file_url(
 def download_file_bytes(state: State, file_id: int, token: str = "") -> Response:
     """The presigned download target: the file's bytes."""
     record = state.db.get("project_file", file_id)
-    if record is None or not secrets.compare_digest(str(record.get("token")), token):
+    if record is None or not _token_ok(record, token):
         raise APIError(403, BAD_TOKEN)
     found = file_bytes(state, file_id, int(record["org_id"]))
     if found is None:
