@@ -5,10 +5,8 @@ Every test creates its own objects (unique names) on the shared session backend.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,18 +15,7 @@ if TYPE_CHECKING:
     from pytest_pipelines.client import PipelinesClient
     from pytest_pipelines.local import LocalPipelines
 
-PROJECT = 22
-ORG = 2
-_counter = itertools.count()
-
-
-@dataclass(frozen=True)
-class Person:
-    """A seeded user of org 2 and its API key."""
-
-    user_id: int
-    key: str
-    role: str
+from ._helpers import ORG, PROJECT, HumanRun, Person, human_definition
 
 
 @pytest.fixture(scope="session")
@@ -82,59 +69,6 @@ def as_person(local_backend: LocalPipelines) -> Any:
         client.close()
 
 
-def human_definition(evaluation_id: int | None, *, review: bool = True) -> dict[str, Any]:
-    """plan (input + echo LLM), label (a human node), rate (human-rating evaluation)."""
-    nodes: list[dict[str, Any]] = [
-        {
-            "id": "plan",
-            "title": "Plan",
-            "fields": [
-                {"id": "city", "type": "input", "title": "City"},
-                {
-                    "id": "itinerary",
-                    "type": "llm",
-                    "title": "Itinerary",
-                    "prompt_text": "Plan a day in {{city}}.",
-                    "model": "echo",
-                },
-            ],
-        },
-        {
-            "id": "label",
-            "title": "Label",
-            "fields": [],
-            "human": {"fields": [{"id": "verdict", "title": "Verdict"}], "review": review},
-        },
-    ]
-    if evaluation_id is not None:
-        nodes.append(
-            {
-                "id": "rate",
-                "title": "Rate",
-                "fields": [
-                    {
-                        "id": "quality",
-                        "type": "evaluation",
-                        "title": "Quality",
-                        "target": {"node_id": "plan", "field_id": "itinerary"},
-                        "evaluation_id": evaluation_id,
-                    },
-                ],
-            }
-        )
-    return {"nodes": nodes}
-
-
-@dataclass
-class HumanRun:
-    """One finished task of a workflow with human work."""
-
-    workflow_id: int
-    task_id: int
-    nodes: dict[str, int]
-    criterion_id: int | None
-
-
 @pytest.fixture
 def human_run(client: PipelinesClient, unique: Callable[[str], str]) -> Callable[..., HumanRun]:
     """Create a workflow with a human node (and optionally a human rating) and run one task."""
@@ -176,8 +110,3 @@ def human_run(client: PipelinesClient, unique: Callable[[str], str]) -> Callable
         return HumanRun(workflow["id"], task_id, nodes, criterion_id)
 
     return make
-
-
-def next_name() -> int:
-    """A counter for names in module-level helpers."""
-    return next(_counter)

@@ -24,7 +24,8 @@ from pytest_pipelines.client import (
 )
 from pytest_pipelines.local import LocalPipelines
 from pytest_pipelines.local.routers.files import COLLECTED, NOT_CONFIRMED, NOT_UPLOADED
-from tests.local_rest.conftest import ORG, PROJECT
+
+from ._helpers import ORG, PROJECT
 
 CSV = b"question,answer,expected,score\nCapital of Italy?,Rome,Rome,3\nCapital of France?,Lyon,Paris,5\n"
 

@@ -12,7 +12,8 @@ from pytest_pipelines.client import (
     ForbiddenError,
     PipelinesClient,
 )
-from tests.local_rest.conftest import PROJECT, HumanRun, Person
+
+from ._helpers import PROJECT, HumanRun, Person
 
 
 def test_generate_regenerate_progress_history(

@@ -19,7 +19,8 @@ from pytest_pipelines.client import (
 )
 from pytest_pipelines.local import LocalPipelines
 from pytest_pipelines.local._errors import OTHER_ORG
-from tests.local_rest.conftest import ORG, PROJECT, HumanRun, Person
+
+from ._helpers import ORG, PROJECT, HumanRun, Person
 
 
 def _notified(

@@ -22,7 +22,8 @@ from pytest_pipelines.local._rest_work import (
     OWN_SUBMISSION,
     RATINGS_NEEDED,
 )
-from tests.local_rest.conftest import ORG, PROJECT, HumanRun, Person
+
+from ._helpers import ORG, PROJECT, HumanRun, Person
 
 
 def _node_ids(page: dict[str, Any]) -> list[int]:
