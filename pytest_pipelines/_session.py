@@ -262,12 +262,19 @@ def session_sweep(
     # Under xdist a crashed worker cannot tell, so the controller always sweeps.
     if not (state.used or state.local is not None or state.records or distributed):
         return
-    from pytest_pipelines.client import PipelinesClient, PipelinesError
+    from pytest_pipelines.client import (
+        AuthenticationError,
+        PipelinesClient,
+        PipelinesConnectionError,
+        PipelinesError,
+    )
 
     try:
         with PipelinesClient(api_key=state.api_key, base_url=state.base_url) as client:
             try:
-                org = int(client.whoami()["org_id"])
+                org: int | None = int(client.whoami()["org_id"])
+            except (PipelinesConnectionError, AuthenticationError):
+                raise  # nothing else would work either
             except (PipelinesError, KeyError, TypeError, ValueError):
                 org = None
             deep = bool(state.used or state.local is not None or state.records)

@@ -168,3 +168,14 @@ def test_sweep_only_touches_this_runs_prefix(
         pytester.runpytest_subprocess(*args_for(fresh), "-n", "1")
         assert names_with_prefix(client) == ["pytest-000000000000-main-1-other-run"]
         client.delete_prompt(other["id"])
+
+
+def test_no_sweep_when_a_serial_session_never_used_the_api(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    # an address where nothing listens: a sweep would have to report a connection failure
+    result = pytester.runpytest(
+        "--pipelines-env=http://127.0.0.1:9", "--pipelines-api-key=pk_x", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=1)
+    assert "pipelines: the sweep" not in result.stdout.str()
+    assert "swept" not in result.stdout.str()

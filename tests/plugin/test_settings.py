@@ -280,3 +280,26 @@ def test_plain_pytest_run_imports_nothing_heavy(pytester: pytest.Pytester) -> No
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:anyio")
     result.assert_outcomes(passed=1)
+
+
+def test_fixtures_have_one_line_docs(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines_random(
+        [
+            "pipelines_settings [[]session scope[]] -- *",
+            "    The effective pytest-pipelines settings of this session (the key is never shown).",
+            "pipelines_client [[]session scope[]] -- *",
+            "pipelines_async_client -- *",
+            "pipelines_local [[]session scope[]] -- *",
+            "pipelines_prompt -- *",
+            "    Factory of prompts with run-unique names, deleted at teardown.",
+            "pipelines_criterion -- *",
+            "pipelines_evaluation -- *",
+            "pipelines_tool_endpoint -- *",
+            "pipelines_tool_binding -- *",
+            "pipelines_tool_ground_truth -- *",
+            "pipelines_run -- *",
+            "    The RunResult of this test's pipelines_* markers (a broken run is a test error).",
+        ]
+    )
+    assert "_pipelines_janitor" not in result.stdout.str()
