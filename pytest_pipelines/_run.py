@@ -25,9 +25,11 @@ from pytest_pipelines._results import (
     with_tool_correctness,
 )
 
-TERMINAL_STATUSES = frozenset(
-    {"completed", "failed", "cancelled", "partially_cancelled", "completed_with_partial_results"}
-)
+# The client's terminal statuses and adaptive poll schedule: one definition for both waiters.
+# (The client's wait_for_* helpers take no progress callback, and the live progress line needs
+# every status, so the loop itself is here.)
+from pytest_pipelines.client import TERMINAL_STATUSES
+from pytest_pipelines.client._base import poll_delays
 
 RUN_TIMED_OUT = (
     "pipelines run of {what} did not finish within {timeout:g}s (last status {status!r}, "
@@ -205,7 +207,7 @@ def wait(
             return client.cancel_create_tasks(p, w, launch.ident)
 
     deadline = clock() + timeout
-    interval = 0.05
+    delays = iter(poll_delays(None))
     while True:
         status: dict[str, Any] = _api(f"polling {launch.kind} {launch.ident}", get)
         state = str(status.get("status"))
@@ -222,8 +224,7 @@ def wait(
                     what=what, timeout=timeout, status=state, done=done, total=total
                 )
             )
-        sleep(min(interval, max(0.0, deadline - clock())))
-        interval = min(interval * 1.5, 2.0)
+        sleep(min(next(delays), max(0.0, deadline - clock())))
 
 
 def launch(client: Any, spec: RunSpec, payload: dict[str, Any], key: str) -> Launch:
