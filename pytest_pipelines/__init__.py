@@ -13,6 +13,24 @@ from typing import TYPE_CHECKING, Any
 from pytest_pipelines._version import __version__
 
 if TYPE_CHECKING:
+    from pytest_pipelines._fixtures import (
+        CriterionFactory,
+        EvaluationFactory,
+        PromptFactory,
+        ToolBindingFactory,
+        ToolEndpointFactory,
+        ToolGroundTruthFactory,
+    )
+    from pytest_pipelines._gates import GateOutcome, Gates, Verdict
+    from pytest_pipelines._markers import Gate, ToolGate
+    from pytest_pipelines._results import (
+        CriterionResult,
+        CriterionStats,
+        RunResult,
+        TaskResult,
+        ToolCorrectness,
+    )
+    from pytest_pipelines._settings import PipelinesSettings
     from pytest_pipelines.client import (
         AsyncPipelinesClient,
         AuthenticationError,
@@ -21,6 +39,7 @@ if TYPE_CHECKING:
         NotFoundError,
         PipelinesAPIError,
         PipelinesClient,
+        PipelinesConfigError,
         PipelinesConnectionError,
         PipelinesError,
         PipelinesTimeoutError,
@@ -44,22 +63,58 @@ _LAZY: dict[str, str] = {
     "ServerError": "pytest_pipelines.client",
     "PipelinesConnectionError": "pytest_pipelines.client",
     "PipelinesTimeoutError": "pytest_pipelines.client",
+    "PipelinesConfigError": "pytest_pipelines.client",
+    "RunResult": "pytest_pipelines._results",
+    "TaskResult": "pytest_pipelines._results",
+    "CriterionResult": "pytest_pipelines._results",
+    "CriterionStats": "pytest_pipelines._results",
+    "ToolCorrectness": "pytest_pipelines._results",
+    "Gate": "pytest_pipelines._markers",
+    "ToolGate": "pytest_pipelines._markers",
+    "Gates": "pytest_pipelines._gates",
+    "GateOutcome": "pytest_pipelines._gates",
+    "Verdict": "pytest_pipelines._gates",
+    "PipelinesSettings": "pytest_pipelines._settings",
+    "PromptFactory": "pytest_pipelines._fixtures",
+    "CriterionFactory": "pytest_pipelines._fixtures",
+    "EvaluationFactory": "pytest_pipelines._fixtures",
+    "ToolEndpointFactory": "pytest_pipelines._fixtures",
+    "ToolBindingFactory": "pytest_pipelines._fixtures",
+    "ToolGroundTruthFactory": "pytest_pipelines._fixtures",
 }
 
 __all__ = [
     "AsyncPipelinesClient",
     "AuthenticationError",
     "ConflictError",
+    "CriterionFactory",
+    "CriterionResult",
+    "CriterionStats",
+    "EvaluationFactory",
     "ForbiddenError",
+    "Gate",
+    "GateOutcome",
+    "Gates",
     "NotFoundError",
     "PipelinesAPIError",
     "PipelinesClient",
+    "PipelinesConfigError",
     "PipelinesConnectionError",
     "PipelinesError",
+    "PipelinesSettings",
     "PipelinesTimeoutError",
+    "PromptFactory",
     "RateLimitError",
+    "RunResult",
     "ServerError",
+    "TaskResult",
+    "ToolBindingFactory",
+    "ToolCorrectness",
+    "ToolEndpointFactory",
+    "ToolGate",
+    "ToolGroundTruthFactory",
     "ValidationError",
+    "Verdict",
     "__version__",
 ]
 
