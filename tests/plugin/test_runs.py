@@ -212,8 +212,8 @@ def test_tools_missed(pipelines_run):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*tools research.notes  min_score  0* *>= 0.9 *MISS*",
-            "*task *: 'score 0*' -- missing=[[]'search_docs'[]]",
+            "*tools research.notes  min_score  0 *>= 0.9 *MISS*",
+            "*task *: 'score 0' -- missing=[[]'search_docs'[]]",
         ]
     )
 
