@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_kind_org ON records(kind, org_id);
 CREATE INDEX IF NOT EXISTS records_kind_parent ON records(kind, parent_id);
+CREATE INDEX IF NOT EXISTS records_job ON records(json_extract(data, '$.job_db_id'));
 CREATE TABLE IF NOT EXISTS versions (
     record_id INTEGER NOT NULL,
     version INTEGER NOT NULL,
@@ -230,6 +231,14 @@ class Database:
             cur = conn.execute("DELETE FROM records WHERE id = ? AND kind = ?", (id, kind))
             conn.execute("DELETE FROM versions WHERE record_id = ?", (id,))
         return cur.rowcount > 0
+
+    def delete_children(self, kind: str, parent_id: int) -> int:
+        """Delete every record of ``kind`` under ``parent_id`` (and their versions); how many."""
+        with self.tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM records WHERE kind = ? AND parent_id = ?", (kind, parent_id)
+            )
+        return cur.rowcount
 
     def _where(
         self,

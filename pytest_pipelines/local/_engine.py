@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ TERMINAL_JOB = (
     "completed_with_partial_results",
 )
 DEFAULT_MAX_TOOL_ROUNDS = 3
+_DEFINITION_CACHE_SIZE = 256
 
 PROMPT_MISSING = "prompt {id} (version {version}) used by node {node!r} field {field!r} does not exist or is not visible to this organization"
 EVALUATION_MISSING = "evaluation {id} (version {version}) used by node {node!r} field {field!r} does not exist or is not visible to this organization"
@@ -82,7 +84,7 @@ class Engine:
         )
         self._lock = threading.Lock()
         self._futures: set[Future[None]] = set()
-        self._definitions: dict[int, dict[str, Any]] = {}
+        self._definitions: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -311,8 +313,7 @@ class Engine:
                 )
                 task_ids.append(task["id"])
             job = db.patch("job", job["id"], {"job_id": job_id, "task_ids": task_ids})
-        with self._lock:
-            self._definitions[job["id"]] = definition
+        self._remember(job["id"], definition)
         for task_id in task_ids:
             self._submit(task_id)
         return job
@@ -405,6 +406,13 @@ class Engine:
             db.replace("task", task_id, task)
         return True
 
+    def _remember(self, job_db_id: int, definition: dict[str, Any]) -> None:
+        with self._lock:
+            self._definitions[job_db_id] = definition
+            self._definitions.move_to_end(job_db_id)
+            while len(self._definitions) > _DEFINITION_CACHE_SIZE:
+                self._definitions.popitem(last=False)
+
     def _definition(self, job_db_id: int) -> dict[str, Any]:
         with self._lock:
             cached = self._definitions.get(job_db_id)
@@ -412,9 +420,16 @@ class Engine:
             return cached
         job = self.state.db.get("job", job_db_id)
         definition: dict[str, Any] = (job or {}).get("definition") or {"nodes": []}
-        with self._lock:
-            self._definitions[job_db_id] = definition
+        self._remember(job_db_id, definition)
         return definition
+
+    def _forget_attempt(self, task_id: int) -> None:
+        """Remove what an interrupted earlier attempt of the task recorded."""
+        db = self.state.db
+        with db.tx():
+            for node in db.query("node", parent_id=task_id):
+                db.delete_children("tool_call", node["id"])
+            db.delete_children("node", task_id)
 
     def _run_safely(self, task_id: int) -> None:
         if not self._transition(task_id, "queued", "running", started_at=utcnow()):
@@ -422,6 +437,7 @@ class Engine:
         try:
             from pytest_pipelines.local._runner import run_task
 
+            self._forget_attempt(task_id)
             task = self.state.db.get("task", task_id)
             assert task is not None
             error = run_task(self.state, task, self._definition(task["job_db_id"]))

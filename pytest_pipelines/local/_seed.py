@@ -85,7 +85,8 @@ def apply_seed(state: LocalState, seed: Mapping[str, Any]) -> dict[str, Any]:
                     data.setdefault("org_id", explicit_id)
                 elif kind != "workflow":
                     data.setdefault("org_id", DEFAULT_ORG_ID)
-                data.setdefault("scope_type", "org") if section in _VERSIONED else None
+                if section in _VERSIONED:
+                    data.setdefault("scope_type", "org")
                 if kind == "workflow":
                     record = _insert_workflow(state, data, explicit_id)
                 elif section in _VERSIONED:

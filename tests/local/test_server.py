@@ -80,6 +80,10 @@ def test_unfinished_tasks_resume_after_restart(tmp_path: Path) -> None:
     store = Database(db)
     try:
         assert store.count("task", where={"status": "queued"}) > 0
+        # a task a crashed process left running, with a node of its first attempt
+        done = store.query("task", where={"status": "completed"})[0]
+        assert store.count("node", parent_id=done["id"]) == 1
+        store.patch("task", done["id"], {"status": "running"})
     finally:
         store.close()
     with (
@@ -91,6 +95,9 @@ def test_unfinished_tasks_resume_after_restart(tmp_path: Path) -> None:
         final = c.wait_for_create_tasks(project["id"], wf["id"], job["job_id"], timeout=60)
         assert final["status"] == "completed"
         assert final["completed"] == 30
+        rerun = c.get_task(project["id"], wf["id"], done["id"])
+        assert rerun["status"] == "completed"
+        assert [n["node_id"] for n in rerun["nodes"]] == ["n"]
 
 
 def test_reset_and_seed_endpoints() -> None:
