@@ -469,3 +469,68 @@ def test_model_receives_rendered_prompt_and_metadata(
     client.create_tasks(project["id"], wf["id"], {"count": 1, "inputs": [{"topic": "Milan"}]})
     assert [r.prompt for r in seen] == ["Say Milan"]
     assert seen[0].metadata["field_id"] == "answer"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "loc"),
+    [
+        ("create-tasks", {"count": 0}, ["body", "count"]),
+        ("seeded-data/create-tasks-async", {"count": "two"}, ["body", "count"]),
+        (
+            "seeded-data/create-tasks-async",
+            {
+                "count": 1,
+                "configOverrides": {
+                    "prompts": [
+                        {
+                            "nodeId": "plan",
+                            "fieldId": "itinerary",
+                            "promptId": 99999999,
+                            "version": 1,
+                        }
+                    ]
+                },
+            },
+            ["body", "configOverrides", "prompts"],
+        ),
+        (
+            "experiments",
+            {"count": 1, "variants": [{"name": "a"}, {"name": "a"}]},
+            ["body", "variants", 1, "name"],
+        ),
+        (
+            "experiments",
+            {
+                "count": 1,
+                "variants": [
+                    {
+                        "name": "a",
+                        "configOverrides": {"models": [{"nodeId": "ghost", "modelSlug": "echo"}]},
+                    }
+                ],
+            },
+            ["body", "variants", 0, "configOverrides", "models", 0, "nodeId"],
+        ),
+    ],
+)
+def test_invalid_run_payloads_are_422_naming_the_field(
+    http: httpx.Client, path: str, payload: dict[str, Any], loc: list[Any]
+) -> None:
+    before = http.get("/api/projects/22/workflows/10/status-summary").json()["total_tasks"]
+    response = http.post(f"/api/projects/22/workflows/10/{path}", json=payload)
+    assert response.status_code == 422
+    assert loc in [e["loc"] for e in response.json()["detail"]]
+    # nothing was created
+    assert http.get("/api/projects/22/workflows/10/status-summary").json()["total_tasks"] == before
+
+
+def test_project_and_workflow_archive(
+    client: PipelinesClient, project: dict[str, Any], unique: Callable[[str], str]
+) -> None:
+    wf = simple_workflow(client, project, unique("wf"), "echo")
+    assert client.archive_workflow(project["id"], wf["id"])["status"] == "archived"
+    assert client.archive_project(project["id"])["archived"] is True
+    assert client.unarchive_project(project["id"])["archived"] is False
+    client.delete_workflow(project["id"], wf["id"])
+    with pytest.raises(NotFoundError):
+        client.get_workflow(project["id"], wf["id"])
