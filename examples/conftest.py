@@ -20,18 +20,11 @@ from typing import Any
 
 import pytest
 
-PROJECT = 22
-WORKFLOW = 10
-
-#: What "Create a concise 2 day Rome itinerary." makes the demo planner answer, exactly: the
-#: expected output of the exact_match example.
-CONCISE_TWO_DAYS = (
-    "Day 1: Colosseum and Roman Forum.\nDay 2: Vatican Museums and St. Peter's Basilica."
-)
+from pytest_pipelines import PromptFactory
 
 
 @pytest.fixture
-def concise_prompt(pipelines_prompt: Any) -> dict[str, Any]:
+def concise_prompt(pipelines_prompt: PromptFactory) -> dict[str, Any]:
     """A concise itinerary prompt (ephemeral)."""
     return pipelines_prompt(
         "Create a concise {{days}} day {{city}} itinerary.", name="concise-itinerary"
@@ -39,7 +32,7 @@ def concise_prompt(pipelines_prompt: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def detailed_prompt(pipelines_prompt: Any) -> dict[str, Any]:
+def detailed_prompt(pipelines_prompt: PromptFactory) -> dict[str, Any]:
     """A detailed itinerary prompt (ephemeral)."""
     return pipelines_prompt(
         "Create a detailed {{days}} day {{city}} itinerary with morning, afternoon and evening plans.",
@@ -48,7 +41,7 @@ def detailed_prompt(pipelines_prompt: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def json_prompt(pipelines_prompt: Any) -> dict[str, Any]:
+def json_prompt(pipelines_prompt: PromptFactory) -> dict[str, Any]:
     """A prompt asking for the itinerary as JSON (ephemeral)."""
     return pipelines_prompt(
         "Return the {{days}} day {{city}} itinerary as JSON.", name="json-itinerary"

@@ -15,15 +15,19 @@ see test_rome_quality.py):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from conftest import CONCISE_TWO_DAYS
 
-if TYPE_CHECKING:
-    from pytest_pipelines import RunResult
+from pytest_pipelines import CriterionFactory, EvaluationFactory, RunResult
 
 pytestmark = pytest.mark.pipelines_workflow(project=22, workflow=10, count=2)
+
+#: What "Create a concise 2 day Rome itinerary." makes the demo planner answer, exactly: the
+#: expected output of the exact_match example.
+CONCISE_TWO_DAYS = (
+    "Day 1: Colosseum and Roman Forum.\nDay 2: Vatican Museums and St. Peter's Basilica."
+)
 
 ITINERARY_SCHEMA = {
     "type": "object",
@@ -40,7 +44,9 @@ ITINERARY_SCHEMA = {
 
 
 @pytest.fixture
-def exact_evaluation(pipelines_criterion: Any, pipelines_evaluation: Any) -> dict[str, Any]:
+def exact_evaluation(
+    pipelines_criterion: CriterionFactory, pipelines_evaluation: EvaluationFactory
+) -> dict[str, Any]:
     """An evaluation with one exact_match criterion (ephemeral)."""
     exact = pipelines_criterion(
         "Exact Match", config={"subtype": "exact_match", "strip_whitespace": True}
@@ -49,7 +55,9 @@ def exact_evaluation(pipelines_criterion: Any, pipelines_evaluation: Any) -> dic
 
 
 @pytest.fixture
-def json_evaluation(pipelines_criterion: Any, pipelines_evaluation: Any) -> dict[str, Any]:
+def json_evaluation(
+    pipelines_criterion: CriterionFactory, pipelines_evaluation: EvaluationFactory
+) -> dict[str, Any]:
     """An evaluation with a json_validity criterion and a JSON Schema (ephemeral)."""
     valid_json = pipelines_criterion(
         "Valid Itinerary JSON", config={"subtype": "json_validity", "schema": ITINERARY_SCHEMA}
@@ -58,7 +66,9 @@ def json_evaluation(pipelines_criterion: Any, pipelines_evaluation: Any) -> dict
 
 
 @pytest.fixture
-def judged_evaluation(pipelines_criterion: Any, pipelines_evaluation: Any) -> dict[str, Any]:
+def judged_evaluation(
+    pipelines_criterion: CriterionFactory, pipelines_evaluation: EvaluationFactory
+) -> dict[str, Any]:
     """An evaluation with an llm_metric and a human_rating criterion (ephemeral)."""
     coherence = pipelines_criterion(
         "Coherence",

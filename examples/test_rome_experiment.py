@@ -11,12 +11,11 @@ several variants in one place (e.g. to assert that one variant beats another).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from pytest_pipelines import PipelinesClient, RunResult
+from pytest_pipelines import PipelinesClient, RunResult
 
 pytestmark = pytest.mark.pipelines_workflow(project=22, workflow=10, count=2)
 

@@ -7,12 +7,9 @@ waits for them, and receives the results as ``pipelines_run`` (a ``RunResult``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
-if TYPE_CHECKING:
-    from pytest_pipelines import RunResult
+from pytest_pipelines import RunResult
 
 pytestmark = pytest.mark.pipelines_workflow(project=22, workflow=10, count=4)
 

@@ -6,12 +6,9 @@ can swap freely, in parallel, without stepping on each other.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
-if TYPE_CHECKING:
-    from pytest_pipelines import RunResult
+from pytest_pipelines import RunResult
 
 pytestmark = pytest.mark.pipelines_workflow(project=22, workflow=10, count=2)
 

@@ -13,12 +13,17 @@ correctness through the client directly.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from pytest_pipelines import PipelinesClient, RunResult
+from pytest_pipelines import (
+    PipelinesClient,
+    RunResult,
+    ToolBindingFactory,
+    ToolEndpointFactory,
+    ToolGroundTruthFactory,
+)
 
 
 @pytest.mark.pipelines_workflow(project=22, workflow=10, count=2)
@@ -87,9 +92,9 @@ def scratch_workflow(pipelines_client: PipelinesClient) -> Iterator[dict[str, An
 def test_ephemeral_tools_and_ground_truth(
     pipelines_client: PipelinesClient,
     scratch_workflow: dict[str, Any],
-    pipelines_tool_endpoint: Any,
-    pipelines_tool_binding: Any,
-    pipelines_tool_ground_truth: Any,
+    pipelines_tool_endpoint: ToolEndpointFactory,
+    pipelines_tool_binding: ToolBindingFactory,
+    pipelines_tool_ground_truth: ToolGroundTruthFactory,
 ) -> None:
     wid = scratch_workflow["id"]
     endpoint = pipelines_tool_endpoint(

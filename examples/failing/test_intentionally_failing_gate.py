@@ -13,12 +13,9 @@ the judge's reason).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
-if TYPE_CHECKING:
-    from pytest_pipelines import RunResult
+from pytest_pipelines import RunResult
 
 
 @pytest.mark.pipelines_workflow(project=22, workflow=10, count=2)
