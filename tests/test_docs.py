@@ -160,6 +160,12 @@ def test_strict(pipelines_run):
 @pytest.mark.pipelines_gate("Itinerary Quality Judge", min_mean=3)
 def test_lenient(pipelines_run):
     pass
+
+
+@pytest.mark.pipelines_model_swap(node="plan", model="echo")
+@pytest.mark.pipelines_gate("Itinerary Quality Judge", min_value=1)
+def test_echo(pipelines_run):
+    pass
 """
 
 
@@ -196,12 +202,22 @@ def test_verdict_hook_examples_work(tmp_path: Path) -> None:
         json.loads(line)
         for line in (tmp_path / "export" / "eval-scores.jsonl").read_text().splitlines()
     ]
-    assert {r["test"].split("::")[1] for r in rows} == {"test_noisy", "test_strict", "test_lenient"}
+    assert {r["test"].split("::")[1] for r in rows} == {
+        "test_noisy",
+        "test_strict",
+        "test_lenient",
+        "test_echo",
+    }
+    assert "PASSED test_hooks.py::test_echo" in text
     assert {r["criterion"] for r in rows} >= {"Mentions Rome Highlights", "Itinerary Quality Judge"}
     # The release hook defers to the gates when every boolean criterion passed (the demo's do).
     code, text = out["release"]
     assert "PASSED test_hooks.py::test_lenient" in text
     assert "FAILED test_hooks.py::test_strict" in text
+    # ... and fails a test whose boolean criteria fail (echo repeats the prompt: no sights, no
+    # "Day 1"), with the Verdict's message, although its declared gate holds.
+    assert "FAILED test_hooks.py::test_echo" in text
+    assert "release build: 'Mentions Rome Highlights' failed on 2 of 2 tasks" in text
 
 
 def test_local_backend_guide_custom_model_example(tmp_path: Path) -> None:
