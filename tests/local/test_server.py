@@ -193,3 +193,19 @@ def test_cli_serves_demo_and_prints_url_and_keys(tmp_path: Path) -> None:
         finally:
             proc.terminate()
         assert proc.wait(20) == 0
+
+
+def test_control_endpoints_need_a_full_key(local_backend: LocalPipelines) -> None:
+    limited = httpx.post(
+        local_backend.base_url + "/_local/reset",
+        headers={"Authorization": "Bearer pk_local_prompts_only"},
+    )
+    assert limited.status_code == 403
+    assert "full-access key" in limited.json()["detail"]
+    assert (
+        httpx.get(
+            local_backend.base_url + "/_local/chaos",
+            headers={"Authorization": "Bearer pk_local_prompts_only"},
+        ).status_code
+        == 403
+    )
