@@ -30,8 +30,7 @@ class LocalPipelines:
 
     Use it as a context manager::
 
-        with LocalPipelines(demo=True) as local:
-            client = local.client()
+        with LocalPipelines(demo=True) as local, local.client() as client:
             print(client.whoami())
 
     :param db_path: SQLite file to keep state across restarts (default: a temporary file removed
