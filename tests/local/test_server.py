@@ -209,3 +209,21 @@ def test_control_endpoints_need_a_full_key(local_backend: LocalPipelines) -> Non
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--models", "no_such_module_xyz:models"], "no_such_module_xyz:models"),
+        (["serve", "--seed", "/nonexistent/seed.json"], "/nonexistent/seed.json"),
+    ],
+)
+def test_cli_start_errors_exit_2_with_a_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_pipelines.local.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pipelines-local: error: ")
+    assert message in err
