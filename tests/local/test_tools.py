@@ -326,3 +326,71 @@ def test_demo_ground_truth_scores_demo_run(client: PipelinesClient) -> None:
     )
     assert score["score"] == 1.0
     assert score["details"]["called"] == ["search_docs"]
+
+
+__pipelines_tools__ = True  # opts this module in as a code tool set (see _toolsets)
+
+
+def weather(city: str) -> dict[str, Any]:
+    """Today's weather in a city."""
+    return {"city": city, "sky": "sunny"}
+
+
+CODE_TOOLS = {"weather": weather}
+
+
+def test_code_tool_set_runs_in_the_backend(
+    local_backend: LocalPipelines, client: PipelinesClient, unique: Callable[[str], str]
+) -> None:
+    endpoint = client.create_tool_endpoint(
+        org_id=2,
+        payload={
+            "name": unique("code"),
+            "endpoint_type": "code",
+            "config": {"module": f"{__name__}:CODE_TOOLS"},
+        },
+    )
+    tools = client.list_endpoint_tools(org_id=2, endpoint_id=endpoint["id"])
+    assert [t["name"] for t in tools] == ["weather"]
+    assert tools[0]["input_schema"]["properties"]["city"]["type"] == "string"
+    local_backend.registry.register(
+        "test-weather",
+        lambda r: (
+            "sunny"
+            if r.tool_results()
+            else ModelResponse(tool_calls=(ToolCall("weather", {"city": "Rome"}),))
+        ),
+    )
+    project = client.create_project({"name": unique("code project")})
+    wf = client.create_workflow(
+        project["id"],
+        {
+            "name": unique("code wf"),
+            "definition": {
+                "nodes": [
+                    {
+                        "id": "a",
+                        "fields": [
+                            {
+                                "id": "w",
+                                "type": "llm",
+                                "prompt_text": "weather?",
+                                "model": "test-weather",
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
+    client.create_tool_binding(
+        workflow_id=wf["id"],
+        payload={"node_id": "a", "field_id": "w", "endpoint_id": endpoint["id"]},
+    )
+    result = client.create_tasks(project["id"], wf["id"], {"count": 1})
+    call = result["tasks"][0]["nodes"][0]["tool_calls"][0]
+    assert (call["tool_name"], call["input"], call["output"]) == (
+        "weather",
+        {"city": "Rome"},
+        {"city": "Rome", "sky": "sunny"},
+    )
