@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -86,6 +87,30 @@ def main() -> None:
         print(f"{'request':36} {'mean ms':>9} {'req/s':>9} {'x baseline':>11}")
         for name, mean in rows:
             print(f"{name:36} {mean * 1000:9.2f} {1 / mean:9.0f} {mean / baseline:11.2f}")
+
+        # Concurrent throughput: 8 clients at once.
+        clients = 8
+        per_client = max(1, n // clients)
+
+        def hammer() -> None:
+            with httpx.Client(
+                base_url=local.base_url, headers={"Authorization": f"Bearer {local.api_key}"}
+            ) as own:
+                for _ in range(per_client):
+                    own.get("/api/prompts", params={"page_size": 20}).raise_for_status()
+
+        threads = [threading.Thread(target=hammer) for _ in range(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        total = clients * per_client
+        print(
+            f"{clients} concurrent clients, GET /api/prompts: {total / wall:.0f} req/s "
+            f"({total / wall * baseline:.2f} x the sequential baseline rate)"
+        )
 
         # A 1,000-task run with 5 criteria on a zero-latency model.
         criteria = [
