@@ -319,6 +319,9 @@ def test_cancel_job_keeps_finished_work(
 ) -> None:
     wf = simple_workflow(client, project, unique("wf"), slow_model)
     job = client.create_tasks_async(project["id"], wf["id"], {"count": 40})
+    in_flight = client.get_create_tasks_status(project["id"], wf["id"], job["job_id"])
+    assert in_flight["status"] in ("queued", "running")
+    assert in_flight["finished_at"] is None
     cancelled = client.cancel_create_tasks(project["id"], wf["id"], job["job_id"])
     final = client.wait_for_create_tasks(project["id"], wf["id"], job["job_id"], timeout=60)
     assert final["status"] in ("cancelled", "partially_cancelled")
