@@ -44,7 +44,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         parts = collect_spec_parts(nodeid, definition)
     except MarkerError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        # ``from None``: the MarkerError is the message; a chained copy would print it twice
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     marker = uses_pipelines_markers(parts)
     if marker is not None and not uses_run:
         pytest.fail(NEEDS_RUN_FIXTURE.format(nodeid=nodeid, marker=marker), pytrace=False)

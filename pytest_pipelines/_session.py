@@ -128,7 +128,10 @@ def start_local(state: PipelinesState) -> None:
             local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
             local.__enter__()
         except Exception as exc:  # any failure to start is reported the same way
-            pytest.fail(LOCAL_START_FAILED.format(error=exc), pytrace=False)
+            # ``from None``: the message already carries the cause; chaining prints it twice
+            raise pytest.fail.Exception(
+                LOCAL_START_FAILED.format(error=exc), pytrace=False
+            ) from None
         state.local = local
         state.base_url = str(local.base_url)
         state.api_key = str(local.api_key)

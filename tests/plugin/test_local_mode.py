@@ -148,6 +148,9 @@ def test_bad_model_spec_is_a_clear_error(pytester: pytest.Pytester) -> None:
             "*pytest-pipelines: the embedded local backend did not start: cannot load models from 'nowhere:nothing'*"
         ]
     )
+    out = result.stdout.str()
+    assert out.count("cannot load models from 'nowhere:nothing'") == 1
+    assert "During handling of the above exception" not in out
 
 
 def test_local_without_demo_has_no_workflow(pytester: pytest.Pytester) -> None:

@@ -426,3 +426,20 @@ def test_build_spec_picks_variant() -> None:
         "models": [{"nodeId": "plan", "modelSlug": "echo"}]
     }
     assert build_spec(parts, "b").variant_overrides == {}
+
+
+def test_bad_marker_error_is_printed_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pipelines_workflow(22, 10, mode="batch")
+        def test_eval(pipelines_run):
+            pass
+        """
+    )
+    result = pytester.runpytest("--collect-only", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert out.count("argument 'mode' is 'batch'; valid values: 'tasks', 'experiment'") == 1
+    assert "During handling of the above exception" not in out
