@@ -60,10 +60,11 @@ def test_client_all_is_exactly_the_public_names() -> None:
     assert public == EXPECTED_CLIENT
 
 
-def test_top_level_names_are_the_client_ones() -> None:
-    for name in pytest_pipelines.__all__:
-        if name != "__version__":
-            assert getattr(pytest_pipelines, name) is getattr(client_pkg, name)
+def test_top_level_client_names_are_the_client_objects() -> None:
+    shared = set(pytest_pipelines.__all__) & set(client_pkg.__all__)
+    assert {"PipelinesClient", "AsyncPipelinesClient", "PipelinesAPIError"} <= shared
+    for name in shared:
+        assert getattr(pytest_pipelines, name) is getattr(client_pkg, name), name
 
 
 def test_types_all_lists_typed_dicts() -> None:
