@@ -422,12 +422,21 @@ def _progress(
 
 @pytest.fixture
 def pipelines_run(
-    request: pytest.FixtureRequest, pipelines_client: Any, _pipelines_variant: str | None
+    request: pytest.FixtureRequest,
+    pipelines_client: Any,
+    _pipelines_variant: str | None,
+    _pipelines_janitor: _Janitor,
 ) -> Any:
     """The RunResult of this test's pipelines_* markers (a broken run is a test error)."""
     from pytest_pipelines._gates import Gates
     from pytest_pipelines._markers import build_spec, collect_spec_parts
-    from pytest_pipelines._run import RunBroken, execute, idempotency_key
+    from pytest_pipelines._run import (
+        Launch,
+        RunBroken,
+        delete_experiment_copies,
+        execute,
+        idempotency_key,
+    )
 
     item = request.node
     config = request.config
@@ -436,6 +445,15 @@ def pipelines_run(
     spec = build_spec(parts, _pipelines_variant)
     timeout = spec.target.timeout or state.settings.timeout
     progress = _progress(config, state, item.nodeid)
+
+    def on_launch(started: Launch) -> None:
+        # An experiment runs in workflow copies: delete them at teardown, pass or fail.
+        if started.kind == "experiment":
+            _pipelines_janitor.add(
+                f"the workflow copies of experiment {started.ident}",
+                lambda: delete_experiment_copies(pipelines_client, spec, started),
+            )
+
     try:
         result = execute(
             pipelines_client,
@@ -444,6 +462,12 @@ def pipelines_run(
             key=idempotency_key(state.run_id, item.nodeid, _pipelines_variant),
             timeout=timeout,
             progress=progress,
+            # the copy is named "<workflow> - Experiment <variant>": a run-unique variant name
+            # lets the end-of-session sweep find copies a crashed worker left
+            variant_name=state.unique_name(_pipelines_variant or "baseline")
+            if spec.target.mode == "experiment"
+            else None,
+            on_launch=on_launch,
         )
     except RunBroken as exc:
         broken: str | None = str(exc)

@@ -129,8 +129,14 @@ def build_overrides(
     return out
 
 
-def build_payload(spec: RunSpec, resolve_fixture: Callable[[str], Any]) -> dict[str, Any]:
-    """The create-tasks or experiment payload of a run."""
+def build_payload(
+    spec: RunSpec, resolve_fixture: Callable[[str], Any], *, variant_name: str | None = None
+) -> dict[str, Any]:
+    """The create-tasks or experiment payload of a run.
+
+    ``variant_name`` names the experiment's variant (default: the variant, or ``baseline``);
+    the plugin passes a run-unique name so the workflow copy's name carries the session prefix.
+    """
     target = spec.target
     payload: dict[str, Any] = {"count": target.count}
     rows = target.inputs
@@ -145,7 +151,8 @@ def build_payload(spec: RunSpec, resolve_fixture: Callable[[str], Any]) -> dict[
         payload["expected_outputs"] = list(target.expected_outputs)
     overrides = build_overrides(spec, resolve_fixture)
     if target.mode == "experiment":
-        payload["variants"] = [{"name": spec.variant or "baseline", "configOverrides": overrides}]
+        name = variant_name or spec.variant or "baseline"
+        payload["variants"] = [{"name": name, "configOverrides": overrides}]
     else:
         payload["configOverrides"] = overrides
     return payload
@@ -331,6 +338,38 @@ def _tool_checks(client: Any, spec: RunSpec, run_wf: int, task: TaskResult) -> T
     return with_tool_correctness(task, checks)
 
 
+def experiment_copies(client: Any, spec: RunSpec, launch_: Launch) -> list[int]:
+    """The ids of the workflow copies an experiment made (one per variant)."""
+    if launch_.kind != "experiment":
+        return []
+    p, w = spec.target.project, spec.target.workflow
+    status = client.get_experiment_status(p, w, launch_.ident)
+    return [int(v["workflow_id"]) for v in status.get("variants") or [] if v.get("workflow_id")]
+
+
+def delete_experiment_copies(client: Any, spec: RunSpec, launch_: Launch) -> list[int]:
+    """Delete every workflow copy of an experiment; returns the deleted ids.
+
+    Every copy is attempted; the first API error (other than not-found) is raised afterwards.
+    """
+    from pytest_pipelines.client import NotFoundError, PipelinesError
+
+    deleted: list[int] = []
+    first: PipelinesError | None = None
+    for wid in experiment_copies(client, spec, launch_):
+        try:
+            client.delete_workflow(spec.target.project, wid)
+        except NotFoundError:
+            continue
+        except PipelinesError as exc:
+            first = first or exc
+            continue
+        deleted.append(wid)
+    if first is not None:
+        raise first
+    return deleted
+
+
 def execute(
     client: Any,
     spec: RunSpec,
@@ -339,9 +378,17 @@ def execute(
     key: str,
     timeout: float,
     progress: ProgressFn | None = None,
+    variant_name: str | None = None,
+    on_launch: Callable[[Launch], None] | None = None,
 ) -> RunResult:
-    """Launch, wait for and gather one run."""
-    payload = build_payload(spec, resolve_fixture)
+    """Launch, wait for and gather one run.
+
+    ``on_launch`` is called as soon as the job or experiment exists (before waiting), so the
+    caller can arrange its cleanup even when the wait or the gathering fails.
+    """
+    payload = build_payload(spec, resolve_fixture, variant_name=variant_name)
     started = launch(client, spec, payload, key)
+    if on_launch is not None:
+        on_launch(started)
     status = wait(client, spec, started, timeout=timeout, progress=progress)
     return gather(client, spec, started, status)

@@ -199,10 +199,12 @@ def sweep(
 ) -> list[str]:
     """Delete every library/tool object whose name starts with ``prefix``; returns what was deleted.
 
-    Tool bindings are deleted when they point at a swept endpoint; tool ground truths when their
-    ``source`` starts with the prefix (the factories set it). Bindings and ground truths are
-    looked for in every workflow of every project when ``workflows`` is true or an endpoint of
-    this run was found.
+    Workflows whose name contains ``prefix`` are experiment copies this run made (the plugin
+    names experiment variants ``<prefix>...``, and a copy is named after its variant); they are
+    always looked for (one listing per project). Tool bindings are deleted when they point at a
+    swept endpoint; tool ground truths when their ``source`` starts with the prefix (the
+    factories set it). Bindings and ground truths are looked for in every workflow of every
+    project when ``workflows`` is true or an endpoint of this run was found.
     """
     from pytest_pipelines.client import NotFoundError
 
@@ -222,10 +224,17 @@ def sweep(
             for e in _items(functools.partial(client.iter_tool_endpoints, org))
             if str(e.get("name", "")).startswith(prefix)
         ]
-    if endpoints or workflows:
-        for project in _items(client.iter_projects):
-            for wf in _items(functools.partial(client.iter_project_workflows, project["id"])):
-                wid = int(wf["id"])
+    for project in _items(client.iter_projects):
+        for wf in _items(functools.partial(client.iter_project_workflows, project["id"])):
+            wid = int(wf["id"])
+            name = str(wf.get("name", ""))
+            if prefix in name:
+                drop(
+                    f"workflow {wid} {name!r}",
+                    functools.partial(client.delete_workflow, project["id"], wid),
+                )
+                continue
+            if endpoints or workflows:
                 for b in _items(functools.partial(client.iter_tool_bindings, wid)):
                     if b.get("endpoint_id") in endpoints:
                         drop(

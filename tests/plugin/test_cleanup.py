@@ -179,3 +179,108 @@ def test_no_sweep_when_a_serial_session_never_used_the_api(pytester: pytest.Pyte
     result.assert_outcomes(passed=1)
     assert "pipelines: the sweep" not in result.stdout.str()
     assert "swept" not in result.stdout.str()
+
+
+EXPERIMENTS = """
+import os
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(22, 10, count=1, mode="experiment")
+ECHO = {"models": [{"nodeId": "plan", "modelSlug": "echo"}]}
+
+@pytest.mark.pipelines_variants(baseline={}, echo=ECHO)
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=1.0)
+def test_gated(pipelines_run):
+    pass
+
+def test_body_fails(pipelines_run):
+    assert pipelines_run.run_workflow_id == 10
+
+@pytest.mark.pipelines_model_swap("plan", "no-such-model")
+def test_broken(pipelines_run):
+    pass
+"""
+
+
+def _workflows(local: Any) -> dict[int, str]:
+    with local.client() as client:
+        return {
+            int(wf["id"]): str(wf["name"])
+            for project in client.iter_projects()
+            for wf in client.iter_project_workflows(project["id"])
+        }
+
+
+def test_experiment_copies_are_deleted_at_teardown(pytester: pytest.Pytester, fresh: Any) -> None:
+    before = _workflows(fresh)
+    pytester.makepyfile(EXPERIMENTS)
+    result = pytester.runpytest(*args_for(fresh), "-rA")
+    # test_gated[echo] misses its gate, test_body_fails fails; test_broken's run is an error
+    result.assert_outcomes(passed=1, failed=2, errors=1)
+    assert "swept" not in result.stdout.str()  # teardown deleted them, not the sweep
+    assert _workflows(fresh) == before
+
+
+def test_sweep_removes_experiment_copies_a_crashed_worker_left(
+    pytester: pytest.Pytester, fresh: Any
+) -> None:
+    before = _workflows(fresh)
+    pytester.makepyfile(
+        """
+import os
+import pytest
+
+@pytest.mark.pipelines_workflow(22, 10, count=1, mode="experiment")
+def test_crash(pipelines_run, pipelines_client):
+    copy = pipelines_client.get_workflow(22, pipelines_run.run_workflow_id)
+    assert copy["name"].startswith("Italy - Experiment pytest-")
+    os._exit(1)
+
+def test_ok():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess(*args_for(fresh), "-n", "2")
+    result.stdout.fnmatch_lines(
+        [
+            "*crashed*",
+            "pipelines: swept 1 object(s) left by this run: workflow * 'Italy - Experiment pytest-*",
+        ]
+    )
+    assert _workflows(fresh) == before
+
+
+def test_experiment_copies_are_deleted_after_a_timeout(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        slowexp="""
+import time
+
+def slowexp(request):
+    time.sleep(1.0)
+    return "Day 1: Colosseum"
+"""
+    )
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        test_timeout="""
+import pytest
+
+@pytest.mark.pipelines_workflow(22, 10, count=1, timeout=0.3, mode="experiment")
+@pytest.mark.pipelines_model_swap("plan", "slowexp")
+def test_slow(pipelines_run):
+    pass
+
+def test_no_copy_left(pipelines_client):
+    names = [wf["name"] for wf in pipelines_client.iter_project_workflows(22)]
+    assert names == ["Italy"]
+"""
+    )
+    result = pytester.runpytest(
+        "--pipelines-env=local",
+        "--pipelines-demo",
+        "--pipelines-model=slowexp:slowexp",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*did not finish within 0.3s*"])
