@@ -18,6 +18,25 @@ if TYPE_CHECKING:
     from pytest_pipelines.local import LocalPipelines
 
 
+# Variables that change how an inner pytest run prints (pytest does not truncate the short
+# summary when CI or BUILD_NUMBER is set) or where it points (the plugin's settings). Inner
+# runs of pytester tests must not depend on the machine that runs the suite.
+_OUTER_ENVIRONMENT = (
+    "CI",
+    "BUILD_NUMBER",
+    "PIPELINES_API_KEY",
+    "PIPELINES_BASE_URL",
+    "PIPELINES_ENV",
+)
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_ignore_the_outer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner pytest runs behave the same on a laptop and in CI."""
+    for name in _OUTER_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def local_backend() -> Iterator[LocalPipelines]:
     """A demo local backend (org 2, project 22, workflow 10) for the whole session."""
