@@ -12,6 +12,15 @@ from pytest_pipelines._results import RunResult, excerpt, fmt
 NO_PASS_FAIL = "has no pass/fail values (a rating or numeric criterion without a threshold); gate on min_mean/min_value instead"
 NO_VALUES = "has no numeric values"
 NO_TOOL_CHECKS = "no task has LLM field {field!r}{node}; nothing was checked"
+NOTHING_TO_JUDGE = (
+    "pipelines: nothing to judge: the {tasks} task(s) of workflow {workflow} carry no evaluation "
+    "results{pending}, and the test declares no gate; passing would be a false green.\n"
+    "Declare a gate (@pytest.mark.pipelines_gate(criterion, min_pass_rate=...) or "
+    "pipelines_tool_gate), attach an evaluation to the workflow's evaluation field (or swap one "
+    "in with @pytest.mark.pipelines_evaluation_swap(node, field, evaluation)), or set "
+    "`pipelines_default_gate = none` in the ini file to let the test body alone decide."
+)
+NOTHING_SUBJECT = "(evaluation results)"
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,12 @@ class Gates:
     criteria: tuple[Gate, ...] = ()
     tools: tuple[ToolGate, ...] = ()
     default: str = "all-boolean-pass"
+
+    def nothing_to_judge(self, result: RunResult) -> bool:
+        """True when the default gate applies and no task has a completed criterion result."""
+        if self.criteria or self.tools or self.default == "none":
+            return False
+        return all(s.n == 0 for s in result.criteria.values())
 
     def effective(self, result: RunResult) -> tuple[Gate, ...]:
         """The declared criterion gates, or the default gate when none is declared."""
@@ -163,7 +178,27 @@ def check_tool_gate(gate: ToolGate, result: RunResult, examples: int = 3) -> Gat
 
 
 def apply_gates(result: RunResult, gates: Gates) -> Verdict:
-    """The default verdict: every effective gate must pass."""
+    """The default verdict: every effective gate must pass.
+
+    With no gate declared and the default gate on, a run whose tasks carry no completed
+    criterion result fails: there was nothing to judge.
+    """
+    if gates.nothing_to_judge(result):
+        pending = [name for name, s in result.criteria.items() if s.pending]
+        message = NOTHING_TO_JUDGE.format(
+            tasks=len(result.tasks),
+            workflow=result.workflow_id,
+            pending=f" (pending a human rating: {', '.join(pending)})" if pending else "",
+        )
+        outcome = GateOutcome(
+            subject=NOTHING_SUBJECT,
+            metric="results",
+            observed=0.0,
+            threshold=">= 1",
+            passed=False,
+            note=message.splitlines()[0].removeprefix("pipelines: "),
+        )
+        return Verdict(passed=False, outcomes=(outcome,), message=message)
     outcomes: list[GateOutcome] = []
     for gate in gates.effective(result):
         outcomes.extend(check_gate(gate, result))

@@ -41,6 +41,11 @@ RUN_API_ERROR = "pipelines API error while {doing}: {error}"
 RUN_BROKEN_TASKS = (
     "pipelines run of {what} is broken (a test error, not a quality miss):\n{problems}"
 )
+RUN_NO_TASKS = (
+    "pipelines run of {what} ({job}) produced no tasks (status {status!r}{error}): nothing ran, "
+    "so nothing can be judged (a test error, not a pass). Check count= and inputs= of "
+    "pipelines_workflow, and the job on the backend."
+)
 BAD_REFERENCE = (
     "{what} {value!r} is neither a fixture name, an int id, nor an object with an 'id' "
     "(fixture {value!r} returned {resolved!r})"
@@ -268,6 +273,16 @@ def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any
         detail = _api(f"reading task {tid}", functools.partial(client.get_task, p, run_wf, tid))
         tasks.append(parse_task(detail))
     state = str(status.get("status"))
+    if not tasks:
+        job = ("experiment " if launch_.kind == "experiment" else "create-tasks job ") + str(
+            launch_.ident
+        )
+        error = status.get("error")
+        raise RunBroken(
+            RUN_NO_TASKS.format(
+                what=f"workflow {w}", job=job, status=state, error=f": {error}" if error else ""
+            )
+        )
     problems = run_problems(tasks)
     if state != "completed" or problems:
         error = status.get("error")
@@ -282,8 +297,6 @@ def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any
                 problems="\n".join(["  " + head] + ["  " + x for x in _collapse(problems)]),
             )
         )
-    if not tasks:
-        raise RunBroken(f"pipelines run of workflow {w} completed with no tasks: {dict(status)!r}")
     if spec.tool_gates:
         tasks = [_tool_checks(client, spec, run_wf, t) for t in tasks]
     return RunResult(

@@ -382,3 +382,110 @@ def test_slow(pipelines_run):
     result.stdout.fnmatch_lines(
         ["pipelines: test_eval.py::test_slow: *, */1 tasks done, * evaluated, *s"]
     )
+
+
+ZERO_TASKS_CONFTEST = """
+import pytest
+
+
+class ZeroTasks:
+    '''A client whose job and experiment statuses report no tasks (a backend misbehaving).'''
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def get_create_tasks_status(self, *args, **kwargs):
+        status = dict(self._client.get_create_tasks_status(*args, **kwargs))
+        status.update(task_ids=[], total=0, completed=0)
+        return status
+
+    def get_experiment_status(self, *args, **kwargs):
+        status = dict(self._client.get_experiment_status(*args, **kwargs))
+        status["variants"] = [dict(v, task_ids=[], total=0, completed=0) for v in status["variants"]]
+        return status
+
+
+@pytest.fixture
+def pipelines_client(pipelines_client):
+    return ZeroTasks(pipelines_client)
+"""
+
+
+def test_a_run_without_tasks_is_an_error_naming_the_job(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    pytester.makeconftest(ZERO_TASKS_CONFTEST)
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_tasks(pipelines_run):
+    pass
+
+@pytest.mark.pipelines_workflow(22, 10, count=1, mode="experiment")
+def test_experiment(pipelines_run):
+    pass
+""",
+        "-o",
+        "pipelines_default_gate=none",
+    )
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_tasks*",
+            "pipelines run of workflow 10 (create-tasks job job-*) produced no tasks*",
+            "*ERROR at setup of test_experiment*",
+            "pipelines run of workflow 10 (experiment exp-*) produced no tasks*",
+        ]
+    )
+
+
+NOTHING_TO_JUDGE_BODY = """
+@pytest.fixture
+def empty(pipelines_evaluation):
+    return pipelines_evaluation([], name="empty")
+
+@pytest.fixture
+def human(pipelines_criterion, pipelines_evaluation):
+    rating = pipelines_criterion(
+        "Reader rating", type="human_rating", config={"rubric": "Would you follow this plan?"},
+        output_schema={"type": "rating", "range": [1, 5]},
+    )
+    return pipelines_evaluation([rating], name="human")
+
+@pytest.mark.pipelines_evaluation_swap("review", "quality", "empty")
+def test_no_results(pipelines_run):
+    assert pipelines_run.criteria == {}
+
+@pytest.mark.pipelines_evaluation_swap("review", "quality", "human")
+def test_only_pending(pipelines_run):
+    assert pipelines_run.criterion("Reader rating").pending == 2
+"""
+
+
+def test_nothing_to_judge_fails_unless_the_default_gate_is_none(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    result = run(pytester, remote_args, NOTHING_TO_JUDGE_BODY)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_no_results _*",
+            "pipelines: nothing to judge: the 2 task(s) of workflow 10 carry no evaluation "
+            "results, and the test declares no gate*",
+            "*pipelines_gate*pipelines_evaluation_swap*pipelines_default_gate = none*",
+            "*_ test_only_pending _*",
+            "pipelines: nothing to judge: the 2 task(s) of workflow 10 carry no evaluation "
+            "results (pending a human rating: Reader rating)*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["test_eval.py::test_no_results * (evaluation results) * 0 * results >= 1 * MISS"]
+    )
+    run(
+        pytester, remote_args, NOTHING_TO_JUDGE_BODY, "-o", "pipelines_default_gate=none"
+    ).assert_outcomes(passed=2)
