@@ -98,6 +98,7 @@ def _record_data(item: pytest.Item, result: Any, verdict: Any, body: str) -> dic
                 "examples": [
                     {
                         "task_id": r.task_id,
+                        "status": r.status,
                         "value": r.value
                         if isinstance(r.value, (int, float, str, bool))
                         else repr(r.value),
@@ -143,6 +144,8 @@ def _add_properties(item: pytest.Item, data: dict[str, Any]) -> None:
         for metric in ("pass_rate", "mean"):
             if c[metric] is not None:
                 props.append((f"pipelines.{c['name']}.{metric}", round(float(c[metric]), 6)))
+        if c["pending"]:
+            props.append((f"pipelines.{c['name']}.pending", int(c["pending"])))
     for g in data["gates"]:
         props.append(
             (

@@ -27,9 +27,20 @@ def _classes() -> tuple[Any, ...]:
     return JUnitXml, TestSuite, LocatedTestCase, Failure, Error, Skipped
 
 
+PENDING_LINE = (
+    "pending {n}: {n} task(s) await a human rating; a gate on this criterion cannot pass until "
+    "a person rates them"
+)
+
+
 def _examples(c: dict[str, Any]) -> str:
     lines = []
     for e in c.get("examples", []):
+        if e.get("status") == "pending":
+            lines.append(f"task {e['task_id']}: pending (awaiting a human rating)")
+            if e.get("output"):
+                lines.append(f"  output: {e['output']}")
+            continue
         verdict = {True: "pass", False: "FAIL", None: "-"}[e.get("passed")]
         lines.append(f"task {e['task_id']}: value={e['value']!r} {verdict}")
         if e.get("output"):
@@ -84,6 +95,9 @@ def build(records: Sequence[Record], root: Path) -> Any:
             if g.get("kind") != "tool":
                 gates.setdefault(g["subject"], []).append(g)
         for c in data.get("criteria", []):
+            if c.get("pending"):
+                suite.add_property(f"pending.{c['name']}", str(c["pending"]))
+        for c in data.get("criteria", []):
             tc = case(c["name"])
             missed = [g for g in gates.pop(c["name"], []) if not g["passed"]]
             if missed:
@@ -92,7 +106,10 @@ def build(records: Sequence[Record], root: Path) -> Any:
                     for g in missed
                 )
                 tc.result = [Failure(message=msg, type_="PipelinesGateMiss")]
-            tc.system_out = f"{c['name']} [{c['type']}]: {_stats(c)}\n{_examples(c)}"
+            head = f"{c['name']} [{c['type']}]: {_stats(c)}"
+            if c.get("pending"):
+                head += "\n" + PENDING_LINE.format(n=c["pending"])
+            tc.system_out = f"{head}\n{_examples(c)}"
             suite.add_testcase(tc)
         for subject, gs in gates.items():  # gates on criteria the run did not have
             tc = case(subject)

@@ -31,6 +31,8 @@ def _value(c: dict[str, Any]) -> str:
         parts.append(f"mean {fmt(c['mean'])}")
     if c.get("errors"):
         parts.append(f"errors {c['errors']}")
+    if c.get("pending"):
+        parts.append(f"pending {c['pending']}")
     return ", ".join(parts) or "-"
 
 

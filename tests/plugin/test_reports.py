@@ -159,3 +159,49 @@ def test_xdist_gives_the_same_results(pytester: pytest.Pytester, remote_args: li
         )
 
     assert cases("parallel.xml") == cases("serial.xml")
+
+
+PENDING_SUITE = """
+import pytest
+
+@pytest.fixture
+def with_rating(pipelines_criterion, pipelines_evaluation):
+    rating = pipelines_criterion(
+        "Reader rating", type="human_rating", config={"rubric": "Would you follow this plan?"},
+        output_schema={"type": "rating", "range": [1, 5]},
+    )
+    rome = pipelines_criterion(
+        "Says Rome", config={"subtype": "contains_keywords", "keywords": ["Rome"], "mode": "any"}
+    )
+    return pipelines_evaluation([rating, rome], name="with-rating")
+
+@pytest.mark.pipelines_workflow(22, 10, count=2)
+@pytest.mark.pipelines_evaluation_swap("review", "quality", "with_rating")
+@pytest.mark.pipelines_gate("Says Rome", min_pass_rate=0)
+def test_rated(pipelines_run):
+    assert pipelines_run.criterion("Reader rating").pending == 2
+"""
+
+
+def test_pending_human_ratings_are_shown_as_pending(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    pytester.makepyfile(test_eval=PENDING_SUITE)
+    result = pytester.runpytest(
+        *remote_args, "--pipelines-junitxml=detail.xml", "--junitxml=plain.xml"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["test_eval.py::test_rated * - * Reader rating * pending 2 * - * -"]
+    )
+    suite = next(ET.parse(pytester.path / "detail.xml").getroot().iter("testsuite"))
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["pending.Reader rating"] == "2"
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    out = cases["Reader rating"].findtext("system-out") or ""
+    assert "pending 2: 2 task(s) await a human rating" in out
+    assert "pending (awaiting a human rating)" in out
+    assert "pending" not in (cases["Says Rome"].findtext("system-out") or "").split("\n", 1)[1]
+    plain = ET.parse(pytester.path / "plain.xml").getroot()
+    user = {p.get("name"): p.get("value") for p in plain.iter("property")}
+    assert user["pipelines.Reader rating.pending"] == "2"
