@@ -28,13 +28,19 @@ class Health(TypedDict, total=False):
 
 
 class User(TypedDict, total=False):
-    """A user; ``GET /api/auth/me`` has at least ``email`` and ``org_id``."""
+    """A user; ``GET /api/auth/me`` has at least ``email`` and ``org_id``.
+
+    ``key_name`` and ``scopes`` describe the calling key (``/api/auth/me`` only).
+    """
 
     id: int
     email: str
     name: str
     org_id: int
     role: str
+    key_name: str
+    scopes: list[str]
+    created_at: str
 
 
 class AuthStatus(TypedDict, total=False):
@@ -51,7 +57,9 @@ class Organization(TypedDict, total=False):
 
     id: int
     name: str
+    slug: str
     created_at: str
+    updated_at: str
 
 
 class Project(TypedDict, total=False):
@@ -63,6 +71,7 @@ class Project(TypedDict, total=False):
     org_id: int
     archived: bool
     created_at: str
+    updated_at: str
 
 
 class Workflow(TypedDict, total=False):
@@ -70,11 +79,15 @@ class Workflow(TypedDict, total=False):
 
     id: int
     project_id: int
+    org_id: int
     name: str
     description: str | None
     definition: dict[str, Any]
+    seed_rows: list[dict[str, Any]]
+    status: str
     archived: bool
     created_at: str
+    updated_at: str
 
 
 class Prompt(TypedDict, total=False):
@@ -88,6 +101,8 @@ class Prompt(TypedDict, total=False):
     version: int
     scope_type: str
     org_id: int
+    created_at: str
+    updated_at: str
 
 
 class Criterion(TypedDict, total=False):
@@ -103,6 +118,15 @@ class Criterion(TypedDict, total=False):
     version: int
     scope_type: str
     org_id: int
+    created_at: str
+    updated_at: str
+
+
+class EvaluationCriterion(TypedDict, total=False):
+    """One entry of an evaluation's ``criteria`` (a criterion pinned to a version)."""
+
+    criterion_id: int
+    criterion_version: int | None
 
 
 class Evaluation(TypedDict, total=False):
@@ -111,10 +135,12 @@ class Evaluation(TypedDict, total=False):
     id: int
     name: str
     description: str | None
-    criteria: list[dict[str, Any]]
+    criteria: list[EvaluationCriterion]
     version: int
     scope_type: str
     org_id: int
+    created_at: str
+    updated_at: str
 
 
 class ToolEndpoint(TypedDict, total=False):
@@ -125,28 +151,36 @@ class ToolEndpoint(TypedDict, total=False):
     name: str
     description: str | None
     endpoint_type: str
-    url: str
+    url: str | None
     auth_type: str
     auth_config: dict[str, Any]
+    config: dict[str, Any]
     tools: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
 
 
 class ToolBinding(TypedDict, total=False):
     """Binds one endpoint to one workflow field."""
 
     id: int
+    org_id: int
     workflow_id: int
     node_id: str
     field_id: str
     endpoint_id: int
     selected_tools: list[str]
     max_tool_rounds: int
+    enabled: bool
+    created_at: str
+    updated_at: str
 
 
 class ToolGroundTruth(TypedDict, total=False):
     """Which tools should (not) be called for a field."""
 
     id: int
+    org_id: int
     workflow_id: int
     node_id: str
     field_id: str
@@ -155,6 +189,32 @@ class ToolGroundTruth(TypedDict, total=False):
     ordering_matters: bool
     source: str
     confidence: float
+    created_at: str
+    updated_at: str
+
+
+class ToolCorrectnessDetails(TypedDict, total=False):
+    """``details`` of a tool-correctness result: tool names per category."""
+
+    expected: list[str]
+    called: list[str]
+    missing: list[str]
+    excluded_called: list[str]
+    unexpected: list[str]
+    ordering_ok: bool
+    parameter_mismatches: list[dict[str, Any]]
+
+
+class ToolCorrectnessResult(TypedDict, total=False):
+    """``POST .../tool-ground-truths/nodes/{node_db_id}/evaluate`` (local-shapes.md)."""
+
+    node_db_id: int
+    field_id: str
+    ground_truth_id: int
+    score: float
+    passed: bool
+    threshold: float
+    details: ToolCorrectnessDetails
 
 
 class Dataset(TypedDict, total=False):
@@ -171,25 +231,124 @@ class Notification(TypedDict, total=False):
     """A notification."""
 
     id: int
+    org_id: int
+    user_id: int
     title: str
     body: str
+    kind: str
+    link: dict[str, Any]
     read: bool
+    read_at: str | None
     created_at: str
+
+
+class UnreadCount(TypedDict, total=False):
+    """``GET /api/notifications/unread-count``."""
+
+    count: int
+
+
+class MarkReadResult(TypedDict, total=False):
+    """``POST /api/notifications/mark-read``: how many were marked, how many stay unread."""
+
+    updated: int
+    unread: int
+
+
+class ConfigurableField(TypedDict, total=False):
+    """One entry of ``configurable-fields``; ``supports`` lists the override kinds."""
+
+    nodeId: str
+    nodeTitle: str
+    fieldId: str
+    fieldTitle: str
+    fieldType: str
+    supports: list[str]
+
+
+class ConfigurableFields(TypedDict, total=False):
+    """``GET .../configurable-fields``: ``{"fields": [...]}``."""
+
+    workflow_id: int
+    fields: list[ConfigurableField]
+
+
+class CreationModeInputField(TypedDict, total=False):
+    """One input field of ``creation-mode``."""
+
+    nodeId: str
+    fieldId: str
+    fieldTitle: str
+    has_default: bool
+
+
+class CreationMode(TypedDict, total=False):
+    """``GET .../creation-mode``: at least ``requires_csv``; ``seed_rows`` is a count here."""
+
+    requires_csv: bool
+    mode: str
+    input_fields: list[CreationModeInputField]
+    seed_rows: int
 
 
 class EvaluationResult(TypedDict, total=False):
     """One criterion result on a task node (local-shapes.md)."""
 
     field_id: str
+    target_node_id: str
+    target_field_id: str
+    evaluation_id: int
+    evaluation_version: int
     criterion_id: int
+    criterion_version: int
     criterion_name: str
     criterion_type: str
+    subtype: str | None
     output_type: str
     status: str
     value: Any
     passed: bool | None
+    threshold: float | None
     reason: str | None
     error: str | None
+
+
+class TaskField(TypedDict, total=False):
+    """One field run of a task node (local-shapes.md)."""
+
+    field_id: str
+    type: str
+    model: str | None
+    prompt_id: int | None
+    prompt_version: int | None
+    output: Any
+    error: str | None
+    latency_ms: int
+
+
+class ToolCall(TypedDict, total=False):
+    """One recorded tool call of a node (local-shapes.md)."""
+
+    id: int
+    field_id: str
+    round: int
+    order: int
+    tool_name: str
+    endpoint_id: int
+    input: Any
+    output: Any
+    error: str | None
+    created_at: str
+
+
+class ToolCallHistory(TypedDict, total=False):
+    """``GET .../nodes/{node_db_id}/tool-call-history``."""
+
+    node_db_id: int
+    node_id: str
+    task_id: int
+    items: list[ToolCall]
+    total: int
 
 
 class TaskNode(TypedDict, total=False):
@@ -200,9 +359,12 @@ class TaskNode(TypedDict, total=False):
     title: str
     status: str
     outputs: dict[str, Any]
-    fields: list[dict[str, Any]]
+    fields: list[TaskField]
     evaluation_results: list[EvaluationResult]
-    tool_calls: list[dict[str, Any]]
+    tool_calls: list[ToolCall]
+    error: str | None
+    created_at: str
+    finished_at: str | None
 
 
 class Task(TypedDict, total=False):
@@ -217,19 +379,50 @@ class Task(TypedDict, total=False):
     expected_output: Any
     error: str | None
     nodes: list[TaskNode]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+class JobCreated(TypedDict, total=False):
+    """``POST .../create-tasks-async`` (and other job starts): at least ``job_id``."""
+
+    job_id: str
+    status: str
+    task_ids: list[int]
 
 
 class JobStatus(TypedDict, total=False):
-    """A create-tasks (or other) job status."""
+    """A create-tasks (or other) job status; ``status`` is in flight or terminal."""
 
     job_id: str
     status: str
     total: int
+    queued: int
+    running: int
     completed: int
     failed: int
     cancelled: int
+    evaluated: int
     task_ids: list[int]
     error: str | None
+    project_id: int
+    workflow_id: int
+    created_at: str
+    finished_at: str | None
+
+
+class CreateTasksResult(JobStatus, total=False):
+    """``POST .../create-tasks`` (synchronous): the finished job status plus every task."""
+
+    tasks: list[Task]
+
+
+class ExperimentCreated(TypedDict, total=False):
+    """``POST .../experiments``."""
+
+    experiment_id: str
+    status: str
 
 
 class ExperimentVariantStatus(TypedDict, total=False):
@@ -241,6 +434,9 @@ class ExperimentVariantStatus(TypedDict, total=False):
     task_ids: list[int]
     status: str
     job_id: str
+    completed: int
+    failed: int
+    cancelled: int
 
 
 class ExperimentStatus(TypedDict, total=False):
@@ -249,10 +445,18 @@ class ExperimentStatus(TypedDict, total=False):
     experiment_id: str
     status: str
     variants: list[ExperimentVariantStatus]
+    project_id: int
+    workflow_id: int
+    cancelled: bool
+    created_at: str
 
 
 class BundleSummary(TypedDict, total=False):
-    """What ``push_artifact_bundle`` returns."""
+    """What ``push_artifact_bundle`` returns.
+
+    ``created`` maps each section to ``[{"name", "id"}]`` (experiments: ``[{"name",
+    "experiment_id"}]``).
+    """
 
     artifact_type: str
     name: str | None
@@ -272,24 +476,39 @@ class Page(TypedDict, Generic[T], total=False):
 __all__ = [
     "AuthStatus",
     "BundleSummary",
+    "ConfigurableField",
+    "ConfigurableFields",
+    "CreateTasksResult",
+    "CreationMode",
+    "CreationModeInputField",
     "Criterion",
     "Dataset",
     "Evaluation",
+    "EvaluationCriterion",
     "EvaluationResult",
+    "ExperimentCreated",
     "ExperimentStatus",
     "ExperimentVariantStatus",
     "Health",
+    "JobCreated",
     "JobStatus",
+    "MarkReadResult",
     "Notification",
     "Organization",
     "Page",
     "Project",
     "Prompt",
     "Task",
+    "TaskField",
     "TaskNode",
     "ToolBinding",
+    "ToolCall",
+    "ToolCallHistory",
+    "ToolCorrectnessDetails",
+    "ToolCorrectnessResult",
     "ToolEndpoint",
     "ToolGroundTruth",
+    "UnreadCount",
     "User",
     "Workflow",
 ]

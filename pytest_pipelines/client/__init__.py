@@ -12,10 +12,15 @@ from pytest_pipelines.client._base import (
     BUNDLE_ARTIFACT_TYPE,
     EXPORT_FORMATS,
     LOCAL_URL,
+    POLL_CAP,
+    POLL_FACTOR,
+    POLL_START,
     PRODUCTION_URL,
     TERMINAL_STATUSES,
     artifact_bundle_template,
     bundle_errors,
+    is_terminal,
+    poll_delays,
 )
 from pytest_pipelines.client._exceptions import (
     AuthenticationError,
@@ -59,6 +64,9 @@ __all__ = [
     "BUNDLE_ARTIFACT_TYPE",
     "EXPORT_FORMATS",
     "LOCAL_URL",
+    "POLL_CAP",
+    "POLL_FACTOR",
+    "POLL_START",
     "PRODUCTION_URL",
     "TERMINAL_STATUSES",
     "AsyncPipelinesClient",
@@ -97,4 +105,6 @@ __all__ = [
     "artifact_bundle_template",
     "bundle_errors",
     "error_for_status",
+    "is_terminal",
+    "poll_delays",
 ]

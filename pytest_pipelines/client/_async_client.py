@@ -58,7 +58,35 @@ from pytest_pipelines.client._models import (
     criterion_errors,
     experiment_errors,
 )
-from pytest_pipelines.types import AuthStatus, ExperimentStatus, Health, JobStatus, User
+from pytest_pipelines.types import (
+    AuthStatus,
+    BundleSummary,
+    ConfigurableFields,
+    CreateTasksResult,
+    CreationMode,
+    Criterion,
+    Dataset,
+    Evaluation,
+    ExperimentCreated,
+    ExperimentStatus,
+    Health,
+    JobCreated,
+    JobStatus,
+    MarkReadResult,
+    Notification,
+    Organization,
+    Project,
+    Prompt,
+    Task,
+    ToolBinding,
+    ToolCallHistory,
+    ToolCorrectnessResult,
+    ToolEndpoint,
+    ToolGroundTruth,
+    UnreadCount,
+    User,
+    Workflow,
+)
 
 
 class AsyncPipelinesClient(BaseClient):
@@ -241,11 +269,14 @@ class AsyncPipelinesClient(BaseClient):
         fetch: Callable[[], Awaitable[Any]],
         poll_interval: float | None,
         timeout: float | None,
+        on_status: Callable[[Any], object] | None = None,
     ) -> Any:
         deadline = Deadline(kind, job_id, timeout, self._clock)
-        delays = iter(poll_delays(poll_interval))
+        delays = poll_delays(poll_interval)
         while True:
             status = await fetch()
+            if on_status is not None:
+                on_status(status)
             if is_terminal(status):
                 logger.debug("%s %s finished: %s", kind, job_id, status.get("status"))
                 return status
@@ -282,18 +313,23 @@ class AsyncPipelinesClient(BaseClient):
 
     # -- validated creates --------------------------------------------------------------------
 
-    async def create_criterion(self, payload: Payload) -> Any:
+    async def create_criterion(self, payload: Payload) -> Criterion:
         """POST ``/api/criteria``; the definition is validated first (``PipelinesConfigError``)."""
         data = checked(payload, criterion_errors, "criterion")
-        return await self.request("POST", "/api/criteria", json=data)
+        return cast(Criterion, await self.request("POST", "/api/criteria", json=data))
 
-    async def create_tasks(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
+    async def create_tasks(
+        self, project_id: Id, workflow_id: Id, payload: Payload
+    ) -> CreateTasksResult:
         """POST ``.../create-tasks`` (synchronous creation); payload validated first."""
         data = checked(payload, create_tasks_errors, "create-tasks payload")
-        return await self.request(
-            "POST",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks",
-            json=data,
+        return cast(
+            CreateTasksResult,
+            await self.request(
+                "POST",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks",
+                json=data,
+            ),
         )
 
     async def create_tasks_async(
@@ -303,14 +339,17 @@ class AsyncPipelinesClient(BaseClient):
         payload: Payload,
         *,
         idempotency_key: str | None = None,
-    ) -> Any:
+    ) -> JobCreated:
         """POST ``.../seeded-data/create-tasks-async`` -> ``{"job_id"}``; payload validated first."""
         data = checked(payload, create_tasks_errors, "create-tasks payload")
-        return await self.request(
-            "POST",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-async",
-            json=data,
-            idempotency_key=idempotency_key,
+        return cast(
+            JobCreated,
+            await self.request(
+                "POST",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-async",
+                json=data,
+                idempotency_key=idempotency_key,
+            ),
         )
 
     async def create_experiment(
@@ -320,14 +359,17 @@ class AsyncPipelinesClient(BaseClient):
         payload: Payload,
         *,
         idempotency_key: str | None = None,
-    ) -> Any:
+    ) -> ExperimentCreated:
         """POST ``.../experiments`` -> ``{"experiment_id", "status"}``; payload validated first."""
         data = checked(payload, experiment_errors, "experiment payload")
-        return await self.request(
-            "POST",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments",
-            json=data,
-            idempotency_key=idempotency_key,
+        return cast(
+            ExperimentCreated,
+            await self.request(
+                "POST",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments",
+                json=data,
+                idempotency_key=idempotency_key,
+            ),
         )
 
     async def create_test_run(
@@ -390,10 +432,12 @@ class AsyncPipelinesClient(BaseClient):
         self,
         notification_ids: Sequence[Id] | None = None,
         all: bool = False,
-    ) -> Any:
+    ) -> MarkReadResult:
         """POST ``/api/notifications/mark-read``; give exactly one of ``notification_ids``/``all``."""
         data = mark_read_body(notification_ids, all)
-        return await self.request("POST", "/api/notifications/mark-read", json=data)
+        return cast(
+            MarkReadResult, await self.request("POST", "/api/notifications/mark-read", json=data)
+        )
 
     async def confirm_project_file_upload(
         self, project_id: Id, file_id: Id, *, size_bytes: int | None = None
@@ -429,6 +473,7 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
         """Poll a create-tasks job until it is terminal; return its last status.
 
@@ -443,7 +488,7 @@ class AsyncPipelinesClient(BaseClient):
 
         return cast(
             JobStatus,
-            await self._wait("create-tasks job", job_id, fetch, poll_interval, timeout),
+            await self._wait("create-tasks job", job_id, fetch, poll_interval, timeout, on_status),
         )
 
     async def wait_for_experiment(
@@ -454,6 +499,7 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[ExperimentStatus], object] | None = None,
     ) -> ExperimentStatus:
         """Poll an experiment until it is terminal; return its status (with variants)."""
 
@@ -462,7 +508,7 @@ class AsyncPipelinesClient(BaseClient):
 
         return cast(
             ExperimentStatus,
-            await self._wait("experiment", experiment_id, fetch, poll_interval, timeout),
+            await self._wait("experiment", experiment_id, fetch, poll_interval, timeout, on_status),
         )
 
     async def wait_for_dataset_import(
@@ -471,13 +517,19 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll a dataset import job until it is terminal."""
 
         async def fetch() -> Any:
             return await self.get_dataset_import_job(job_id)
 
-        return await self._wait("dataset import job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            await self._wait(
+                "dataset import job", job_id, fetch, poll_interval, timeout, on_status
+            ),
+        )
 
     async def wait_for_export_tasks(
         self,
@@ -487,13 +539,17 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll an ``export-tasks-async`` job until it is terminal."""
 
         async def fetch() -> Any:
             return await self.get_export_status(project_id, workflow_id, job_id)
 
-        return await self._wait("export job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            await self._wait("export job", job_id, fetch, poll_interval, timeout, on_status),
+        )
 
     async def wait_for_seed(
         self,
@@ -503,13 +559,17 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll a ``seed-from-dataset`` job until it is terminal."""
 
         async def fetch() -> Any:
             return await self.get_seed_status(project_id, workflow_id, job_id)
 
-        return await self._wait("seed job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            await self._wait("seed job", job_id, fetch, poll_interval, timeout, on_status),
+        )
 
     async def wait_for_dataset_eval(
         self,
@@ -518,13 +578,17 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll a dataset eval run until it is terminal."""
 
         async def fetch() -> Any:
             return await self.get_dataset_eval_status(dataset_id, job_id)
 
-        return await self._wait("dataset eval run", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            await self._wait("dataset eval run", job_id, fetch, poll_interval, timeout, on_status),
+        )
 
     async def wait_for_test_run(
         self,
@@ -532,13 +596,17 @@ class AsyncPipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll an agent test run until it is terminal."""
 
         async def fetch() -> Any:
             return await self.get_test_run(test_run_id)
 
-        return await self._wait("test run", test_run_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            await self._wait("test run", test_run_id, fetch, poll_interval, timeout, on_status),
+        )
 
     # -- artifacts ----------------------------------------------------------------------------
 
@@ -547,36 +615,36 @@ class AsyncPipelinesClient(BaseClient):
         tool-bindings, tool-ground-truths or experiments."""
         return artifact_bundle_template(kind)
 
-    async def push_prompt_artifact(self, artifact: Payload) -> Any:
+    async def push_prompt_artifact(self, artifact: Payload) -> Prompt:
         """Create one prompt from an artifact (``create_prompt``)."""
         return await self.create_prompt(artifact)
 
-    async def push_criterion_artifact(self, artifact: Payload) -> Any:
+    async def push_criterion_artifact(self, artifact: Payload) -> Criterion:
         """Create one criterion from an artifact (validated like ``create_criterion``)."""
         return await self.create_criterion(artifact)
 
-    async def push_evaluation_artifact(self, artifact: Payload) -> Any:
+    async def push_evaluation_artifact(self, artifact: Payload) -> Evaluation:
         """Create one evaluation from an artifact (``create_evaluation``)."""
         return await self.create_evaluation(artifact)
 
-    async def push_tool_endpoint_artifact(self, artifact: Payload) -> Any:
+    async def push_tool_endpoint_artifact(self, artifact: Payload) -> ToolEndpoint:
         """Create one tool endpoint; the artifact's ``org_id`` picks the route."""
         org_id, _ = split_route_key(artifact, "org_id")
         return await self.create_tool_endpoint(org_id, body(artifact))
 
-    async def push_tool_binding_artifact(self, artifact: Payload) -> Any:
+    async def push_tool_binding_artifact(self, artifact: Payload) -> ToolBinding:
         """Create one tool binding; ``workflow_id`` picks the route and leaves the body."""
         workflow_id, data = split_route_key(artifact, "workflow_id")
         return await self.create_tool_binding(workflow_id, data)
 
-    async def push_tool_ground_truth_artifact(self, artifact: Payload) -> Any:
+    async def push_tool_ground_truth_artifact(self, artifact: Payload) -> ToolGroundTruth:
         """Create one tool ground truth; ``workflow_id`` picks the route and leaves the body."""
         workflow_id, data = split_route_key(artifact, "workflow_id")
         return await self.create_tool_ground_truth(workflow_id, data)
 
     async def push_experiment_artifact(
         self, artifact: Payload, *, idempotency_key: str | None = None
-    ) -> Any:
+    ) -> ExperimentCreated:
         """Launch one experiment artifact (``project_id``, ``workflow_id``, ``payload``)."""
         project_id, rest = split_route_key(artifact, "project_id")
         workflow_id, rest = split_route_key(rest, "workflow_id")
@@ -586,7 +654,7 @@ class AsyncPipelinesClient(BaseClient):
 
     async def push_artifact_bundle(
         self, bundle: Payload, idempotency_key_prefix: str | None = None
-    ) -> dict[str, Any]:
+    ) -> BundleSummary:
         """Validate a whole bundle, then create its artifacts in order.
 
         Order: prompts, criteria, evaluations, tool endpoints, tool bindings, tool ground truths,
@@ -615,7 +683,7 @@ class AsyncPipelinesClient(BaseClient):
                     continue
                 result = await self._push_one(section, item)
                 created[section].append({"name": label, "id": created_id(result)})
-        return summary
+        return cast(BundleSummary, summary)
 
     async def _push_one(self, section: str, item: Mapping[str, Any]) -> Any:
         if section == "prompts":
@@ -650,23 +718,27 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_prompts(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Prompt]:
         """GET ``/api/prompts``."""
         return self.paginate(
             "/api/prompts", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def create_prompt(self, payload: Payload) -> Any:
+    async def create_prompt(self, payload: Payload) -> Prompt:
         """POST ``/api/prompts``."""
-        return await self.request("POST", "/api/prompts", json=body(payload))
+        return cast(Prompt, await self.request("POST", "/api/prompts", json=body(payload)))
 
-    async def get_prompt(self, prompt_id: Id, **params: Any) -> Any:
+    async def get_prompt(self, prompt_id: Id, **params: Any) -> Prompt:
         """GET ``/api/prompts/{prompt_id}``."""
-        return await self.request("GET", f"/api/prompts/{q(prompt_id)}", params=params)
+        return cast(
+            Prompt, await self.request("GET", f"/api/prompts/{q(prompt_id)}", params=params)
+        )
 
-    async def update_prompt(self, prompt_id: Id, payload: Payload) -> Any:
+    async def update_prompt(self, prompt_id: Id, payload: Payload) -> Prompt:
         """PUT ``/api/prompts/{prompt_id}``."""
-        return await self.request("PUT", f"/api/prompts/{q(prompt_id)}", json=body(payload))
+        return cast(
+            Prompt, await self.request("PUT", f"/api/prompts/{q(prompt_id)}", json=body(payload))
+        )
 
     async def delete_prompt(self, prompt_id: Id) -> Any:
         """DELETE ``/api/prompts/{prompt_id}``."""
@@ -682,19 +754,24 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_criteria(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Criterion]:
         """GET ``/api/criteria``."""
         return self.paginate(
             "/api/criteria", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def get_criterion(self, criterion_id: Id, **params: Any) -> Any:
+    async def get_criterion(self, criterion_id: Id, **params: Any) -> Criterion:
         """GET ``/api/criteria/{criterion_id}``."""
-        return await self.request("GET", f"/api/criteria/{q(criterion_id)}", params=params)
+        return cast(
+            Criterion, await self.request("GET", f"/api/criteria/{q(criterion_id)}", params=params)
+        )
 
-    async def update_criterion(self, criterion_id: Id, payload: Payload) -> Any:
+    async def update_criterion(self, criterion_id: Id, payload: Payload) -> Criterion:
         """PUT ``/api/criteria/{criterion_id}``."""
-        return await self.request("PUT", f"/api/criteria/{q(criterion_id)}", json=body(payload))
+        return cast(
+            Criterion,
+            await self.request("PUT", f"/api/criteria/{q(criterion_id)}", json=body(payload)),
+        )
 
     async def delete_criterion(self, criterion_id: Id) -> Any:
         """DELETE ``/api/criteria/{criterion_id}``."""
@@ -710,23 +787,29 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_evaluations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Evaluation]:
         """GET ``/api/evaluations``."""
         return self.paginate(
             "/api/evaluations", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def create_evaluation(self, payload: Payload) -> Any:
+    async def create_evaluation(self, payload: Payload) -> Evaluation:
         """POST ``/api/evaluations``."""
-        return await self.request("POST", "/api/evaluations", json=body(payload))
+        return cast(Evaluation, await self.request("POST", "/api/evaluations", json=body(payload)))
 
-    async def get_evaluation(self, evaluation_id: Id, **params: Any) -> Any:
+    async def get_evaluation(self, evaluation_id: Id, **params: Any) -> Evaluation:
         """GET ``/api/evaluations/{evaluation_id}``."""
-        return await self.request("GET", f"/api/evaluations/{q(evaluation_id)}", params=params)
+        return cast(
+            Evaluation,
+            await self.request("GET", f"/api/evaluations/{q(evaluation_id)}", params=params),
+        )
 
-    async def update_evaluation(self, evaluation_id: Id, payload: Payload) -> Any:
+    async def update_evaluation(self, evaluation_id: Id, payload: Payload) -> Evaluation:
         """PUT ``/api/evaluations/{evaluation_id}``."""
-        return await self.request("PUT", f"/api/evaluations/{q(evaluation_id)}", json=body(payload))
+        return cast(
+            Evaluation,
+            await self.request("PUT", f"/api/evaluations/{q(evaluation_id)}", json=body(payload)),
+        )
 
     async def delete_evaluation(self, evaluation_id: Id) -> Any:
         """DELETE ``/api/evaluations/{evaluation_id}``."""
@@ -766,34 +849,42 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_projects(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Project]:
         """GET ``/api/projects``."""
         return self.paginate(
             "/api/projects", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def get_project(self, project_id: Id, **params: Any) -> Any:
+    async def get_project(self, project_id: Id, **params: Any) -> Project:
         """GET ``/api/projects/{project_id}``."""
-        return await self.request("GET", f"/api/projects/{q(project_id)}", params=params)
-
-    async def create_project(self, payload: Payload) -> Any:
-        """POST ``/api/projects``."""
-        return await self.request("POST", "/api/projects", json=body(payload))
-
-    async def update_project(self, project_id: Id, payload: Payload) -> Any:
-        """PUT ``/api/projects/{project_id}``."""
-        return await self.request("PUT", f"/api/projects/{q(project_id)}", json=body(payload))
-
-    async def archive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
-        """PUT ``/api/projects/{project_id}/archive``."""
-        return await self.request(
-            "PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload)
+        return cast(
+            Project, await self.request("GET", f"/api/projects/{q(project_id)}", params=params)
         )
 
-    async def unarchive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
+    async def create_project(self, payload: Payload) -> Project:
+        """POST ``/api/projects``."""
+        return cast(Project, await self.request("POST", "/api/projects", json=body(payload)))
+
+    async def update_project(self, project_id: Id, payload: Payload) -> Project:
+        """PUT ``/api/projects/{project_id}``."""
+        return cast(
+            Project, await self.request("PUT", f"/api/projects/{q(project_id)}", json=body(payload))
+        )
+
+    async def archive_project(self, project_id: Id, payload: Payload | None = None) -> Project:
+        """PUT ``/api/projects/{project_id}/archive``."""
+        return cast(
+            Project,
+            await self.request("PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload)),
+        )
+
+    async def unarchive_project(self, project_id: Id, payload: Payload | None = None) -> Project:
         """PUT ``/api/projects/{project_id}/unarchive``."""
-        return await self.request(
-            "PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload)
+        return cast(
+            Project,
+            await self.request(
+                "PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload)
+            ),
         )
 
     async def delete_project(self, project_id: Id) -> Any:
@@ -810,7 +901,7 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_workflows(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Workflow]:
         """GET ``/api/workflows``."""
         return self.paginate(
             "/api/workflows", params=params, page_size=page_size, max_pages=max_pages
@@ -838,7 +929,7 @@ class AsyncPipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Workflow]:
         """GET ``/api/projects/{project_id}/workflows``."""
         return self.paginate(
             f"/api/projects/{q(project_id)}/workflows",
@@ -847,22 +938,33 @@ class AsyncPipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    async def get_workflow(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    async def get_workflow(self, project_id: Id, workflow_id: Id, **params: Any) -> Workflow:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return await self.request(
-            "GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params
+        return cast(
+            Workflow,
+            await self.request(
+                "GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params
+            ),
         )
 
-    async def create_workflow(self, project_id: Id, payload: Payload) -> Any:
+    async def create_workflow(self, project_id: Id, payload: Payload) -> Workflow:
         """POST ``/api/projects/{project_id}/workflows``."""
-        return await self.request(
-            "POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload)
+        return cast(
+            Workflow,
+            await self.request(
+                "POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload)
+            ),
         )
 
-    async def update_workflow(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
+    async def update_workflow(self, project_id: Id, workflow_id: Id, payload: Payload) -> Workflow:
         """PUT ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return await self.request(
-            "PUT", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", json=body(payload)
+        return cast(
+            Workflow,
+            await self.request(
+                "PUT",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}",
+                json=body(payload),
+            ),
         )
 
     async def delete_workflow(self, project_id: Id, workflow_id: Id) -> Any:
@@ -980,20 +1082,30 @@ class AsyncPipelinesClient(BaseClient):
             params=params,
         )
 
-    async def get_creation_mode(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    async def get_creation_mode(
+        self, project_id: Id, workflow_id: Id, **params: Any
+    ) -> CreationMode:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/creation-mode``."""
-        return await self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode",
-            params=params,
+        return cast(
+            CreationMode,
+            await self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode",
+                params=params,
+            ),
         )
 
-    async def get_configurable_fields(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    async def get_configurable_fields(
+        self, project_id: Id, workflow_id: Id, **params: Any
+    ) -> ConfigurableFields:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/configurable-fields``."""
-        return await self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields",
-            params=params,
+        return cast(
+            ConfigurableFields,
+            await self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields",
+                params=params,
+            ),
         )
 
     async def get_my_work(self, project_id: Id, **params: Any) -> Any:
@@ -1104,12 +1216,15 @@ class AsyncPipelinesClient(BaseClient):
             "/api/my-submissions", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def get_task(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Any:
+    async def get_task(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Task:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}``."""
-        return await self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}",
-            params=params,
+        return cast(
+            Task,
+            await self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}",
+                params=params,
+            ),
         )
 
     async def get_task_timeline(
@@ -1349,12 +1464,15 @@ class AsyncPipelinesClient(BaseClient):
 
     async def get_experiment_status(
         self, project_id: Id, workflow_id: Id, experiment_id: Id, **params: Any
-    ) -> Any:
+    ) -> ExperimentStatus:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/experiments/{experiment_id}``."""
-        return await self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}",
-            params=params,
+        return cast(
+            ExperimentStatus,
+            await self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}",
+                params=params,
+            ),
         )
 
     async def cancel_experiment(
@@ -1369,12 +1487,15 @@ class AsyncPipelinesClient(BaseClient):
 
     async def get_create_tasks_status(
         self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
-    ) -> Any:
+    ) -> JobStatus:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/seeded-data/create-tasks-status/{job_id}``."""
-        return await self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}",
-            params=params,
+        return cast(
+            JobStatus,
+            await self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}",
+                params=params,
+            ),
         )
 
     async def cancel_create_tasks(
@@ -1441,15 +1562,17 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_datasets(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Dataset]:
         """GET ``/api/datasets``."""
         return self.paginate(
             "/api/datasets", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def get_dataset(self, dataset_id: Id, **params: Any) -> Any:
+    async def get_dataset(self, dataset_id: Id, **params: Any) -> Dataset:
         """GET ``/api/datasets/{dataset_id}``."""
-        return await self.request("GET", f"/api/datasets/{q(dataset_id)}", params=params)
+        return cast(
+            Dataset, await self.request("GET", f"/api/datasets/{q(dataset_id)}", params=params)
+        )
 
     async def get_dataset_content(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/content``."""
@@ -1522,7 +1645,7 @@ class AsyncPipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[ToolEndpoint]:
         """GET ``/api/organizations/{org_id}/tool-endpoints``."""
         return self.paginate(
             f"/api/organizations/{q(org_id)}/tool-endpoints",
@@ -1531,24 +1654,37 @@ class AsyncPipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    async def create_tool_endpoint(self, org_id: Id, payload: Payload) -> Any:
+    async def create_tool_endpoint(self, org_id: Id, payload: Payload) -> ToolEndpoint:
         """POST ``/api/organizations/{org_id}/tool-endpoints``."""
-        return await self.request(
-            "POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload)
+        return cast(
+            ToolEndpoint,
+            await self.request(
+                "POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload)
+            ),
         )
 
-    async def get_tool_endpoint(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
+    async def get_tool_endpoint(self, org_id: Id, endpoint_id: Id, **params: Any) -> ToolEndpoint:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return await self.request(
-            "GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", params=params
+        return cast(
+            ToolEndpoint,
+            await self.request(
+                "GET",
+                f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
+                params=params,
+            ),
         )
 
-    async def update_tool_endpoint(self, org_id: Id, endpoint_id: Id, payload: Payload) -> Any:
+    async def update_tool_endpoint(
+        self, org_id: Id, endpoint_id: Id, payload: Payload
+    ) -> ToolEndpoint:
         """PATCH ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return await self.request(
-            "PATCH",
-            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
-            json=body(payload),
+        return cast(
+            ToolEndpoint,
+            await self.request(
+                "PATCH",
+                f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
+                json=body(payload),
+            ),
         )
 
     async def delete_tool_endpoint(self, org_id: Id, endpoint_id: Id) -> Any:
@@ -1633,7 +1769,7 @@ class AsyncPipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[ToolBinding]:
         """GET ``/api/workflows/{workflow_id}/tool-bindings``."""
         return self.paginate(
             f"/api/workflows/{q(workflow_id)}/tool-bindings",
@@ -1642,24 +1778,37 @@ class AsyncPipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    async def create_tool_binding(self, workflow_id: Id, payload: Payload) -> Any:
+    async def create_tool_binding(self, workflow_id: Id, payload: Payload) -> ToolBinding:
         """POST ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return await self.request(
-            "POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload)
+        return cast(
+            ToolBinding,
+            await self.request(
+                "POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload)
+            ),
         )
 
-    async def get_tool_binding(self, workflow_id: Id, binding_id: Id, **params: Any) -> Any:
+    async def get_tool_binding(self, workflow_id: Id, binding_id: Id, **params: Any) -> ToolBinding:
         """GET ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return await self.request(
-            "GET", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", params=params
+        return cast(
+            ToolBinding,
+            await self.request(
+                "GET",
+                f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
+                params=params,
+            ),
         )
 
-    async def update_tool_binding(self, workflow_id: Id, binding_id: Id, payload: Payload) -> Any:
+    async def update_tool_binding(
+        self, workflow_id: Id, binding_id: Id, payload: Payload
+    ) -> ToolBinding:
         """PATCH ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return await self.request(
-            "PATCH",
-            f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
-            json=body(payload),
+        return cast(
+            ToolBinding,
+            await self.request(
+                "PATCH",
+                f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
+                json=body(payload),
+            ),
         )
 
     async def delete_tool_binding(self, workflow_id: Id, binding_id: Id) -> Any:
@@ -1690,7 +1839,7 @@ class AsyncPipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[ToolGroundTruth]:
         """GET ``/api/workflows/{workflow_id}/tool-ground-truths``."""
         return self.paginate(
             f"/api/workflows/{q(workflow_id)}/tool-ground-truths",
@@ -1699,20 +1848,26 @@ class AsyncPipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    async def create_tool_ground_truth(self, workflow_id: Id, payload: Payload) -> Any:
+    async def create_tool_ground_truth(self, workflow_id: Id, payload: Payload) -> ToolGroundTruth:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return await self.request(
-            "POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload)
+        return cast(
+            ToolGroundTruth,
+            await self.request(
+                "POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload)
+            ),
         )
 
     async def update_tool_ground_truth(
         self, workflow_id: Id, ground_truth_id: Id, payload: Payload
-    ) -> Any:
+    ) -> ToolGroundTruth:
         """PUT ``/api/workflows/{workflow_id}/tool-ground-truths/{ground_truth_id}``."""
-        return await self.request(
-            "PUT",
-            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}",
-            json=body(payload),
+        return cast(
+            ToolGroundTruth,
+            await self.request(
+                "PUT",
+                f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}",
+                json=body(payload),
+            ),
         )
 
     async def delete_tool_ground_truth(self, workflow_id: Id, ground_truth_id: Id) -> Any:
@@ -1727,22 +1882,28 @@ class AsyncPipelinesClient(BaseClient):
 
     async def evaluate_tool_correctness(
         self, workflow_id: Id, node_db_id: Id, payload: Payload
-    ) -> Any:
+    ) -> ToolCorrectnessResult:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths/nodes/{node_db_id}/evaluate``."""
-        return await self.request(
-            "POST",
-            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate",
-            json=body(payload),
+        return cast(
+            ToolCorrectnessResult,
+            await self.request(
+                "POST",
+                f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate",
+                json=body(payload),
+            ),
         )
 
     async def get_tool_call_history(
         self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
-    ) -> Any:
+    ) -> ToolCallHistory:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/tool-call-history``."""
-        return await self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history",
-            params=params,
+        return cast(
+            ToolCallHistory,
+            await self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history",
+                params=params,
+            ),
         )
 
     async def generate_llm_fields(
@@ -1994,19 +2155,24 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_notifications(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Notification]:
         """GET ``/api/notifications``."""
         return self.paginate(
             "/api/notifications", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def get_notification(self, notification_id: Id, **params: Any) -> Any:
+    async def get_notification(self, notification_id: Id, **params: Any) -> Notification:
         """GET ``/api/notifications/{notification_id}``."""
-        return await self.request("GET", f"/api/notifications/{q(notification_id)}", params=params)
+        return cast(
+            Notification,
+            await self.request("GET", f"/api/notifications/{q(notification_id)}", params=params),
+        )
 
-    async def get_unread_notification_count(self, **params: Any) -> Any:
+    async def get_unread_notification_count(self, **params: Any) -> UnreadCount:
         """GET ``/api/notifications/unread-count``."""
-        return await self.request("GET", "/api/notifications/unread-count", params=params)
+        return cast(
+            UnreadCount, await self.request("GET", "/api/notifications/unread-count", params=params)
+        )
 
     async def request_project_file_upload_url(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/files/upload-url``."""
@@ -2040,15 +2206,18 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_organizations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[Organization]:
         """GET ``/api/organizations``."""
         return self.paginate(
             "/api/organizations", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    async def get_organization(self, org_id: Id, **params: Any) -> Any:
+    async def get_organization(self, org_id: Id, **params: Any) -> Organization:
         """GET ``/api/organizations/{org_id}``."""
-        return await self.request("GET", f"/api/organizations/{q(org_id)}", params=params)
+        return cast(
+            Organization,
+            await self.request("GET", f"/api/organizations/{q(org_id)}", params=params),
+        )
 
     async def list_org_users(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
@@ -2067,7 +2236,7 @@ class AsyncPipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[User]:
         """GET ``/api/organizations/{org_id}/users``."""
         return self.paginate(
             f"/api/organizations/{q(org_id)}/users",
@@ -2084,10 +2253,10 @@ class AsyncPipelinesClient(BaseClient):
 
     def iter_users(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncIterator[User]:
         """GET ``/api/users``."""
         return self.paginate("/api/users", params=params, page_size=page_size, max_pages=max_pages)
 
-    async def get_user(self, user_id: Id, **params: Any) -> Any:
+    async def get_user(self, user_id: Id, **params: Any) -> User:
         """GET ``/api/users/{user_id}``."""
-        return await self.request("GET", f"/api/users/{q(user_id)}", params=params)
+        return cast(User, await self.request("GET", f"/api/users/{q(user_id)}", params=params))

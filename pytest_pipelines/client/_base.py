@@ -15,7 +15,7 @@ import os
 import platform
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Union
@@ -87,6 +87,10 @@ MSG_BAD_PAYLOAD = "invalid {what}: {details}. Fix the field(s) named and try aga
 MSG_WAIT_TIMEOUT = (
     "{kind} {job_id!r} did not finish within {timeout:g}s (last status: {status!r}). "
     "Raise timeout=, or poll its status later; the job keeps running on the server."
+)
+MSG_BAD_POLL_INTERVAL = (
+    "poll_interval must be a number of seconds >= 0, or None for the adaptive schedule; "
+    "got {value!r}."
 )
 MSG_BAD_PAGE = (
     "GET {path} did not return a page: expected a list or an object with 'items' or 'data', "
@@ -354,11 +358,22 @@ class Pager:
 # ---------------------------------------------------------------------------------------------
 
 
-def poll_delays(poll_interval: float | None) -> Iterable[float]:
-    """Delays between polls: fixed ``poll_interval``, or adaptive 0.05 s growing x1.5 to 2 s."""
+def poll_delays(poll_interval: float | None = None) -> Iterator[float]:
+    """The endless schedule of delays between polls, as the ``wait_for_*`` waiters use it.
+
+    ``poll_interval=None`` (default) is adaptive: ``POLL_START`` (0.05 s), growing x
+    ``POLL_FACTOR`` (1.5) up to ``POLL_CAP`` (2 s) -- quick jobs return quickly and long ones
+    are not hammered. A number gives that fixed delay. Use it to write your own poll loop::
+
+        delays = poll_delays()
+        while not done():
+            time.sleep(next(delays))
+
+    :raises PipelinesConfigError: (on the first ``next``) when ``poll_interval`` is negative.
+    """
     if poll_interval is not None:
         if poll_interval < 0:
-            raise PipelinesConfigError(f"poll_interval must be >= 0 or None, got {poll_interval}.")
+            raise PipelinesConfigError(MSG_BAD_POLL_INTERVAL.format(value=poll_interval))
         while True:
             yield poll_interval
     delay = POLL_START

@@ -57,7 +57,35 @@ from pytest_pipelines.client._models import (
     criterion_errors,
     experiment_errors,
 )
-from pytest_pipelines.types import AuthStatus, ExperimentStatus, Health, JobStatus, User
+from pytest_pipelines.types import (
+    AuthStatus,
+    BundleSummary,
+    ConfigurableFields,
+    CreateTasksResult,
+    CreationMode,
+    Criterion,
+    Dataset,
+    Evaluation,
+    ExperimentCreated,
+    ExperimentStatus,
+    Health,
+    JobCreated,
+    JobStatus,
+    MarkReadResult,
+    Notification,
+    Organization,
+    Project,
+    Prompt,
+    Task,
+    ToolBinding,
+    ToolCallHistory,
+    ToolCorrectnessResult,
+    ToolEndpoint,
+    ToolGroundTruth,
+    UnreadCount,
+    User,
+    Workflow,
+)
 
 
 class PipelinesClient(BaseClient):
@@ -237,11 +265,14 @@ class PipelinesClient(BaseClient):
         fetch: Callable[[], Any],
         poll_interval: float | None,
         timeout: float | None,
+        on_status: Callable[[Any], object] | None = None,
     ) -> Any:
         deadline = Deadline(kind, job_id, timeout, self._clock)
-        delays = iter(poll_delays(poll_interval))
+        delays = poll_delays(poll_interval)
         while True:
             status = fetch()
+            if on_status is not None:
+                on_status(status)
             if is_terminal(status):
                 logger.debug("%s %s finished: %s", kind, job_id, status.get("status"))
                 return status
@@ -278,18 +309,23 @@ class PipelinesClient(BaseClient):
 
     # -- validated creates --------------------------------------------------------------------
 
-    def create_criterion(self, payload: Payload) -> Any:
+    def create_criterion(self, payload: Payload) -> Criterion:
         """POST ``/api/criteria``; the definition is validated first (``PipelinesConfigError``)."""
         data = checked(payload, criterion_errors, "criterion")
-        return self.request("POST", "/api/criteria", json=data)
+        return cast(Criterion, self.request("POST", "/api/criteria", json=data))
 
-    def create_tasks(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
+    def create_tasks(
+        self, project_id: Id, workflow_id: Id, payload: Payload
+    ) -> CreateTasksResult:
         """POST ``.../create-tasks`` (synchronous creation); payload validated first."""
         data = checked(payload, create_tasks_errors, "create-tasks payload")
-        return self.request(
-            "POST",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks",
-            json=data,
+        return cast(
+            CreateTasksResult,
+            self.request(
+                "POST",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/create-tasks",
+                json=data,
+            ),
         )
 
     def create_tasks_async(
@@ -299,14 +335,17 @@ class PipelinesClient(BaseClient):
         payload: Payload,
         *,
         idempotency_key: str | None = None,
-    ) -> Any:
+    ) -> JobCreated:
         """POST ``.../seeded-data/create-tasks-async`` -> ``{"job_id"}``; payload validated first."""
         data = checked(payload, create_tasks_errors, "create-tasks payload")
-        return self.request(
-            "POST",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-async",
-            json=data,
-            idempotency_key=idempotency_key,
+        return cast(
+            JobCreated,
+            self.request(
+                "POST",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-async",
+                json=data,
+                idempotency_key=idempotency_key,
+            ),
         )
 
     def create_experiment(
@@ -316,14 +355,17 @@ class PipelinesClient(BaseClient):
         payload: Payload,
         *,
         idempotency_key: str | None = None,
-    ) -> Any:
+    ) -> ExperimentCreated:
         """POST ``.../experiments`` -> ``{"experiment_id", "status"}``; payload validated first."""
         data = checked(payload, experiment_errors, "experiment payload")
-        return self.request(
-            "POST",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments",
-            json=data,
-            idempotency_key=idempotency_key,
+        return cast(
+            ExperimentCreated,
+            self.request(
+                "POST",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments",
+                json=data,
+                idempotency_key=idempotency_key,
+            ),
         )
 
     def create_test_run(
@@ -386,10 +428,12 @@ class PipelinesClient(BaseClient):
         self,
         notification_ids: Sequence[Id] | None = None,
         all: bool = False,
-    ) -> Any:
+    ) -> MarkReadResult:
         """POST ``/api/notifications/mark-read``; give exactly one of ``notification_ids``/``all``."""
         data = mark_read_body(notification_ids, all)
-        return self.request("POST", "/api/notifications/mark-read", json=data)
+        return cast(
+            MarkReadResult, self.request("POST", "/api/notifications/mark-read", json=data)
+        )
 
     def confirm_project_file_upload(
         self, project_id: Id, file_id: Id, *, size_bytes: int | None = None
@@ -425,6 +469,7 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[JobStatus], object] | None = None,
     ) -> JobStatus:
         """Poll a create-tasks job until it is terminal; return its last status.
 
@@ -439,7 +484,7 @@ class PipelinesClient(BaseClient):
 
         return cast(
             JobStatus,
-            self._wait("create-tasks job", job_id, fetch, poll_interval, timeout),
+            self._wait("create-tasks job", job_id, fetch, poll_interval, timeout, on_status),
         )
 
     def wait_for_experiment(
@@ -450,6 +495,7 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[ExperimentStatus], object] | None = None,
     ) -> ExperimentStatus:
         """Poll an experiment until it is terminal; return its status (with variants)."""
 
@@ -458,7 +504,7 @@ class PipelinesClient(BaseClient):
 
         return cast(
             ExperimentStatus,
-            self._wait("experiment", experiment_id, fetch, poll_interval, timeout),
+            self._wait("experiment", experiment_id, fetch, poll_interval, timeout, on_status),
         )
 
     def wait_for_dataset_import(
@@ -467,13 +513,19 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll a dataset import job until it is terminal."""
 
         def fetch() -> Any:
             return self.get_dataset_import_job(job_id)
 
-        return self._wait("dataset import job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            self._wait(
+                "dataset import job", job_id, fetch, poll_interval, timeout, on_status
+            ),
+        )
 
     def wait_for_export_tasks(
         self,
@@ -483,13 +535,17 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll an ``export-tasks-async`` job until it is terminal."""
 
         def fetch() -> Any:
             return self.get_export_status(project_id, workflow_id, job_id)
 
-        return self._wait("export job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            self._wait("export job", job_id, fetch, poll_interval, timeout, on_status),
+        )
 
     def wait_for_seed(
         self,
@@ -499,13 +555,17 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll a ``seed-from-dataset`` job until it is terminal."""
 
         def fetch() -> Any:
             return self.get_seed_status(project_id, workflow_id, job_id)
 
-        return self._wait("seed job", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            self._wait("seed job", job_id, fetch, poll_interval, timeout, on_status),
+        )
 
     def wait_for_dataset_eval(
         self,
@@ -514,13 +574,17 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll a dataset eval run until it is terminal."""
 
         def fetch() -> Any:
             return self.get_dataset_eval_status(dataset_id, job_id)
 
-        return self._wait("dataset eval run", job_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            self._wait("dataset eval run", job_id, fetch, poll_interval, timeout, on_status),
+        )
 
     def wait_for_test_run(
         self,
@@ -528,13 +592,17 @@ class PipelinesClient(BaseClient):
         *,
         poll_interval: float | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    ) -> Any:
+        on_status: Callable[[dict[str, Any]], object] | None = None,
+    ) -> dict[str, Any]:
         """Poll an agent test run until it is terminal."""
 
         def fetch() -> Any:
             return self.get_test_run(test_run_id)
 
-        return self._wait("test run", test_run_id, fetch, poll_interval, timeout)
+        return cast(
+            dict[str, Any],
+            self._wait("test run", test_run_id, fetch, poll_interval, timeout, on_status),
+        )
 
     # -- artifacts ----------------------------------------------------------------------------
 
@@ -543,36 +611,36 @@ class PipelinesClient(BaseClient):
         tool-bindings, tool-ground-truths or experiments."""
         return artifact_bundle_template(kind)
 
-    def push_prompt_artifact(self, artifact: Payload) -> Any:
+    def push_prompt_artifact(self, artifact: Payload) -> Prompt:
         """Create one prompt from an artifact (``create_prompt``)."""
         return self.create_prompt(artifact)
 
-    def push_criterion_artifact(self, artifact: Payload) -> Any:
+    def push_criterion_artifact(self, artifact: Payload) -> Criterion:
         """Create one criterion from an artifact (validated like ``create_criterion``)."""
         return self.create_criterion(artifact)
 
-    def push_evaluation_artifact(self, artifact: Payload) -> Any:
+    def push_evaluation_artifact(self, artifact: Payload) -> Evaluation:
         """Create one evaluation from an artifact (``create_evaluation``)."""
         return self.create_evaluation(artifact)
 
-    def push_tool_endpoint_artifact(self, artifact: Payload) -> Any:
+    def push_tool_endpoint_artifact(self, artifact: Payload) -> ToolEndpoint:
         """Create one tool endpoint; the artifact's ``org_id`` picks the route."""
         org_id, _ = split_route_key(artifact, "org_id")
         return self.create_tool_endpoint(org_id, body(artifact))
 
-    def push_tool_binding_artifact(self, artifact: Payload) -> Any:
+    def push_tool_binding_artifact(self, artifact: Payload) -> ToolBinding:
         """Create one tool binding; ``workflow_id`` picks the route and leaves the body."""
         workflow_id, data = split_route_key(artifact, "workflow_id")
         return self.create_tool_binding(workflow_id, data)
 
-    def push_tool_ground_truth_artifact(self, artifact: Payload) -> Any:
+    def push_tool_ground_truth_artifact(self, artifact: Payload) -> ToolGroundTruth:
         """Create one tool ground truth; ``workflow_id`` picks the route and leaves the body."""
         workflow_id, data = split_route_key(artifact, "workflow_id")
         return self.create_tool_ground_truth(workflow_id, data)
 
     def push_experiment_artifact(
         self, artifact: Payload, *, idempotency_key: str | None = None
-    ) -> Any:
+    ) -> ExperimentCreated:
         """Launch one experiment artifact (``project_id``, ``workflow_id``, ``payload``)."""
         project_id, rest = split_route_key(artifact, "project_id")
         workflow_id, rest = split_route_key(rest, "workflow_id")
@@ -582,7 +650,7 @@ class PipelinesClient(BaseClient):
 
     def push_artifact_bundle(
         self, bundle: Payload, idempotency_key_prefix: str | None = None
-    ) -> dict[str, Any]:
+    ) -> BundleSummary:
         """Validate a whole bundle, then create its artifacts in order.
 
         Order: prompts, criteria, evaluations, tool endpoints, tool bindings, tool ground truths,
@@ -611,7 +679,7 @@ class PipelinesClient(BaseClient):
                     continue
                 result = self._push_one(section, item)
                 created[section].append({"name": label, "id": created_id(result)})
-        return summary
+        return cast(BundleSummary, summary)
 
     def _push_one(self, section: str, item: Mapping[str, Any]) -> Any:
         if section == "prompts":
@@ -646,23 +714,27 @@ class PipelinesClient(BaseClient):
 
     def iter_prompts(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Prompt]:
         """GET ``/api/prompts``."""
         return self.paginate(
             "/api/prompts", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def create_prompt(self, payload: Payload) -> Any:
+    def create_prompt(self, payload: Payload) -> Prompt:
         """POST ``/api/prompts``."""
-        return self.request("POST", "/api/prompts", json=body(payload))
+        return cast(Prompt, self.request("POST", "/api/prompts", json=body(payload)))
 
-    def get_prompt(self, prompt_id: Id, **params: Any) -> Any:
+    def get_prompt(self, prompt_id: Id, **params: Any) -> Prompt:
         """GET ``/api/prompts/{prompt_id}``."""
-        return self.request("GET", f"/api/prompts/{q(prompt_id)}", params=params)
+        return cast(
+            Prompt, self.request("GET", f"/api/prompts/{q(prompt_id)}", params=params)
+        )
 
-    def update_prompt(self, prompt_id: Id, payload: Payload) -> Any:
+    def update_prompt(self, prompt_id: Id, payload: Payload) -> Prompt:
         """PUT ``/api/prompts/{prompt_id}``."""
-        return self.request("PUT", f"/api/prompts/{q(prompt_id)}", json=body(payload))
+        return cast(
+            Prompt, self.request("PUT", f"/api/prompts/{q(prompt_id)}", json=body(payload))
+        )
 
     def delete_prompt(self, prompt_id: Id) -> Any:
         """DELETE ``/api/prompts/{prompt_id}``."""
@@ -678,19 +750,24 @@ class PipelinesClient(BaseClient):
 
     def iter_criteria(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Criterion]:
         """GET ``/api/criteria``."""
         return self.paginate(
             "/api/criteria", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def get_criterion(self, criterion_id: Id, **params: Any) -> Any:
+    def get_criterion(self, criterion_id: Id, **params: Any) -> Criterion:
         """GET ``/api/criteria/{criterion_id}``."""
-        return self.request("GET", f"/api/criteria/{q(criterion_id)}", params=params)
+        return cast(
+            Criterion, self.request("GET", f"/api/criteria/{q(criterion_id)}", params=params)
+        )
 
-    def update_criterion(self, criterion_id: Id, payload: Payload) -> Any:
+    def update_criterion(self, criterion_id: Id, payload: Payload) -> Criterion:
         """PUT ``/api/criteria/{criterion_id}``."""
-        return self.request("PUT", f"/api/criteria/{q(criterion_id)}", json=body(payload))
+        return cast(
+            Criterion,
+            self.request("PUT", f"/api/criteria/{q(criterion_id)}", json=body(payload)),
+        )
 
     def delete_criterion(self, criterion_id: Id) -> Any:
         """DELETE ``/api/criteria/{criterion_id}``."""
@@ -706,23 +783,29 @@ class PipelinesClient(BaseClient):
 
     def iter_evaluations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Evaluation]:
         """GET ``/api/evaluations``."""
         return self.paginate(
             "/api/evaluations", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def create_evaluation(self, payload: Payload) -> Any:
+    def create_evaluation(self, payload: Payload) -> Evaluation:
         """POST ``/api/evaluations``."""
-        return self.request("POST", "/api/evaluations", json=body(payload))
+        return cast(Evaluation, self.request("POST", "/api/evaluations", json=body(payload)))
 
-    def get_evaluation(self, evaluation_id: Id, **params: Any) -> Any:
+    def get_evaluation(self, evaluation_id: Id, **params: Any) -> Evaluation:
         """GET ``/api/evaluations/{evaluation_id}``."""
-        return self.request("GET", f"/api/evaluations/{q(evaluation_id)}", params=params)
+        return cast(
+            Evaluation,
+            self.request("GET", f"/api/evaluations/{q(evaluation_id)}", params=params),
+        )
 
-    def update_evaluation(self, evaluation_id: Id, payload: Payload) -> Any:
+    def update_evaluation(self, evaluation_id: Id, payload: Payload) -> Evaluation:
         """PUT ``/api/evaluations/{evaluation_id}``."""
-        return self.request("PUT", f"/api/evaluations/{q(evaluation_id)}", json=body(payload))
+        return cast(
+            Evaluation,
+            self.request("PUT", f"/api/evaluations/{q(evaluation_id)}", json=body(payload)),
+        )
 
     def delete_evaluation(self, evaluation_id: Id) -> Any:
         """DELETE ``/api/evaluations/{evaluation_id}``."""
@@ -762,34 +845,42 @@ class PipelinesClient(BaseClient):
 
     def iter_projects(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Project]:
         """GET ``/api/projects``."""
         return self.paginate(
             "/api/projects", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def get_project(self, project_id: Id, **params: Any) -> Any:
+    def get_project(self, project_id: Id, **params: Any) -> Project:
         """GET ``/api/projects/{project_id}``."""
-        return self.request("GET", f"/api/projects/{q(project_id)}", params=params)
-
-    def create_project(self, payload: Payload) -> Any:
-        """POST ``/api/projects``."""
-        return self.request("POST", "/api/projects", json=body(payload))
-
-    def update_project(self, project_id: Id, payload: Payload) -> Any:
-        """PUT ``/api/projects/{project_id}``."""
-        return self.request("PUT", f"/api/projects/{q(project_id)}", json=body(payload))
-
-    def archive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
-        """PUT ``/api/projects/{project_id}/archive``."""
-        return self.request(
-            "PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload)
+        return cast(
+            Project, self.request("GET", f"/api/projects/{q(project_id)}", params=params)
         )
 
-    def unarchive_project(self, project_id: Id, payload: Payload | None = None) -> Any:
+    def create_project(self, payload: Payload) -> Project:
+        """POST ``/api/projects``."""
+        return cast(Project, self.request("POST", "/api/projects", json=body(payload)))
+
+    def update_project(self, project_id: Id, payload: Payload) -> Project:
+        """PUT ``/api/projects/{project_id}``."""
+        return cast(
+            Project, self.request("PUT", f"/api/projects/{q(project_id)}", json=body(payload))
+        )
+
+    def archive_project(self, project_id: Id, payload: Payload | None = None) -> Project:
+        """PUT ``/api/projects/{project_id}/archive``."""
+        return cast(
+            Project,
+            self.request("PUT", f"/api/projects/{q(project_id)}/archive", json=body(payload)),
+        )
+
+    def unarchive_project(self, project_id: Id, payload: Payload | None = None) -> Project:
         """PUT ``/api/projects/{project_id}/unarchive``."""
-        return self.request(
-            "PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload)
+        return cast(
+            Project,
+            self.request(
+                "PUT", f"/api/projects/{q(project_id)}/unarchive", json=body(payload)
+            ),
         )
 
     def delete_project(self, project_id: Id) -> Any:
@@ -806,7 +897,7 @@ class PipelinesClient(BaseClient):
 
     def iter_workflows(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Workflow]:
         """GET ``/api/workflows``."""
         return self.paginate(
             "/api/workflows", params=params, page_size=page_size, max_pages=max_pages
@@ -834,7 +925,7 @@ class PipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> Iterator[Any]:
+    ) -> Iterator[Workflow]:
         """GET ``/api/projects/{project_id}/workflows``."""
         return self.paginate(
             f"/api/projects/{q(project_id)}/workflows",
@@ -843,22 +934,33 @@ class PipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    def get_workflow(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    def get_workflow(self, project_id: Id, workflow_id: Id, **params: Any) -> Workflow:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return self.request(
-            "GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params
+        return cast(
+            Workflow,
+            self.request(
+                "GET", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", params=params
+            ),
         )
 
-    def create_workflow(self, project_id: Id, payload: Payload) -> Any:
+    def create_workflow(self, project_id: Id, payload: Payload) -> Workflow:
         """POST ``/api/projects/{project_id}/workflows``."""
-        return self.request(
-            "POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload)
+        return cast(
+            Workflow,
+            self.request(
+                "POST", f"/api/projects/{q(project_id)}/workflows", json=body(payload)
+            ),
         )
 
-    def update_workflow(self, project_id: Id, workflow_id: Id, payload: Payload) -> Any:
+    def update_workflow(self, project_id: Id, workflow_id: Id, payload: Payload) -> Workflow:
         """PUT ``/api/projects/{project_id}/workflows/{workflow_id}``."""
-        return self.request(
-            "PUT", f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}", json=body(payload)
+        return cast(
+            Workflow,
+            self.request(
+                "PUT",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}",
+                json=body(payload),
+            ),
         )
 
     def delete_workflow(self, project_id: Id, workflow_id: Id) -> Any:
@@ -976,20 +1078,30 @@ class PipelinesClient(BaseClient):
             params=params,
         )
 
-    def get_creation_mode(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    def get_creation_mode(
+        self, project_id: Id, workflow_id: Id, **params: Any
+    ) -> CreationMode:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/creation-mode``."""
-        return self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode",
-            params=params,
+        return cast(
+            CreationMode,
+            self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/creation-mode",
+                params=params,
+            ),
         )
 
-    def get_configurable_fields(self, project_id: Id, workflow_id: Id, **params: Any) -> Any:
+    def get_configurable_fields(
+        self, project_id: Id, workflow_id: Id, **params: Any
+    ) -> ConfigurableFields:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/configurable-fields``."""
-        return self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields",
-            params=params,
+        return cast(
+            ConfigurableFields,
+            self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/configurable-fields",
+                params=params,
+            ),
         )
 
     def get_my_work(self, project_id: Id, **params: Any) -> Any:
@@ -1100,12 +1212,15 @@ class PipelinesClient(BaseClient):
             "/api/my-submissions", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def get_task(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Any:
+    def get_task(self, project_id: Id, workflow_id: Id, task_id: Id, **params: Any) -> Task:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/tasks/{task_id}``."""
-        return self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}",
-            params=params,
+        return cast(
+            Task,
+            self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/tasks/{q(task_id)}",
+                params=params,
+            ),
         )
 
     def get_task_timeline(
@@ -1345,12 +1460,15 @@ class PipelinesClient(BaseClient):
 
     def get_experiment_status(
         self, project_id: Id, workflow_id: Id, experiment_id: Id, **params: Any
-    ) -> Any:
+    ) -> ExperimentStatus:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/experiments/{experiment_id}``."""
-        return self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}",
-            params=params,
+        return cast(
+            ExperimentStatus,
+            self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/experiments/{q(experiment_id)}",
+                params=params,
+            ),
         )
 
     def cancel_experiment(
@@ -1365,12 +1483,15 @@ class PipelinesClient(BaseClient):
 
     def get_create_tasks_status(
         self, project_id: Id, workflow_id: Id, job_id: Id, **params: Any
-    ) -> Any:
+    ) -> JobStatus:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/seeded-data/create-tasks-status/{job_id}``."""
-        return self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}",
-            params=params,
+        return cast(
+            JobStatus,
+            self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/seeded-data/create-tasks-status/{q(job_id)}",
+                params=params,
+            ),
         )
 
     def cancel_create_tasks(
@@ -1437,15 +1558,17 @@ class PipelinesClient(BaseClient):
 
     def iter_datasets(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Dataset]:
         """GET ``/api/datasets``."""
         return self.paginate(
             "/api/datasets", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def get_dataset(self, dataset_id: Id, **params: Any) -> Any:
+    def get_dataset(self, dataset_id: Id, **params: Any) -> Dataset:
         """GET ``/api/datasets/{dataset_id}``."""
-        return self.request("GET", f"/api/datasets/{q(dataset_id)}", params=params)
+        return cast(
+            Dataset, self.request("GET", f"/api/datasets/{q(dataset_id)}", params=params)
+        )
 
     def get_dataset_content(self, dataset_id: Id, **params: Any) -> Any:
         """GET ``/api/datasets/{dataset_id}/content``."""
@@ -1518,7 +1641,7 @@ class PipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> Iterator[Any]:
+    ) -> Iterator[ToolEndpoint]:
         """GET ``/api/organizations/{org_id}/tool-endpoints``."""
         return self.paginate(
             f"/api/organizations/{q(org_id)}/tool-endpoints",
@@ -1527,24 +1650,37 @@ class PipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    def create_tool_endpoint(self, org_id: Id, payload: Payload) -> Any:
+    def create_tool_endpoint(self, org_id: Id, payload: Payload) -> ToolEndpoint:
         """POST ``/api/organizations/{org_id}/tool-endpoints``."""
-        return self.request(
-            "POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload)
+        return cast(
+            ToolEndpoint,
+            self.request(
+                "POST", f"/api/organizations/{q(org_id)}/tool-endpoints", json=body(payload)
+            ),
         )
 
-    def get_tool_endpoint(self, org_id: Id, endpoint_id: Id, **params: Any) -> Any:
+    def get_tool_endpoint(self, org_id: Id, endpoint_id: Id, **params: Any) -> ToolEndpoint:
         """GET ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return self.request(
-            "GET", f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}", params=params
+        return cast(
+            ToolEndpoint,
+            self.request(
+                "GET",
+                f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
+                params=params,
+            ),
         )
 
-    def update_tool_endpoint(self, org_id: Id, endpoint_id: Id, payload: Payload) -> Any:
+    def update_tool_endpoint(
+        self, org_id: Id, endpoint_id: Id, payload: Payload
+    ) -> ToolEndpoint:
         """PATCH ``/api/organizations/{org_id}/tool-endpoints/{endpoint_id}``."""
-        return self.request(
-            "PATCH",
-            f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
-            json=body(payload),
+        return cast(
+            ToolEndpoint,
+            self.request(
+                "PATCH",
+                f"/api/organizations/{q(org_id)}/tool-endpoints/{q(endpoint_id)}",
+                json=body(payload),
+            ),
         )
 
     def delete_tool_endpoint(self, org_id: Id, endpoint_id: Id) -> Any:
@@ -1629,7 +1765,7 @@ class PipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> Iterator[Any]:
+    ) -> Iterator[ToolBinding]:
         """GET ``/api/workflows/{workflow_id}/tool-bindings``."""
         return self.paginate(
             f"/api/workflows/{q(workflow_id)}/tool-bindings",
@@ -1638,24 +1774,37 @@ class PipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    def create_tool_binding(self, workflow_id: Id, payload: Payload) -> Any:
+    def create_tool_binding(self, workflow_id: Id, payload: Payload) -> ToolBinding:
         """POST ``/api/workflows/{workflow_id}/tool-bindings``."""
-        return self.request(
-            "POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload)
+        return cast(
+            ToolBinding,
+            self.request(
+                "POST", f"/api/workflows/{q(workflow_id)}/tool-bindings", json=body(payload)
+            ),
         )
 
-    def get_tool_binding(self, workflow_id: Id, binding_id: Id, **params: Any) -> Any:
+    def get_tool_binding(self, workflow_id: Id, binding_id: Id, **params: Any) -> ToolBinding:
         """GET ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return self.request(
-            "GET", f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}", params=params
+        return cast(
+            ToolBinding,
+            self.request(
+                "GET",
+                f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
+                params=params,
+            ),
         )
 
-    def update_tool_binding(self, workflow_id: Id, binding_id: Id, payload: Payload) -> Any:
+    def update_tool_binding(
+        self, workflow_id: Id, binding_id: Id, payload: Payload
+    ) -> ToolBinding:
         """PATCH ``/api/workflows/{workflow_id}/tool-bindings/{binding_id}``."""
-        return self.request(
-            "PATCH",
-            f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
-            json=body(payload),
+        return cast(
+            ToolBinding,
+            self.request(
+                "PATCH",
+                f"/api/workflows/{q(workflow_id)}/tool-bindings/{q(binding_id)}",
+                json=body(payload),
+            ),
         )
 
     def delete_tool_binding(self, workflow_id: Id, binding_id: Id) -> Any:
@@ -1686,7 +1835,7 @@ class PipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> Iterator[Any]:
+    ) -> Iterator[ToolGroundTruth]:
         """GET ``/api/workflows/{workflow_id}/tool-ground-truths``."""
         return self.paginate(
             f"/api/workflows/{q(workflow_id)}/tool-ground-truths",
@@ -1695,20 +1844,26 @@ class PipelinesClient(BaseClient):
             max_pages=max_pages,
         )
 
-    def create_tool_ground_truth(self, workflow_id: Id, payload: Payload) -> Any:
+    def create_tool_ground_truth(self, workflow_id: Id, payload: Payload) -> ToolGroundTruth:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths``."""
-        return self.request(
-            "POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload)
+        return cast(
+            ToolGroundTruth,
+            self.request(
+                "POST", f"/api/workflows/{q(workflow_id)}/tool-ground-truths", json=body(payload)
+            ),
         )
 
     def update_tool_ground_truth(
         self, workflow_id: Id, ground_truth_id: Id, payload: Payload
-    ) -> Any:
+    ) -> ToolGroundTruth:
         """PUT ``/api/workflows/{workflow_id}/tool-ground-truths/{ground_truth_id}``."""
-        return self.request(
-            "PUT",
-            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}",
-            json=body(payload),
+        return cast(
+            ToolGroundTruth,
+            self.request(
+                "PUT",
+                f"/api/workflows/{q(workflow_id)}/tool-ground-truths/{q(ground_truth_id)}",
+                json=body(payload),
+            ),
         )
 
     def delete_tool_ground_truth(self, workflow_id: Id, ground_truth_id: Id) -> Any:
@@ -1723,22 +1878,28 @@ class PipelinesClient(BaseClient):
 
     def evaluate_tool_correctness(
         self, workflow_id: Id, node_db_id: Id, payload: Payload
-    ) -> Any:
+    ) -> ToolCorrectnessResult:
         """POST ``/api/workflows/{workflow_id}/tool-ground-truths/nodes/{node_db_id}/evaluate``."""
-        return self.request(
-            "POST",
-            f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate",
-            json=body(payload),
+        return cast(
+            ToolCorrectnessResult,
+            self.request(
+                "POST",
+                f"/api/workflows/{q(workflow_id)}/tool-ground-truths/nodes/{q(node_db_id)}/evaluate",
+                json=body(payload),
+            ),
         )
 
     def get_tool_call_history(
         self, project_id: Id, workflow_id: Id, node_db_id: Id, **params: Any
-    ) -> Any:
+    ) -> ToolCallHistory:
         """GET ``/api/projects/{project_id}/workflows/{workflow_id}/nodes/{node_db_id}/tool-call-history``."""
-        return self.request(
-            "GET",
-            f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history",
-            params=params,
+        return cast(
+            ToolCallHistory,
+            self.request(
+                "GET",
+                f"/api/projects/{q(project_id)}/workflows/{q(workflow_id)}/nodes/{q(node_db_id)}/tool-call-history",
+                params=params,
+            ),
         )
 
     def generate_llm_fields(
@@ -1990,19 +2151,24 @@ class PipelinesClient(BaseClient):
 
     def iter_notifications(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Notification]:
         """GET ``/api/notifications``."""
         return self.paginate(
             "/api/notifications", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def get_notification(self, notification_id: Id, **params: Any) -> Any:
+    def get_notification(self, notification_id: Id, **params: Any) -> Notification:
         """GET ``/api/notifications/{notification_id}``."""
-        return self.request("GET", f"/api/notifications/{q(notification_id)}", params=params)
+        return cast(
+            Notification,
+            self.request("GET", f"/api/notifications/{q(notification_id)}", params=params),
+        )
 
-    def get_unread_notification_count(self, **params: Any) -> Any:
+    def get_unread_notification_count(self, **params: Any) -> UnreadCount:
         """GET ``/api/notifications/unread-count``."""
-        return self.request("GET", "/api/notifications/unread-count", params=params)
+        return cast(
+            UnreadCount, self.request("GET", "/api/notifications/unread-count", params=params)
+        )
 
     def request_project_file_upload_url(self, project_id: Id, payload: Payload) -> Any:
         """POST ``/api/projects/{project_id}/files/upload-url``."""
@@ -2036,15 +2202,18 @@ class PipelinesClient(BaseClient):
 
     def iter_organizations(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[Organization]:
         """GET ``/api/organizations``."""
         return self.paginate(
             "/api/organizations", params=params, page_size=page_size, max_pages=max_pages
         )
 
-    def get_organization(self, org_id: Id, **params: Any) -> Any:
+    def get_organization(self, org_id: Id, **params: Any) -> Organization:
         """GET ``/api/organizations/{org_id}``."""
-        return self.request("GET", f"/api/organizations/{q(org_id)}", params=params)
+        return cast(
+            Organization,
+            self.request("GET", f"/api/organizations/{q(org_id)}", params=params),
+        )
 
     def list_org_users(
         self, org_id: Id, *, page: int | None = None, page_size: int | None = None, **params: Any
@@ -2063,7 +2232,7 @@ class PipelinesClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int | None = None,
         **params: Any,
-    ) -> Iterator[Any]:
+    ) -> Iterator[User]:
         """GET ``/api/organizations/{org_id}/users``."""
         return self.paginate(
             f"/api/organizations/{q(org_id)}/users",
@@ -2080,10 +2249,10 @@ class PipelinesClient(BaseClient):
 
     def iter_users(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int | None = None, **params: Any
-    ) -> Iterator[Any]:
+    ) -> Iterator[User]:
         """GET ``/api/users``."""
         return self.paginate("/api/users", params=params, page_size=page_size, max_pages=max_pages)
 
-    def get_user(self, user_id: Id, **params: Any) -> Any:
+    def get_user(self, user_id: Id, **params: Any) -> User:
         """GET ``/api/users/{user_id}``."""
-        return self.request("GET", f"/api/users/{q(user_id)}", params=params)
+        return cast(User, self.request("GET", f"/api/users/{q(user_id)}", params=params))

@@ -51,6 +51,12 @@ EXPECTED_CLIENT = {
     "LOCAL_URL",
     "PRODUCTION_URL",
     "TERMINAL_STATUSES",
+    # waiting
+    "is_terminal",
+    "poll_delays",
+    "POLL_START",
+    "POLL_FACTOR",
+    "POLL_CAP",
 }
 
 
