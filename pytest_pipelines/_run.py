@@ -27,7 +27,8 @@ from pytest_pipelines._results import (
 
 # The client's terminal statuses and adaptive poll schedule: one definition for both waiters.
 # (The client's wait_for_* helpers take no progress callback, and the live progress line needs
-# every status, so the loop itself is here.)
+# every status, so the loop itself is here.) poll_delays has no public equivalent in
+# pytest_pipelines.client, hence the private import, kept to this one place.
 from pytest_pipelines.client import TERMINAL_STATUSES
 from pytest_pipelines.client._base import poll_delays
 
