@@ -25,12 +25,10 @@ from pytest_pipelines._results import (
     with_tool_correctness,
 )
 
-# The client's terminal statuses and adaptive poll schedule: one definition for both waiters.
-# (The client's wait_for_* helpers take no progress callback, and the live progress line needs
-# every status, so the loop itself is here.) poll_delays has no public equivalent in
-# pytest_pipelines.client, hence the private import, kept to this one place.
-from pytest_pipelines.client import TERMINAL_STATUSES
-from pytest_pipelines.client._base import poll_delays
+# The client's terminal statuses and adaptive poll schedule (both public): one definition for
+# both waiters. The loop itself is here because a timeout must cancel the job and report the
+# last status and counts, and every status feeds the live progress line.
+from pytest_pipelines.client import TERMINAL_STATUSES, poll_delays
 
 RUN_TIMED_OUT = (
     "pipelines run of {what} did not finish within {timeout:g}s (last status {status!r}, "

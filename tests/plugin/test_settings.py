@@ -303,3 +303,20 @@ def test_fixtures_have_one_line_docs(pytester: pytest.Pytester) -> None:
         ]
     )
     assert "_pipelines_janitor" not in result.stdout.str()
+
+
+def test_plugin_uses_only_the_clients_public_api() -> None:
+    import ast
+    from pathlib import Path
+
+    import pytest_pipelines
+
+    root = Path(pytest_pipelines.__file__).parent
+    offenders = []
+    for path in sorted([root / "plugin.py", root / "hookspecs.py", *root.glob("_*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "pytest_pipelines.client._"
+            ):
+                offenders.append(f"{path.name}: from {node.module} import ...")
+    assert offenders == []
