@@ -454,19 +454,24 @@ def pipelines_run(
                 lambda: delete_experiment_copies(pipelines_client, spec, started),
             )
 
+    # An experiment's copy is named "<workflow> - Experiment <variant>": a run-unique variant name
+    # lets the end-of-session sweep find copies a crashed worker left. Its copies are deleted at
+    # teardown, so a second execution of the item in this session (a rerun) must not replay the
+    # first experiment: the variant name, unique per call, is part of the Idempotency-Key.
+    variant_name = (
+        state.unique_name(_pipelines_variant or "baseline")
+        if spec.target.mode == "experiment"
+        else None
+    )
     try:
         result = execute(
             pipelines_client,
             spec,
             resolve_fixture=request.getfixturevalue,
-            key=idempotency_key(state.run_id, item.nodeid, _pipelines_variant),
+            key=idempotency_key(state.run_id, item.nodeid, variant_name or _pipelines_variant),
             timeout=timeout,
             progress=progress,
-            # the copy is named "<workflow> - Experiment <variant>": a run-unique variant name
-            # lets the end-of-session sweep find copies a crashed worker left
-            variant_name=state.unique_name(_pipelines_variant or "baseline")
-            if spec.target.mode == "experiment"
-            else None,
+            variant_name=variant_name,
             on_launch=on_launch,
         )
     except RunBroken as exc:
