@@ -156,6 +156,8 @@ class ToolEndpoint(TypedDict, total=False):
     auth_config: dict[str, Any]
     config: dict[str, Any]
     tools: list[dict[str, Any]]
+    status: str
+    version: int
     created_at: str
     updated_at: str
 

@@ -102,6 +102,8 @@ def test_typed_responses_under_mypy_strict(tmp_path: Path) -> None:
             "--strict",
             "--no-error-summary",
             "--show-error-codes",
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
             str(source),
         ],
         capture_output=True,
