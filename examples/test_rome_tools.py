@@ -13,7 +13,6 @@ correctness through the client directly.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -24,6 +23,7 @@ from pytest_pipelines import (
     ToolEndpointFactory,
     ToolGroundTruthFactory,
 )
+from pytest_pipelines.types import Workflow
 
 
 @pytest.mark.pipelines_workflow(project=22, workflow=10, count=2)
@@ -60,7 +60,7 @@ WEATHER_TOOLS = [
 
 
 @pytest.fixture
-def scratch_workflow(pipelines_client: PipelinesClient) -> Iterator[dict[str, Any]]:
+def scratch_workflow(pipelines_client: PipelinesClient) -> Iterator[Workflow]:
     """A one-node workflow in project 22 whose LLM field researches with tools (deleted after)."""
     workflow = pipelines_client.create_workflow(
         22,
@@ -91,7 +91,7 @@ def scratch_workflow(pipelines_client: PipelinesClient) -> Iterator[dict[str, An
 
 def test_ephemeral_tools_and_ground_truth(
     pipelines_client: PipelinesClient,
-    scratch_workflow: dict[str, Any],
+    scratch_workflow: Workflow,
     pipelines_tool_endpoint: ToolEndpointFactory,
     pipelines_tool_binding: ToolBindingFactory,
     pipelines_tool_ground_truth: ToolGroundTruthFactory,
