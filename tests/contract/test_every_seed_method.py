@@ -31,12 +31,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
+import anyio
 import httpx
 import pytest
 
 from pytest_pipelines.client import (
     AsyncPipelinesClient,
     ConflictError,
+    ForbiddenError,
     NotFoundError,
     PipelinesClient,
     ValidationError,
@@ -53,6 +55,9 @@ PNG = b"\x89PNG\r\n\x1a\n-contract-test-bytes"
 
 def seed_methods() -> list[str]:
     """The method names of ``seed-methods.txt`` (one a line)."""
+    assert SEED_METHODS_FILE.is_file(), (
+        f"{SEED_METHODS_FILE} is missing: the contract files live in shared/ beside the clone"
+    )
     lines = SEED_METHODS_FILE.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
@@ -116,9 +121,6 @@ class SyncAsAsync:
         return plain
 
 
-ClientFactory = Callable[[str | None], Awaitable[AsyncPipelinesClient]]
-
-
 # -- the scenario -----------------------------------------------------------------------------
 
 
@@ -140,8 +142,6 @@ async def collect(items: AsyncIterator[Any]) -> list[Any]:
 
 async def wait(get: Callable[[], Awaitable[Any]], tries: int = 1000) -> Any:
     """Poll a job status until it is terminal (sync adapter: each poll is a real request)."""
-    import anyio
-
     for _ in range(tries):
         status = await get()
         if status["status"] in TERMINAL:
@@ -642,6 +642,9 @@ async def human_runtime(ctx: Ctx) -> None:
     task = await admin.get_task(PROJECT, wf, ctx.ids["tasks"][0])
     result = node_of(task, "rate")["evaluation_results"][0]
     assert (result["status"], result["value"], result["passed"]) == ("completed", 4, True)
+
+    with pytest.raises(ForbiddenError):  # the admin overrides are for org admins only
+        await me.admin_submit_review(PROJECT, wf, label, payload={"approved": True})
 
     # the admin overrides, on the second task
     other = ctx.ids["other_nodes"]
