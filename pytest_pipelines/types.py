@@ -58,6 +58,7 @@ class Organization(TypedDict, total=False):
     id: int
     name: str
     slug: str
+    user_count: int
     created_at: str
     updated_at: str
 

@@ -75,6 +75,7 @@ def test_typed_responses_match_the_local_backend(client: PipelinesClient) -> Non
     checks: list[tuple[str, Any, Any]] = [
         ("get_me", me, t.User),
         ("get_project", client.get_project(22), t.Project),
+        ("get_organization", client.get_organization(org), t.Organization),
         ("get_workflow", client.get_workflow(22, 10), t.Workflow),
         ("get_configurable_fields", client.get_configurable_fields(22, 10), t.ConfigurableFields),
         ("get_creation_mode", client.get_creation_mode(22, 10), t.CreationMode),
