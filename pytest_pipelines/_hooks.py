@@ -228,7 +228,8 @@ def pytest_configure_node(node: Any) -> None:
     if state.base_url:
         node.workerinput["pipelines_base_url"] = state.base_url
     if state.api_key:
-        node.workerinput["pipelines_api_key"] = state.api_key
+        # a plain str: execnet sends only builtin types (workers wrap it in a Secret again)
+        node.workerinput["pipelines_api_key"] = str(state.api_key)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from pytest_pipelines._secret import Secret, secret
 from pytest_pipelines._settings import MISSING_KEY, PipelinesSettings
 
 LOCAL_IMPORT_FAILED = (
@@ -102,7 +103,7 @@ def make_state(config: pytest.Config, settings: PipelinesSettings) -> PipelinesS
             worker=str(workerinput.get("workerid", "gw")),
             is_worker=True,
             base_url=workerinput.get("pipelines_base_url") or settings.base_url,
-            api_key=workerinput.get("pipelines_api_key") or settings.api_key,
+            api_key=secret(workerinput.get("pipelines_api_key")) or settings.api_key,
         )
     return PipelinesState(
         settings=settings,
@@ -134,7 +135,7 @@ def start_local(state: PipelinesState) -> None:
             ) from None
         state.local = local
         state.base_url = str(local.base_url)
-        state.api_key = str(local.api_key)
+        state.api_key = Secret(str(local.api_key))
 
 
 def stop_local(state: PipelinesState) -> None:

@@ -12,6 +12,8 @@ from typing import Literal
 
 import pytest
 
+from pytest_pipelines._secret import Secret
+
 PRODUCTION_URL = "https://api.pipelines.tech"
 ENV_CHOICES = ("local", "production", "<http(s) URL>")
 DEFAULT_GATE_CHOICES = ("all-boolean-pass", "none")
@@ -176,7 +178,9 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
 
     raw_key, key_src = _pick(config, "pipelines_api_key", None, "PIPELINES_API_KEY")
     sources["api_key"] = key_src
-    api_key = str(raw_key).strip() if raw_key is not None else None
+    # a Secret (masked repr), and the raw value rebound, so -l tracebacks never show the key
+    api_key = Secret(str(raw_key).strip()) if raw_key is not None else None
+    raw_key = api_key
 
     raw_timeout, t_src = _pick(config, "pipelines_timeout", "pipelines_timeout", None)
     sources["timeout"] = t_src

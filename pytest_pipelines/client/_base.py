@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
+from pytest_pipelines._secret import Environ, Secret, mask, secret
 from pytest_pipelines._version import __version__
 from pytest_pipelines.client._exceptions import (
     PipelinesAPIError,
@@ -140,7 +141,7 @@ def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = N
     ``PIPELINES_ENV`` is ``production``, ``local`` (``http://127.0.0.1:8700``) or a URL. Trailing
     slashes are stripped.
     """
-    env = os.environ if environ is None else environ
+    env = Environ(environ)  # its repr shows no values (-l tracebacks)
     if base_url:
         return _check_url(base_url)
     if env.get(ENV_BASE_URL):
@@ -155,11 +156,10 @@ def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = N
     raise PipelinesConfigError(MSG_BAD_ENV.format(var=ENV_ENV, value=deployment))
 
 
-def resolve_api_key(api_key: str | None, environ: Mapping[str, str] | None = None) -> str:
+def resolve_api_key(api_key: str | None, environ: Mapping[str, str] | None = None) -> Secret:
     """Explicit ``api_key`` > ``PIPELINES_API_KEY``; missing is a :class:`PipelinesConfigError`."""
-    env = os.environ if environ is None else environ
-    key = api_key or env.get(ENV_API_KEY, "")
-    key = key.strip()
+    env = Environ(environ)  # its repr shows no values (-l tracebacks)
+    key = Secret((api_key or env.get(ENV_API_KEY, "")).strip())
     if not key:
         raise PipelinesConfigError(MSG_MISSING_KEY)
     return key
@@ -167,10 +167,24 @@ def resolve_api_key(api_key: str | None, environ: Mapping[str, str] | None = Non
 
 def mask_key(key: str) -> str:
     """``pk_live_abc123`` -> ``pk_live_***``: the kind of key, never the secret part."""
-    parts = key.split("_")
-    if len(parts) >= 3 and parts[0] == "pk" and parts[1].isalpha() and len(parts[1]) <= 8:
-        return f"pk_{parts[1]}_***"
-    return "***"
+    return mask(key)
+
+
+def scrub(value: Any, key: str) -> Any:
+    """``value`` with every occurrence of ``key`` masked (in strings, lists and dict values).
+
+    A server that echoes the credentials it got (``invalid token pk_live_...``) must not put the
+    key into an exception message or body.
+    """
+    if not key:
+        return value
+    if isinstance(value, str):
+        return value.replace(key, mask(key)) if key in value else value
+    if isinstance(value, list):
+        return [scrub(v, key) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub(v, key) for k, v in value.items()}
+    return value
 
 
 def user_agent() -> str:
@@ -184,7 +198,7 @@ def user_agent() -> str:
 
 def configure_debug_logging(environ: Mapping[str, str] | None = None) -> None:
     """With ``PIPELINES_DEBUG=1`` (or true/yes/on), log the ``pytest_pipelines`` logger at DEBUG."""
-    env = os.environ if environ is None else environ
+    env = Environ(environ)  # its repr shows no values (-l tracebacks)
     if env.get(ENV_DEBUG, "").strip().lower() not in {"1", "true", "yes", "on"}:
         return
     logger.setLevel(logging.DEBUG)
@@ -672,7 +686,7 @@ def split_route_key(item: Any, key: str) -> tuple[Any, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class _Settings:
-    api_key: str
+    api_key: Secret  # masked in repr, so -l tracebacks and debuggers do not show it
     base_url: str
 
 
@@ -708,6 +722,8 @@ class BaseClient:
         max_retries: int,
         clock: Clock | None,
     ) -> None:
+        # Rebinding the argument hides it from pytest's -l (locals) tracebacks of this frame.
+        api_key = secret(api_key)
         configure_debug_logging()
         if max_retries < 0:
             raise PipelinesConfigError(f"max_retries must be >= 0, got {max_retries}.")
@@ -755,7 +771,8 @@ class BaseClient:
         extra: Mapping[str, str] | None = None,
     ) -> dict[str, str]:
         headers = {
-            "Authorization": f"Bearer {self.api_key}",
+            # masked in repr (showlocals of this frame); httpx masks it in Headers too
+            "Authorization": Secret(f"Bearer {self.api_key}"),
             "Accept": accept,
             "User-Agent": self._user_agent,
         }
@@ -842,8 +859,9 @@ class BaseClient:
             body: Any = response.json()
         except ValueError:
             body = response.text or None
+        body = scrub(body, self.api_key)  # a server may echo the credentials it got
         reason = response.reason_phrase or "error"
-        message = readable_detail(body, f"{response.status_code} {reason}")
+        message = scrub(readable_detail(body, f"{response.status_code} {reason}"), self.api_key)
         cls = error_for_status(response.status_code)
         path = request.url.path
         if cls is RateLimitError:
@@ -878,15 +896,17 @@ class BaseClient:
         try:
             return response.json()
         except ValueError:
-            raise PipelinesAPIError(
-                MSG_BAD_JSON.format(
-                    method=request.method, path=request.url.path, snippet=response.text[:200]
-                ),
-                status_code=response.status_code,
-                body=response.text,
-                method=request.method,
-                path=request.url.path,
-            ) from None
+            pass
+        # raised outside the except block: the JSONDecodeError (which holds the whole body,
+        # maybe an echoed key) is not kept as __context__
+        text = scrub(response.text, self.api_key)
+        raise PipelinesAPIError(
+            MSG_BAD_JSON.format(method=request.method, path=request.url.path, snippet=text[:200]),
+            status_code=response.status_code,
+            body=text,
+            method=request.method,
+            path=request.url.path,
+        )
 
 
 __all__ = [

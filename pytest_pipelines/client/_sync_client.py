@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import httpx
 
+from pytest_pipelines._secret import secret
 from pytest_pipelines.client._base import (
     BUNDLE_SECTIONS,
     DEFAULT_MAX_RETRIES,
@@ -116,6 +117,7 @@ class PipelinesClient(BaseClient):
         sleep: SyncSleep | None = None,
         clock: Clock | None = None,
     ) -> None:
+        api_key = secret(api_key)  # masked in -l tracebacks of this frame
         super().__init__(
             api_key=api_key,
             base_url=base_url,

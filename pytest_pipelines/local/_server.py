@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from pytest_pipelines._secret import Secret, secret
 from pytest_pipelines.local._app import create_app
 from pytest_pipelines.local._state import LocalState
 
@@ -62,7 +63,7 @@ class LocalPipelines:
 
         self.db_path = db_path
         self.demo = demo
-        self._api_key = api_key
+        api_key = self._api_key = secret(api_key)  # masked in -l tracebacks
         self.host = host
         self.port = port
         self.workers = workers
@@ -195,11 +196,24 @@ class LocalPipelines:
 
 def _load_seed(seed: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
     if isinstance(seed, Mapping):
-        return dict(seed)
+        return _hide_keys(dict(seed))
     import json
 
     with open(seed, encoding="utf-8") as handle:
         data = json.load(handle)
     if not isinstance(data, dict):
         raise ValueError(f"seed file {os.fspath(seed)!r} must hold a JSON object")
-    return data
+    return _hide_keys(data)
+
+
+def _hide_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """The seed with its ``api_keys[].key`` values as :class:`Secret` (masked in reprs)."""
+    keys = document.get("api_keys")
+    if isinstance(keys, list):
+        document["api_keys"] = [
+            {**k, "key": Secret(k["key"])}
+            if isinstance(k, Mapping) and isinstance(k.get("key"), str)
+            else k
+            for k in keys
+        ]
+    return document

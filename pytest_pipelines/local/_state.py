@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_pipelines._secret import Secret
 from pytest_pipelines.local._db import Database
 
 if TYPE_CHECKING:
@@ -78,10 +79,12 @@ class LocalState:
         self.registry: ModelRegistry = (
             registry if registry is not None else default_registry(demo=demo)
         )
-        self.api_key = api_key or (DEMO_KEY if demo else "pk_local_" + secrets.token_hex(12))
+        # Secrets: masked in reprs and -l tracebacks, plain in f-strings and comparisons
+        api_key = Secret(api_key or (DEMO_KEY if demo else "pk_local_" + secrets.token_hex(12)))
+        self.api_key: Secret = api_key
         self.api_keys: dict[str, str] = {"full": self.api_key}
         if demo:
-            self.api_keys["prompts_only"] = PROMPTS_ONLY_KEY
+            self.api_keys["prompts_only"] = Secret(PROMPTS_ONLY_KEY)
         self.seeds = [dict(s) for s in seeds]
         self.chaos = ChaosConfig()
         self.chaos_random = random.Random()

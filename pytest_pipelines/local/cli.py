@@ -6,7 +6,9 @@
                           [--chaos-delay-rate RATE]
 
 On start it prints the base URL and the API key(s), one ``NAME=value`` line each, then serves
-until interrupted (Ctrl-C / SIGTERM).
+until interrupted (Ctrl-C / SIGTERM). A key given with ``--api-key`` is the user's own secret: it
+is printed masked but for its last 4 characters (``****4242``); generated and demo keys are
+printed in full (the caller needs them, and the demo keys are well known).
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from collections.abc import Sequence
 from types import FrameType
 
 BANNER = "pipelines-local {version} serving on {url}"
+MASKED_PREFIX = "****"
+
+
+def shown_key(key: str, supplied: str | None) -> str:
+    """``key`` as printed on start: masked but for its last 4 characters when it is ``supplied``
+    (the ``--api-key`` value, which the user already has); else in full."""
+    if not supplied or key != supplied:
+        return str(key)
+    return MASKED_PREFIX + (str(key)[-4:] if len(key) >= 8 else "")
 
 
 def _rate(text: str) -> float:
@@ -139,9 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(BANNER.format(version=__version__, url=local.base_url), flush=True)
         print(f"PIPELINES_BASE_URL={local.base_url}", flush=True)
+        supplied = args.api_key or None
         for name, key in local.api_keys.items():
-            print(f"PIPELINES_API_KEY_{name.upper()}={key}", flush=True)
-        print(f"PIPELINES_API_KEY={local.api_key}", flush=True)
+            print(f"PIPELINES_API_KEY_{name.upper()}={shown_key(key, supplied)}", flush=True)
+        print(f"PIPELINES_API_KEY={shown_key(local.api_key, supplied)}", flush=True)
         stop.wait()
     return 0
 
