@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_pipelines._fixtures import GATES_KEY, ORDER_KEY, RESULT_KEY
+from pytest_pipelines._secret import Secret
 from pytest_pipelines._session import (
     STATE_KEY,
     Record,
@@ -19,6 +20,10 @@ from pytest_pipelines._session import (
 
 VERDICT_KEY = pytest.StashKey[Any]()
 RECORD_PROPERTY = "pipelines"
+SECRET_COMPARED = (
+    "an API key is compared: its value is not shown (pytest would diff it in full); compare "
+    "its length or a prefix such as key.startswith('pk_live_') to see more"
+)
 BAD_VERDICT = (
     "pytest_pipelines_verdict returned {value!r}; return a pytest_pipelines.Verdict, True/False, "
     "or None to defer to the next implementation."
@@ -210,6 +215,25 @@ class SessionHooks:
             rec.outcome = "error" if report.when != "call" else "failed"
         elif report.when == "call" and rec.outcome not in ("error", "failed"):
             rec.outcome = report.outcome
+
+
+def pytest_assertrepr_compare(
+    config: pytest.Config, op: str, left: object, right: object
+) -> list[str] | None:
+    """A comparison with an API key explains itself without the key.
+
+    pytest's own explanation of ``str == str`` is a text diff of both values in full; the key is
+    a :class:`~pytest_pipelines._secret.Secret`, so both sides are shown masked instead.
+    """
+    if op not in ("==", "!=", "in", "not in") or not (isinstance(left, str) and isinstance(right, str)):
+        return None
+    if not isinstance(left, Secret) and not isinstance(right, Secret):
+        return None
+
+    def shown(value: str) -> str:
+        return f"{Secret(value)!r} ({len(value)} characters)"
+
+    return [f"{shown(left)} {op} {shown(right)}", SECRET_COMPARED]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

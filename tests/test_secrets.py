@@ -155,10 +155,14 @@ def test_bad_client_config():
 
 def test_key_in_assertion(pipelines_settings, pipelines_client):
     assert pipelines_client.api_key is None or pipelines_settings.api_key is None
+
+
+def test_key_compared(pipelines_client):
+    assert pipelines_client.api_key == "pk_live_other_key_1234"
 """
 
 # passed, failed, errors of INNER
-OUTCOMES = {"passed": 1, "failed": 5, "errors": 2}
+OUTCOMES = {"passed": 1, "failed": 6, "errors": 2}
 
 OPTION_SETS: dict[str, list[str]] = {
     "default": [],
@@ -205,6 +209,8 @@ def test_inner_runs_never_print_the_key(
     if "-l" in options:
         # locals of the client frames (request building) and the plugin settings are shown
         assert "api_key = " in text or "api_key=" in text
+    assert "'pk_live_***' (22 characters) == 'pk_live_***' (22 characters)" in text
+    assert "an API key is compared: its value is not shown" in text
     if "-s" in options:
         assert "REPRS" in text
         assert "PipelinesClient(base_url=" in text
@@ -263,6 +269,22 @@ def test_distributed_run(
     text = output_of(result)
     assert MASKED in text
     assert_no_key(text, "-n 2 output")
+
+
+def test_key_from_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, secret_backend: LocalPipelines
+) -> None:
+    """The usual setup: PIPELINES_API_KEY in the environment (frames holding os.environ)."""
+    monkeypatch.setenv("PIPELINES_API_KEY", KEY)
+    monkeypatch.setenv("KEY_UNDER_TEST", KEY)
+    pytester.makepyfile(test_secret_inner=INNER)
+    result = pytester.runpytest(
+        f"--pipelines-env={secret_backend.base_url}", "-p", "no:cacheprovider", "-l", "--full-trace"
+    )
+    result.assert_outcomes(**OUTCOMES)
+    text = output_of(result)
+    assert "<environment of " in text  # the client's env lookup frame was shown, values hidden
+    assert_no_key(text, "output of a run with PIPELINES_API_KEY set")
 
 
 LIMITED = """
