@@ -153,6 +153,12 @@ def test_bad_client_config():
     PipelinesClient(api_key=os.environ["KEY_UNDER_TEST"], base_url="ftp://nowhere")
 
 
+def test_bad_local_client_config():
+    from pytest_pipelines.local import LocalPipelines
+
+    LocalPipelines().client(api_key=os.environ["KEY_UNDER_TEST"], max_retries=-1)
+
+
 def test_key_in_assertion(pipelines_settings, pipelines_client):
     assert pipelines_client.api_key is None or pipelines_settings.api_key is None
 
@@ -162,7 +168,7 @@ def test_key_compared(pipelines_client):
 """
 
 # passed, failed, errors of INNER
-OUTCOMES = {"passed": 1, "failed": 6, "errors": 2}
+OUTCOMES = {"passed": 1, "failed": 7, "errors": 2}
 
 OPTION_SETS: dict[str, list[str]] = {
     "default": [],

@@ -169,12 +169,14 @@ class LocalPipelines:
         """A :class:`~pytest_pipelines.PipelinesClient` for this backend (default: the full key)."""
         from pytest_pipelines.client import PipelinesClient
 
+        api_key = secret(api_key)  # masked in -l tracebacks of this frame
         return PipelinesClient(api_key=api_key or self.api_key, base_url=self.base_url, **kwargs)
 
     def async_client(self, api_key: str | None = None, **kwargs: Any) -> AsyncPipelinesClient:
         """An :class:`~pytest_pipelines.AsyncPipelinesClient` for this backend."""
         from pytest_pipelines.client import AsyncPipelinesClient
 
+        api_key = secret(api_key)  # masked in -l tracebacks of this frame
         return AsyncPipelinesClient(
             api_key=api_key or self.api_key, base_url=self.base_url, **kwargs
         )
