@@ -91,13 +91,28 @@ def secret_backend() -> Iterator[LocalPipelines]:
         ]
     }
     with LocalPipelines(demo=True, api_key=KEY, seeds=[seed]) as local:
+        # A real request from this process first: httpx imports httpcore on first use, and an
+        # inner pytester run drops the modules it imported, so httpcore first imported inside
+        # one would come back as a second copy that httpx's exception mapping does not know.
+        with local.client() as client:
+            assert client.whoami()["org_id"] == 2
         yield local
 
 
 @pytest.fixture(autouse=True)
-def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No outer PIPELINES_DEBUG; the debug handler a test installs does not outlive it.
+
+    (``PIPELINES_DEBUG=1`` adds a StreamHandler on the stderr of the moment to the
+    ``pytest_pipelines`` logger; an inner run closes that stream, and later logging would fail.)
+    """
     for name in ("PIPELINES_DEBUG", "PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS"):
         monkeypatch.delenv(name, raising=False)
+    logger = logging.getLogger("pytest_pipelines")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
 
 
 def args_for(backend: LocalPipelines, key: str = KEY) -> list[str]:
