@@ -308,6 +308,46 @@ def test_key_from_the_environment(
     assert_no_key(text, "output of a run with PIPELINES_API_KEY set")
 
 
+LOCAL_MODE = """
+from pathlib import Path
+
+import pytest
+
+
+def test_body_failure(pipelines_client, worker_id):
+    Path(f"key-{worker_id}.txt").write_text(str(pipelines_client.api_key))
+    assert pipelines_client is None
+
+
+def test_client_404(pipelines_client):
+    pipelines_client.get_workflow(22, 99999)
+
+
+def test_key_compared(pipelines_client):
+    assert pipelines_client.api_key == "pk_local_wrong"
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_local_mode_key(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    """The embedded backend's generated key is masked too, on workers as well."""
+    pytester.makepyfile(test_local_inner=LOCAL_MODE)
+    result = pytester.runpytest(
+        "--pipelines-env=local", "-p", "no:cacheprovider", "-l", "-rA", *workers
+    )
+    result.assert_outcomes(failed=3)
+    text = output_of(result)
+    keys = {f.read_text() for f in pytester.path.glob("key-*.txt")}
+    assert len(keys) == 1
+    key = keys.pop()
+    assert key.startswith("pk_local_")
+    assert f"api_key='{mask(key)}'" in text
+    assert "an API key is compared: its value is not shown" in text
+    assert key[len("pk_local_") :] not in text
+
+
 LIMITED = """
 import pytest
 
