@@ -639,3 +639,15 @@ def test_cli_masks_a_supplied_key_but_prints_demo_and_generated_keys(tmp_path: P
     values = dict(line.split("=", 1) for line in generated[1:])
     assert values["PIPELINES_API_KEY"].startswith("pk_local_")
     assert len(values["PIPELINES_API_KEY"]) == len("pk_local_") + 24
+
+
+def test_shown_key_masks_only_a_supplied_secret() -> None:
+    from pytest_pipelines.local.cli import shown_key
+
+    assert shown_key(KEY, KEY) == "****4242"
+    assert shown_key("short", "short") == "****"
+    assert shown_key("pk_local_demo", "pk_local_demo") == "pk_local_demo"
+    assert shown_key("pk_local_prompts_only", KEY) == "pk_local_prompts_only"
+    assert shown_key("pk_local_0123456789abcdef01234567", None) == (
+        "pk_local_0123456789abcdef01234567"
+    )

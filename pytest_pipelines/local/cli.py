@@ -26,8 +26,11 @@ MASKED_PREFIX = "****"
 
 def shown_key(key: str, supplied: str | None) -> str:
     """``key`` as printed on start: masked but for its last 4 characters when it is ``supplied``
-    (the ``--api-key`` value, which the user already has); else in full."""
-    if not supplied or key != supplied:
+    (the ``--api-key`` value, which the user already has); else, or when it is one of the
+    well-known demo keys, in full."""
+    from pytest_pipelines.local._state import DEMO_KEY, PROMPTS_ONLY_KEY
+
+    if not supplied or key != supplied or key in (DEMO_KEY, PROMPTS_ONLY_KEY):
         return str(key)
     return MASKED_PREFIX + (str(key)[-4:] if len(key) >= 8 else "")
 
