@@ -14,6 +14,7 @@ import logging
 import os
 import platform
 import re
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -196,6 +197,18 @@ def user_agent() -> str:
     )
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes to whatever ``sys.stderr`` is at emit time.
+
+    ``logging.StreamHandler()`` binds the stream it was created with; under pytest's capture
+    (or after a pytester run closed it) that stream may be gone when a later record comes.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # emit runs under the handler's lock
+        super().emit(record)
+
+
 def configure_debug_logging(environ: Mapping[str, str] | None = None) -> None:
     """With ``PIPELINES_DEBUG=1`` (or true/yes/on), log the ``pytest_pipelines`` logger at DEBUG."""
     env = Environ(environ)  # its repr shows no values (-l tracebacks)
@@ -203,7 +216,7 @@ def configure_debug_logging(environ: Mapping[str, str] | None = None) -> None:
         return
     logger.setLevel(logging.DEBUG)
     if not any(getattr(h, "_pipelines_debug", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         handler._pipelines_debug = True  # type: ignore[attr-defined]
         logger.addHandler(handler)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 
 import httpx
 import pytest
@@ -284,6 +286,25 @@ def test_pipelines_debug_turns_on_debug_logging(monkeypatch: pytest.MonkeyPatch)
     assert len(logger.handlers) == 1
     _base.configure_debug_logging({"PIPELINES_DEBUG": "1"})
     assert len(logger.handlers) == 1  # idempotent
+
+
+def test_debug_log_goes_to_the_current_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The handler must not keep the stderr it was created with: pytest's capture (or a
+    # pytester run) closes it, and later records would then fail to print.
+    logger = logging.getLogger("pytest_pipelines")
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", False)
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    _base.configure_debug_logging({"PIPELINES_DEBUG": "1"})
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    logger.debug("after the first stream closed")
+    printed = second.getvalue()
+    assert "Logging error" not in printed
+    assert "pytest_pipelines DEBUG after the first stream closed" in printed
 
 
 def test_invalid_max_retries() -> None:
