@@ -25,13 +25,16 @@ TOOL_GATE = "pipelines_tool_gate"
 MODES = ("tasks", "experiment")
 TOOL_EVALUATION_PARAMS = ("input_parameters",)
 OVERRIDE_KEYS = ("prompts", "models", "evaluations")
+DEFAULT_EXPECTED_COLUMN = "expected_output"
 
 #: marker name -> the line ``pytest --markers`` shows
 MARKER_DOCS: dict[str, str] = {
     WORKFLOW: (
-        "pipelines_workflow(project, workflow, *, count=1, inputs=None, expected_outputs=None, "
-        "timeout=None, mode='tasks'): the Pipelines workflow this eval test runs "
-        "(mode 'tasks' or 'experiment'; inputs: list of input rows or a fixture name)."
+        "pipelines_workflow(project, workflow, *, count=None, inputs=None, expected_outputs=None, "
+        "dataset=None, expected_column='expected_output', timeout=None, mode='tasks'): the "
+        "Pipelines workflow this eval test runs (mode 'tasks' or 'experiment'; inputs: list of "
+        "input rows or a fixture name; dataset: a dataset id, fixture name or object with 'id' "
+        "whose rows are the inputs; count defaults to 1, or to the dataset's row count)."
     ),
     PROMPT_SWAP: (
         "pipelines_prompt_swap(node, field, prompt, *, version=None): use another prompt for "
@@ -65,6 +68,10 @@ NEEDS_RUN_FIXTURE = (
     "{nodeid}: has @pytest.mark.{marker} but does not request the pipelines_run fixture, so "
     "nothing would apply it (a silent pass). Add `pipelines_run` to the test's arguments."
 )
+DATASET_EXCLUSIVE = (
+    "arguments 'dataset' and {other!r} are mutually exclusive: the dataset's rows are the "
+    "inputs (and its expected column the expected outputs). Give one or the other."
+)
 NEEDS_WORKFLOW = (
     "{nodeid}: requests pipelines_run but no @pytest.mark.pipelines_workflow(project, workflow, "
     "...) applies to it (on the test, its class or its module). Add one."
@@ -86,6 +93,12 @@ class WorkflowTarget:
     expected_outputs: tuple[Any, ...] | None = None
     timeout: float | None = None
     mode: str = "tasks"
+    #: a dataset reference (id, fixture name, or object/dict with ``id``) whose rows are the inputs
+    dataset: Any = None
+    #: the dataset column that holds expected outputs (None: the dataset has none)
+    expected_column: str | None = DEFAULT_EXPECTED_COLUMN
+    #: ``count`` was not given: one task per row when ``dataset`` is set (else 1)
+    count_from_rows: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,9 +191,11 @@ def _workflow_sig(
     project: int,
     workflow: int,
     *,
-    count: int = 1,
+    count: int | None = None,
     inputs: Any = None,
     expected_outputs: Any = None,
+    dataset: Any = None,
+    expected_column: str | None = DEFAULT_EXPECTED_COLUMN,
     timeout: float | None = None,
     mode: str = "tasks",
 ) -> dict[str, Any]:
@@ -314,8 +329,28 @@ def validate_workflow(nodeid: str, mark: pytest.Mark) -> WorkflowTarget:
     for arg in ("project", "workflow"):
         if not _is_int(a[arg]) or a[arg] < 1:
             raise _fail(nodeid, m, f"argument {arg!r} must be an int id >= 1, got {a[arg]!r}")
-    if not _is_int(a["count"]) or a["count"] < 1:
-        raise _fail(nodeid, m, f"argument 'count' must be an int >= 1, got {a['count']!r}")
+    count = a["count"]
+    if count is not None and (not _is_int(count) or count < 1):
+        raise _fail(
+            nodeid,
+            m,
+            f"argument 'count' must be None (1, or one task per dataset row) or an int >= 1, "
+            f"got {count!r}",
+        )
+    dataset = a["dataset"]
+    if dataset is not None:
+        for other in ("inputs", "expected_outputs"):
+            if a[other] is not None:
+                raise _fail(nodeid, m, DATASET_EXCLUSIVE.format(other=other))
+        _need_ref(nodeid, m, "dataset", dataset)
+    column = a["expected_column"]
+    if column is not None and (not isinstance(column, str) or not column.strip()):
+        raise _fail(
+            nodeid,
+            m,
+            "argument 'expected_column' must be a non-empty column name or None (the dataset "
+            f"has no expected outputs), got {column!r}",
+        )
     if a["mode"] not in MODES:
         raise _fail(
             nodeid,
@@ -369,11 +404,14 @@ def validate_workflow(nodeid: str, mark: pytest.Mark) -> WorkflowTarget:
     return WorkflowTarget(
         project=a["project"],
         workflow=a["workflow"],
-        count=a["count"],
+        count=count if count is not None else 1,
         inputs=rows,
         expected_outputs=exp,
         timeout=float(timeout) if timeout is not None else None,
         mode=a["mode"],
+        dataset=dataset,
+        expected_column=column,
+        count_from_rows=count is None and dataset is not None,
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_pipelines._markers import RunSpec
+from pytest_pipelines._markers import DEFAULT_EXPECTED_COLUMN, RunSpec
 from pytest_pipelines._results import (
     RunResult,
     TaskResult,
@@ -49,6 +49,19 @@ BAD_REFERENCE = (
     "{what} {value!r} is neither a fixture name, an int id, nor an object with an 'id' "
     "(fixture {value!r} returned {resolved!r})"
 )
+
+
+DATASET_NOT_READY = (
+    "dataset {id} is {status!r}, not 'ready': its rows are still importing (or the import "
+    "failed). Wait for the import job (client.wait_for_dataset_import(job_id)) before the run."
+)
+DATASET_EMPTY = "dataset {id} has no rows, so there is nothing to run; import rows into it first"
+DATASET_NO_COLUMN = (
+    "dataset {id} has no column {column!r} for expected outputs; its columns: {columns}. Pass "
+    "pipelines_workflow(..., expected_column=<one of them>), or expected_column=None when the "
+    "dataset has no expected outputs."
+)
+DATASET_PAGE_SIZE = 1000
 
 
 class RunBroken(Exception):
@@ -133,17 +146,78 @@ def build_overrides(
     return out
 
 
+def dataset_rows(
+    client: Any, dataset_id: int, expected_column: str | None
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """A dataset's rows as run inputs, and its expected-output column (``None`` if it has none).
+
+    Reads every page of the dataset's content. The expected column is taken out of the inputs.
+    A column named explicitly (anything but the default) must exist.
+
+    :raises RunBroken: the dataset is not ready, is empty, or lacks a named expected column.
+    """
+    info = _api(f"reading dataset {dataset_id}", lambda: client.get_dataset(dataset_id))
+    status = info.get("status", "ready")
+    if status != "ready":
+        raise RunBroken(DATASET_NOT_READY.format(id=dataset_id, status=status))
+    rows: list[dict[str, Any]] = []
+    columns: list[str] = []
+    page = 1
+    while True:
+        content = _api(
+            f"reading the rows of dataset {dataset_id}",
+            functools.partial(
+                client.get_dataset_content, dataset_id, page=page, page_size=DATASET_PAGE_SIZE
+            ),
+        )
+        items = list(content.get("items") or [])
+        rows += [dict(r) for r in items]
+        columns = [str(c.get("name")) for c in content.get("columns") or []] or columns
+        if not content.get("has_more") or not items:
+            break
+        page += 1
+    if not rows:
+        raise RunBroken(DATASET_EMPTY.format(id=dataset_id))
+    names = columns or sorted({k for r in rows for k in r})
+    expected: list[Any] | None = None
+    if expected_column is not None:
+        if expected_column in names:
+            expected = [r.pop(expected_column, None) for r in rows]
+        elif expected_column != DEFAULT_EXPECTED_COLUMN:
+            raise RunBroken(
+                DATASET_NO_COLUMN.format(
+                    id=dataset_id, column=expected_column, columns=", ".join(names) or "none"
+                )
+            )
+    return rows, expected
+
+
 def build_payload(
-    spec: RunSpec, resolve_fixture: Callable[[str], Any], *, variant_name: str | None = None
+    spec: RunSpec,
+    resolve_fixture: Callable[[str], Any],
+    *,
+    variant_name: str | None = None,
+    client: Any = None,
 ) -> dict[str, Any]:
     """The create-tasks or experiment payload of a run.
 
     ``variant_name`` names the experiment's variant (default: the variant, or ``baseline``);
     the plugin passes a run-unique name so the workflow copy's name carries the session prefix.
+    ``client`` reads the rows of ``pipelines_workflow(dataset=...)``.
     """
     target = spec.target
     payload: dict[str, Any] = {"count": target.count}
     rows = target.inputs
+    expected_outputs = target.expected_outputs
+    if target.dataset is not None:
+        if client is None:
+            raise RunBroken("pipelines_workflow(dataset=...) needs a client to read the rows")
+        dataset_id = ref_id(target.dataset, resolve_fixture, "dataset")
+        data_rows, data_expected = dataset_rows(client, dataset_id, target.expected_column)
+        rows = tuple(data_rows)
+        expected_outputs = tuple(data_expected) if data_expected is not None else None
+        if target.count_from_rows:
+            payload["count"] = len(data_rows)
     if isinstance(rows, str):
         value = resolve_fixture(rows)
         if isinstance(value, Mapping):
@@ -151,8 +225,8 @@ def build_payload(
         rows = tuple(dict(r) for r in value)
     if rows:
         payload["inputs"] = [dict(r) for r in rows]
-    if target.expected_outputs is not None:
-        payload["expected_outputs"] = list(target.expected_outputs)
+    if expected_outputs is not None:
+        payload["expected_outputs"] = list(expected_outputs)
     overrides = build_overrides(spec, resolve_fixture)
     if target.mode == "experiment":
         name = variant_name or spec.variant or "baseline"
@@ -398,7 +472,7 @@ def execute(
     ``on_launch`` is called as soon as the job or experiment exists (before waiting), so the
     caller can arrange its cleanup even when the wait or the gathering fails.
     """
-    payload = build_payload(spec, resolve_fixture, variant_name=variant_name)
+    payload = build_payload(spec, resolve_fixture, variant_name=variant_name, client=client)
     started = launch(client, spec, payload, key)
     if on_launch is not None:
         on_launch(started)

@@ -38,7 +38,7 @@ BAD = [
     ),
     (
         "@pytest.mark.pipelines_workflow(22, 10, count=0)",
-        ["argument 'count' must be an int >= 1, got 0"],
+        ["argument 'count' must be None (1, or one task per dataset row) or an int >= 1, got 0"],
     ),
     (
         "@pytest.mark.pipelines_workflow(22, 10, mode='batch')",
