@@ -72,6 +72,15 @@ DATASET_EXCLUSIVE = (
     "arguments 'dataset' and {other!r} are mutually exclusive: the dataset's rows are the "
     "inputs (and its expected column the expected outputs). Give one or the other."
 )
+DUPLICATE_MARKER = (
+    "two markers on the same test, class or module set {what} differently; keep one (a "
+    "marker on the test overrides its class's and module's)"
+)
+GATE_CONFLICT = (
+    "two gates on criterion {criterion!r} at the same level set {name} to {a!r} and {b!r}; "
+    "keep one value"
+)
+THRESHOLD_NAMES = ("min_pass_rate", "min_mean", "max_mean", "min_value", "max_value")
 NEEDS_WORKFLOW = (
     "{nodeid}: requests pipelines_run but no @pytest.mark.pipelines_workflow(project, workflow, "
     "...) applies to it (on the test, its class or its module). Add one."
@@ -569,33 +578,109 @@ def _closest(node: pytest.Item | Any, name: str) -> list[pytest.Mark]:
     return list(node.iter_markers(name=name))
 
 
+def _levels(node: Any, name: str) -> list[list[pytest.Mark]]:
+    """The ``name`` markers grouped by the node that carries them, closest node first.
+
+    Markers on one node keep pytest's order. A node without ``iter_markers_with_node`` counts
+    as one level.
+    """
+    with_node = getattr(node, "iter_markers_with_node", None)
+    if with_node is None:
+        return [_closest(node, name)]
+    levels: list[list[pytest.Mark]] = []
+    owners: list[Any] = []
+    for owner, mark in with_node(name=name):
+        if not owners or owners[-1] is not owner:
+            owners.append(owner)
+            levels.append([])
+        levels[-1].append(mark)
+    return levels
+
+
+def _merge_gates(nodeid: str, gates: list[Gate]) -> Gate:
+    """One criterion's gates declared on the same node: their thresholds combined."""
+    merged: dict[str, Any] = {}
+    for gate in gates:
+        for name in THRESHOLD_NAMES:
+            value = getattr(gate, name)
+            if value is None:
+                continue
+            if name in merged and merged[name] != value:
+                raise _fail(
+                    nodeid,
+                    GATE,
+                    GATE_CONFLICT.format(
+                        criterion=gate.criterion, name=name, a=merged[name], b=value
+                    ),
+                )
+            merged[name] = value
+    return Gate(criterion=gates[0].criterion, **merged)
+
+
 def collect_spec_parts(nodeid: str, node: Any) -> dict[str, Any]:
     """Validate every pipelines marker on ``node`` (closest first) and return its parts.
 
-    :raises MarkerError: on the first invalid marker.
+    The closest level wins: the test, then its class(es), then its module. Within one level,
+    two gates on one criterion combine their thresholds (a conflict is an error), and two
+    markers for the same slot (workflow, variants, a swap's or tool gate's node/field) are an
+    error: nothing says which one was meant.
+
+    :raises MarkerError: on the first invalid or ambiguous marker.
     """
     parts: dict[str, Any] = {}
-    wf = _closest(node, WORKFLOW)
-    for mark in wf:  # validate all; the closest wins
-        target = validate_workflow(nodeid, mark)
-        parts.setdefault("target", target)
+    for level in _levels(node, WORKFLOW):  # validate all; the closest wins
+        targets = [validate_workflow(nodeid, mark) for mark in level]
+        if len(targets) > 1:
+            raise _fail(nodeid, WORKFLOW, DUPLICATE_MARKER.format(what="the workflow"))
+        parts.setdefault("target", targets[0])
 
-    def unique(marker: str, validate: Any, key: Any) -> tuple[Any, ...]:
+    def unique(marker: str, validate: Any, key: Any, label: Any) -> tuple[Any, ...]:
         seen: dict[Any, Any] = {}
-        for mark in _closest(node, marker):
-            value = validate(nodeid, mark)
-            seen.setdefault(key(value), value)
+        for level in _levels(node, marker):
+            here: dict[Any, Any] = {}
+            for mark in level:
+                value = validate(nodeid, mark)
+                if key(value) in here and here[key(value)] != value:
+                    raise _fail(nodeid, marker, DUPLICATE_MARKER.format(what=label(value)))
+                here[key(value)] = value
+            for k, value in here.items():
+                seen.setdefault(k, value)
         return tuple(seen.values())
 
-    parts["prompt_swaps"] = unique(PROMPT_SWAP, validate_prompt_swap, lambda s: (s.node, s.field))
-    parts["model_swaps"] = unique(MODEL_SWAP, validate_model_swap, lambda s: (s.node, s.field))
-    parts["evaluation_swaps"] = unique(
-        EVALUATION_SWAP, validate_evaluation_swap, lambda s: (s.node, s.field)
+    def slot(s: Any) -> str:
+        return f"{s.node}.{s.field}" if s.field is not None else f"node {s.node!r}"
+
+    parts["prompt_swaps"] = unique(
+        PROMPT_SWAP, validate_prompt_swap, lambda s: (s.node, s.field), slot
     )
-    parts["gates"] = unique(GATE, validate_gate, lambda g: g.criterion)
-    parts["tool_gates"] = unique(TOOL_GATE, validate_tool_gate, lambda g: (g.node, g.field))
-    variants = _closest(node, VARIANTS)
-    validated = [validate_variants(nodeid, mark) for mark in variants]
+    parts["model_swaps"] = unique(
+        MODEL_SWAP, validate_model_swap, lambda s: (s.node, s.field), slot
+    )
+    parts["evaluation_swaps"] = unique(
+        EVALUATION_SWAP, validate_evaluation_swap, lambda s: (s.node, s.field), slot
+    )
+    gates: dict[str, Gate] = {}
+    for level in _levels(node, GATE):
+        by_criterion: dict[str, list[Gate]] = {}
+        for mark in level:
+            gate = validate_gate(nodeid, mark)
+            by_criterion.setdefault(gate.criterion, []).append(gate)
+        for criterion, group in by_criterion.items():
+            merged = _merge_gates(nodeid, group)
+            gates.setdefault(criterion, merged)
+    parts["gates"] = tuple(gates.values())
+    parts["tool_gates"] = unique(
+        TOOL_GATE,
+        validate_tool_gate,
+        lambda g: (g.node, g.field),
+        lambda g: f"tool correctness of {(g.node + '.') if g.node else ''}{g.field}",
+    )
+    validated = []
+    for level in _levels(node, VARIANTS):
+        here = [validate_variants(nodeid, mark) for mark in level]
+        if len(here) > 1:
+            raise _fail(nodeid, VARIANTS, DUPLICATE_MARKER.format(what="the variants"))
+        validated += here
     parts["variants"] = validated[0] if validated else None
     return parts
 

@@ -443,3 +443,83 @@ def test_bad_marker_error_is_printed_once(pytester: pytest.Pytester) -> None:
     out = result.stdout.str()
     assert out.count("argument 'mode' is 'batch'; valid values: 'tasks', 'experiment'") == 1
     assert "During handling of the above exception" not in out
+
+
+def test_same_level_gates_combine_and_closest_level_wins(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_pipelines._markers import collect_spec_parts
+
+        pytestmark = [
+            pytest.mark.pipelines_workflow(22, 10),
+            pytest.mark.pipelines_gate("A", min_pass_rate=0.5),
+        ]
+
+        @pytest.fixture
+        def pipelines_run():  # overridden: this test inspects markers only
+            return None
+
+        @pytest.mark.pipelines_gate("A", min_mean=3)
+        @pytest.mark.pipelines_gate("A", max_mean=4.5)
+        @pytest.mark.pipelines_gate("B", min_value=1)
+        @pytest.mark.pipelines_gate("B", min_value=1)
+        def test_x(request, pipelines_run):
+            parts = collect_spec_parts(request.node.nodeid, request.node)
+            gates = {g.criterion: g.thresholds() for g in parts["gates"]}
+            assert gates == {
+                "A": [("mean", ">=", 3.0), ("mean", "<=", 4.5)],
+                "B": [("min", ">=", 1.0)],
+            }
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("decorators", "fragment"),
+    [
+        (
+            '@pytest.mark.pipelines_gate("A", min_mean=3)\n@pytest.mark.pipelines_gate("A", min_mean=4)',
+            "two gates on criterion 'A' at the same level set min_mean to 4 and 3; keep one value",
+        ),
+        (
+            "@pytest.mark.pipelines_workflow(22, 11)",
+            "@pytest.mark.pipelines_workflow: two markers on the same test, class or module set "
+            "the workflow differently",
+        ),
+        (
+            '@pytest.mark.pipelines_model_swap("plan", "echo")\n'
+            '@pytest.mark.pipelines_model_swap("plan", "demo-planner")',
+            "@pytest.mark.pipelines_model_swap: two markers on the same test, class or module set "
+            "node 'plan' differently",
+        ),
+        (
+            '@pytest.mark.pipelines_tool_gate("notes", min_score=0.5)\n'
+            '@pytest.mark.pipelines_tool_gate("notes", min_score=0.9)',
+            "set tool correctness of notes differently",
+        ),
+        (
+            "@pytest.mark.pipelines_variants(a={})\n@pytest.mark.pipelines_variants(b={})",
+            "set the variants differently",
+        ),
+    ],
+    ids=["gate-conflict", "workflow", "model-swap", "tool-gate", "variants"],
+)
+def test_ambiguous_markers_on_one_level_are_collection_errors(
+    pytester: pytest.Pytester, decorators: str, fragment: str
+) -> None:
+    pytester.makepyfile(
+        f"""
+import pytest
+
+{decorators}
+@pytest.mark.pipelines_workflow(22, 10)
+def test_eval(pipelines_run):
+    pass
+"""
+    )
+    result = pytester.runpytest("--collect-only", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    out = " ".join(result.stdout.str().split())
+    assert fragment in out
