@@ -139,6 +139,8 @@ class _Janitor:
                 continue
             except PipelinesError as exc:
                 errors.append(f"{what}: {exc}")
+            except Exception as exc:  # keep deleting the rest; report it with them
+                errors.append(f"{what}: {type(exc).__name__}: {exc}")
         if errors:
             pytest.fail(TEARDOWN_LEAK.format(errors="; ".join(errors)), pytrace=False)
 
@@ -411,6 +413,10 @@ def _progress(
         line = f"pipelines: {nodeid}: {status}, {done}/{total} tasks done, {evaluated} evaluated, {now - started:.0f}s"
         with capman.global_and_fixture_disabled():
             if tty:
+                if not shown["width"]:
+                    # a line of its own: "\r" must not overwrite the test's name or dots, and
+                    # pytest writes them again after it (ensure_newline resets its position)
+                    reporter.ensure_newline()
                 pad = max(0, int(shown["width"]) - len(line))
                 reporter.write("\r" + line + " " * pad, flush=True)
                 shown["width"] = len(line)
@@ -476,16 +482,13 @@ def pipelines_run(
         )
     except RunBroken as exc:
         broken: str | None = str(exc)
+    except Exception as exc:
+        # not a run problem the plugin recognised (an unknown fixture name, a malformed
+        # response, ...): still a test error, and still listed in the summary and JUnit file
+        item.user_properties.append(("pipelines.error", f"{type(exc).__name__}: {exc}"))
+        raise
     else:
         broken = None
-    finally:
-        if progress is not None:
-            reporter = config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None and getattr(reporter, "isatty", False):
-                capman = config.pluginmanager.get_plugin("capturemanager")
-                if capman is not None:
-                    with capman.global_and_fixture_disabled():
-                        reporter.write("\r", flush=True)
     if broken is not None:
         item.user_properties.append(("pipelines.error", broken))
         pytest.fail(broken, pytrace=False)

@@ -284,3 +284,21 @@ def test_no_copy_left(pipelines_client):
     )
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*did not finish within 0.3s*"])
+
+
+def test_janitor_keeps_deleting_after_an_unexpected_error() -> None:
+    from pytest_pipelines._fixtures import _Janitor
+
+    done: list[str] = []
+
+    def boom() -> None:
+        raise RuntimeError("socket closed")
+
+    janitor = _Janitor()
+    janitor.add("prompt 1", lambda: done.append("prompt 1"))
+    janitor.add("prompt 2", boom)
+    janitor.add("prompt 3", lambda: done.append("prompt 3"))
+    with pytest.raises(pytest.fail.Exception) as info:
+        janitor.clean()
+    assert done == ["prompt 3", "prompt 1"]
+    assert "prompt 2: RuntimeError: socket closed" in str(info.value)

@@ -493,3 +493,89 @@ def test_nothing_to_judge_fails_unless_the_default_gate_is_none(
     run(
         pytester, remote_args, NOTHING_TO_JUDGE_BODY, "-o", "pipelines_default_gate=none"
     ).assert_outcomes(passed=2)
+
+
+TTY_CONFTEST = """
+import pytest
+
+
+class Yes:
+    def __bool__(self):
+        return True
+
+    def __call__(self):
+        return True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    config.pluginmanager.get_plugin("terminalreporter").isatty = Yes()
+"""
+
+
+def test_progress_line_on_a_terminal_keeps_the_test_line(pytester: pytest.Pytester) -> None:
+    """On a tty the progress line gets a line of its own: "\\r" never overwrites the test's name."""
+    pytester.makeconftest(TTY_CONFTEST)
+    pytester.makepyfile(
+        slowmodels3="""
+import time
+
+def slow3(request):
+    time.sleep(2.3)
+    return "Day 1: Colosseum"
+"""
+    )
+    pytester.syspathinsert()
+    result = run(
+        pytester,
+        [
+            "--pipelines-env=local",
+            "--pipelines-demo",
+            "--pipelines-model=slowmodels3:slow3",
+            "-p",
+            "no:cacheprovider",
+            "-v",
+            "-o",
+            "pipelines_default_gate=none",
+        ],
+        """
+def test_fast(pipelines_run):
+    pass
+
+@pytest.mark.pipelines_workflow(22, 10, count=1)
+@pytest.mark.pipelines_model_swap("plan", "slow3")
+def test_slow(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=2)
+    lines = result.stdout.lines
+    fast = [line for line in lines if "test_eval.py::test_fast" in line]
+    assert any(line.startswith("test_eval.py::test_fast PASSED") for line in fast), fast
+    assert all("\r" not in line for line in fast), fast
+    progress = [i for i, line in enumerate(lines) if "pipelines: test_eval.py::test_slow:" in line]
+    assert progress, lines
+    after = lines[progress[-1] + 1 :]
+    assert any(line.startswith("test_eval.py::test_slow PASSED") for line in after), lines
+
+
+def test_unexpected_setup_error_is_still_in_the_summary(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    result = run(
+        pytester,
+        remote_args,
+        """
+@pytest.mark.pipelines_prompt_swap("plan", "itinerary", "no_such_fixture")
+def test_unknown_fixture(pipelines_run):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pipelines results*",
+            "test_eval.py::test_unknown_fixture  -  * (run) * ERROR",
+            "test_eval.py::test_unknown_fixture: *no_such_fixture*",
+        ]
+    )
