@@ -426,6 +426,26 @@ def _progress(
     return progress
 
 
+def display_test_name(nodeid: str, variant: str | None) -> str:
+    """``nodeid`` without the variant's part of its brackets (other parameters stay).
+
+    ``test_x[baseline]`` -> ``test_x``; ``test_x[Rome-baseline]`` -> ``test_x[Rome]``.
+    """
+    if variant is None or not nodeid.endswith("]") or "[" not in nodeid:
+        return nodeid
+    base, _, ids = nodeid[:-1].partition("[")
+    if ids == variant:
+        return base
+    for rest in (
+        ids[len(variant) + 1 :] if ids.startswith(variant + "-") else None,
+        ids[: -len(variant) - 1] if ids.endswith("-" + variant) else None,
+        ids.replace(f"-{variant}-", "-", 1) if f"-{variant}-" in ids else None,
+    ):
+        if rest:
+            return f"{base}[{rest}]"
+    return nodeid
+
+
 @pytest.fixture
 def pipelines_run(
     request: pytest.FixtureRequest,
@@ -447,6 +467,9 @@ def pipelines_run(
     item = request.node
     config = request.config
     state = _state(config)
+    item.user_properties.append(
+        ("pipelines.test", display_test_name(item.nodeid, _pipelines_variant))
+    )
     parts = collect_spec_parts(item.nodeid, item)
     spec = build_spec(parts, _pipelines_variant)
     timeout = spec.target.timeout or state.settings.timeout

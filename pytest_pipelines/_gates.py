@@ -112,10 +112,16 @@ def check_gate(gate: Gate, result: RunResult, examples: int = 3) -> list[GateOut
             )
             for metric, op, t in gate.thresholds()
         ]
-    worst = tuple(
-        Example(r.task_id, excerpt(r.output, 120), excerpt(r.reason or f"value={r.value!r}", 160))
-        for r in stats.worst(examples)
-    )
+
+    def worst(op: str) -> tuple[Example, ...]:
+        # a lower bound is missed by the lowest values, an upper bound by the highest
+        return tuple(
+            Example(
+                r.task_id, excerpt(r.output, 120), excerpt(r.reason or f"value={r.value!r}", 160)
+            )
+            for r in stats.worst(examples, highest=op == "<=")
+        )
+
     out = []
     for metric, op, threshold in gate.thresholds():
         observed = stats.metric(metric)
@@ -135,7 +141,7 @@ def check_gate(gate: Gate, result: RunResult, examples: int = 3) -> list[GateOut
                 threshold=f"{op} {fmt(threshold)}",
                 passed=passed,
                 note=note,
-                examples=() if passed else worst,
+                examples=() if passed else worst(op),
             )
         )
     return out

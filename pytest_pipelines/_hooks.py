@@ -209,8 +209,15 @@ class SessionHooks:
             state.records[report.nodeid] = rec
         if RECORD_PROPERTY in props and rec.data is None:
             rec.data = json.loads(str(props[RECORD_PROPERTY]))
+        if "pipelines.test" in props and rec.test is None:
+            rec.test = str(props["pipelines.test"])
         if "pipelines.error" in props and rec.error is None:
             rec.error = str(props["pipelines.error"])
+        body_failed = report.when == "call" and (rec.data or {}).get("body") == "failed"
+        if report.failed and rec.problem is None and (body_failed or report.when == "teardown"):
+            crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
+            lines = str(crash or report.longreprtext).strip().splitlines()
+            rec.problem = (report.when, lines[0].strip()[:300] if lines else report.outcome)
         if report.failed:
             rec.outcome = "error" if report.when != "call" else "failed"
         elif report.when == "call" and rec.outcome not in ("error", "failed"):
@@ -225,7 +232,9 @@ def pytest_assertrepr_compare(
     pytest's own explanation of ``str == str`` is a text diff of both values in full; the key is
     a :class:`~pytest_pipelines._secret.Secret`, so both sides are shown masked instead.
     """
-    if op not in ("==", "!=", "in", "not in") or not (isinstance(left, str) and isinstance(right, str)):
+    if op not in ("==", "!=", "in", "not in") or not (
+        isinstance(left, str) and isinstance(right, str)
+    ):
         return None
     if not isinstance(left, Secret) and not isinstance(right, Secret):
         return None

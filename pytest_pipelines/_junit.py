@@ -27,6 +27,9 @@ def _classes() -> tuple[Any, ...]:
     return JUnitXml, TestSuite, LocatedTestCase, Failure, Error, Skipped
 
 
+HOOK_VERDICT = "a pytest_pipelines_verdict hook failed this test although every gate passed"
+BODY_FAILED = "the test body failed (not a gate): {line}"
+PHASE_ERROR = "error at {phase}: {line}"
 PENDING_LINE = (
     "pending {n}: {n} task(s) await a human rating; a gate on this criterion cannot pass until "
     "a person rates them"
@@ -142,6 +145,20 @@ def build(records: Sequence[Record], root: Path) -> Any:
                         )
                     ]
             tc.system_out = f"score={fmt(t['score'])} {t['explain']}"
+            suite.add_testcase(tc)
+        gates_passed = all(g["passed"] for g in data.get("gates", []))
+        if data.get("verdict") == "fail" and gates_passed:
+            tc = case("verdict")
+            tc.result = [Failure(message=HOOK_VERDICT, type_="PipelinesVerdict")]
+            suite.add_testcase(tc)
+        if rec.problem is not None:
+            phase, last = rec.problem
+            if phase == "call":
+                tc = case("test body")
+                tc.result = [Failure(message=BODY_FAILED.format(line=last), type_="TestFailure")]
+            else:
+                tc = case(phase)
+                tc.result = [Error(message=PHASE_ERROR.format(phase=phase, line=last))]
             suite.add_testcase(tc)
         xml.add_testsuite(suite)
     return xml

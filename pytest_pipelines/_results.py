@@ -141,13 +141,15 @@ class CriterionStats:
     pending: int
     results: tuple[CriterionResult, ...] = field(repr=False, default=())
 
-    def worst(self, limit: int = 3) -> list[CriterionResult]:
-        """The worst results first: failed, then lowest values."""
+    def worst(self, limit: int = 3, *, highest: bool = False) -> list[CriterionResult]:
+        """The worst results first: failed, then lowest values (highest with ``highest=True``,
+        for an upper bound such as ``max_mean``)."""
         done = [r for r in self.results if r.status == "completed"]
+        sign = -1.0 if highest else 1.0
 
         def key(r: CriterionResult) -> tuple[int, float]:
             value = _number(r.value)
-            return (0 if r.passed is False else 1, value if value is not None else 0.0)
+            return (0 if r.passed is False else 1, sign * value if value is not None else 0.0)
 
         return sorted(done, key=key)[:limit]
 

@@ -48,6 +48,11 @@ class Record:
     outcome: str = "passed"
     data: dict[str, Any] | None = None
     error: str | None = None
+    #: the test's name for tables: its node id without the variant's part of the brackets
+    test: str | None = None
+    #: a failure that is not a gate miss: ``(phase, last line)`` of the test body's failure or a
+    #: teardown error
+    problem: tuple[str, str] | None = None
 
 
 @dataclass

@@ -19,8 +19,30 @@ def ordered(records: Iterable[Record]) -> list[Record]:
     return sorted(records, key=key)
 
 
+MIN_TEST_WIDTH = 30
+
+
 def _base(nodeid: str) -> str:
     return nodeid.split("[", 1)[0]
+
+
+def _test(rec: Record) -> str:
+    """The test column: the node id without the variant (parameters of other kinds stay)."""
+    return rec.test or (_base(rec.nodeid) if rec.data and rec.data.get("variant") else rec.nodeid)
+
+
+def shorten(name: str, width: int) -> str:
+    """``name`` cut to ``width``: directories first (``.../test_x.py::test_y``), then the middle."""
+    if len(name) <= width:
+        return name
+    path, sep, rest = name.partition("::")
+    if "/" in path:
+        name = ".../" + path.rsplit("/", 1)[1] + sep + rest
+        if len(name) <= width:
+            return name
+    keep = max(width - 3, 2)
+    head = keep // 3
+    return name[:head] + "..." + name[len(name) - (keep - head) :]
 
 
 def _value(c: dict[str, Any]) -> str:
@@ -51,10 +73,10 @@ def result_rows(records: Sequence[Record]) -> list[tuple[str, str, str, str, str
     """Rows of the results table: test, variant, criterion, value, gate, verdict."""
     rows: list[tuple[str, str, str, str, str, str]] = []
     for rec in records:
-        test = _base(rec.nodeid)
+        test = _test(rec)
         data = rec.data
         if data is None:
-            rows.append((test, _variant_of(rec.nodeid), "(run)", "-", "-", "ERROR"))
+            rows.append((test, _variant_of(rec), "(run)", "-", "-", "ERROR"))
             continue
         variant = str(data.get("variant") or "-")
         gates: dict[str, list[dict[str, Any]]] = {}
@@ -75,8 +97,15 @@ def result_rows(records: Sequence[Record]) -> list[tuple[str, str, str, str, str
     return rows
 
 
-def _variant_of(nodeid: str) -> str:
-    return nodeid.split("[", 1)[1].rstrip("]") if "[" in nodeid else "-"
+def _variant_of(rec: Record) -> str:
+    """The variant of a record without data: what the test name lost, else ``-``."""
+    if rec.test is None or rec.test == rec.nodeid:
+        return "-"
+    if rec.test + "[" in rec.nodeid:  # test_x[baseline] -> test_x
+        return rec.nodeid[len(rec.test) + 1 : -1]
+    # test_x[Rome-baseline] -> test_x[Rome]: the variant is the id part that went away
+    ids, kept = rec.nodeid.rsplit("[", 1)[1][:-1], rec.test.rsplit("[", 1)[1][:-1]
+    return ids.replace(kept, "", 1).strip("-") or "-"
 
 
 def comparison(records: Sequence[Record]) -> list[list[str]]:
@@ -84,7 +113,7 @@ def comparison(records: Sequence[Record]) -> list[list[str]]:
     groups: dict[str, list[Record]] = {}
     for rec in records:
         if rec.data is not None and rec.data.get("variant") is not None:
-            groups.setdefault(_base(rec.nodeid), []).append(rec)
+            groups.setdefault(_test(rec), []).append(rec)
     out = []
     for test, recs in groups.items():
         if len(recs) < 2:
@@ -105,10 +134,22 @@ def comparison(records: Sequence[Record]) -> list[list[str]]:
     return out
 
 
+def fit(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
+    """Shorten the test column (never below MIN_TEST_WIDTH) so rows fit ``width`` characters."""
+    others = sum(max(len(r[i]) for r in rows) for i in range(1, len(rows[0])))
+    room = max(MIN_TEST_WIDTH, width - others - 2 * (len(rows[0]) - 1) - 1)
+    return [(shorten(r[0], room), *r[1:]) for r in rows]
+
+
 def write_summary(reporter: Any, records: Sequence[Record]) -> None:
     """Write the pipelines section of the terminal summary."""
     reporter.write_sep("=", "pipelines results")
-    rows = [("test", "variant", "criterion", "value", "gate", "verdict"), *result_rows(records)]
+    width = int(getattr(getattr(reporter, "_tw", None), "fullwidth", 0) or 120)
+    rows: list[tuple[str, ...]] = [
+        ("test", "variant", "criterion", "value", "gate", "verdict"),
+        *result_rows(records),
+    ]
+    rows = fit(rows, width)
     for line in table(rows):
         reporter.write_line(line)
     for tbl in comparison(records):

@@ -205,3 +205,136 @@ def test_pending_human_ratings_are_shown_as_pending(
     plain = ET.parse(pytester.path / "plain.xml").getroot()
     user = {p.get("name"): p.get("value") for p in plain.iter("property")}
     assert user["pipelines.Reader rating.pending"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "variant", "shown"),
+    [
+        ("t.py::test_x", None, "t.py::test_x"),
+        ("t.py::test_x[Rome]", None, "t.py::test_x[Rome]"),
+        ("t.py::test_x[baseline]", "baseline", "t.py::test_x"),
+        ("t.py::test_x[Rome-baseline]", "baseline", "t.py::test_x[Rome]"),
+        ("t.py::test_x[baseline-Rome]", "baseline", "t.py::test_x[Rome]"),
+        ("t.py::test_x[a-baseline-b]", "baseline", "t.py::test_x[a-b]"),
+    ],
+)
+def test_display_test_name_drops_only_the_variant(
+    nodeid: str, variant: str | None, shown: str
+) -> None:
+    from pytest_pipelines._fixtures import display_test_name
+
+    assert display_test_name(nodeid, variant) == shown
+
+
+def test_long_test_names_are_shortened_to_fit_the_terminal() -> None:
+    from pytest_pipelines._summary import MIN_TEST_WIDTH, fit, shorten
+
+    long = "tests/evals/itineraries/europe/italy/test_rome_itineraries.py::TestRome::test_concise[5-days]"
+    assert shorten(long, 200) == long
+    assert shorten(long, 70) == ".../test_rome_itineraries.py::TestRome::test_concise[5-days]"
+    cut = shorten(long, 40)
+    assert len(cut) == 40
+    assert "..." in cut
+    assert cut.endswith("test_concise[5-days]")
+    rows = [
+        ("test", "variant", "criterion", "value", "gate", "verdict"),
+        (long, "-", "Mentions Rome Highlights", "pass_rate 1", "-", "PASS"),
+    ]
+    fitted = fit(rows, 100)
+    assert len("  ".join(fitted[1])) <= 100
+    assert fitted[0] == rows[0]
+    assert fitted[1][1:] == rows[1][1:]
+    narrow = fit(rows, 20)  # never below the minimum width of the test column
+    assert len(narrow[1][0]) == MIN_TEST_WIDTH
+
+
+PARAMS_SUITE = """
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(22, 10, count=1)
+ECHO = {"models": [{"nodeId": "plan", "modelSlug": "echo"}]}
+
+
+@pytest.mark.parametrize("days", [2, 3])
+@pytest.mark.pipelines_variants(baseline={}, echo=ECHO)
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_days(pipelines_run, days):
+    pass
+"""
+
+
+def test_summary_keeps_other_parameters_apart(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    pytester.makepyfile(test_eval=PARAMS_SUITE)
+    result = pytester.runpytest(*remote_args)
+    result.assert_outcomes(passed=4)
+    rows = [r for r in _table(result.stdout.str()) if "(test)" in r]
+    assert len(rows) == 4
+    for days in (2, 3):
+        for variant in ("baseline", "echo"):
+            assert f"test_eval.py::test_days[{days}] {variant} (test) 1 tasks - PASS" in rows, rows
+    out = result.stdout.str()
+    assert "test_eval.py::test_days[2]: criterion" in out
+    assert "test_eval.py::test_days[3]: criterion" in out
+
+
+NON_GATE_SUITE = """
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(22, 10, count=1)
+
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_body_fails(pipelines_run):
+    assert len(pipelines_run.tasks) == 99, "expected 99 tasks"
+
+@pytest.mark.lenient_fail
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_hook_fails(pipelines_run):
+    pass
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown exploded")
+
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_teardown_error(pipelines_run, broken_teardown):
+    pass
+"""
+
+NON_GATE_CONFTEST = """
+def pytest_configure(config):
+    config.addinivalue_line("markers", "lenient_fail: the verdict hook fails it")
+
+def pytest_pipelines_verdict(item, result, gates):
+    if item.get_closest_marker("lenient_fail"):
+        return False
+    return None
+"""
+
+
+def test_junit_shows_failures_that_are_not_gate_misses(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    """A body assertion, a verdict hook or a teardown error fails the test: the JUnit file says so."""
+    pytester.makeconftest(NON_GATE_CONFTEST)
+    pytester.makepyfile(test_eval=NON_GATE_SUITE)
+    result = pytester.runpytest(*remote_args, "--pipelines-junitxml=detail.xml")
+    result.assert_outcomes(passed=1, failed=2, errors=1)
+    root = ET.parse(pytester.path / "detail.xml").getroot()
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+
+    def cases(name: str) -> dict[str, ET.Element]:
+        return {str(c.get("name")): c for c in suites[f"test_eval.py::{name}"].iter("testcase")}
+
+    body = cases("test_body_fails")["test body"].find("failure")
+    assert body is not None
+    assert "the test body failed (not a gate):" in str(body.get("message"))
+    assert "expected 99 tasks" in str(body.get("message"))
+    hook = cases("test_hook_fails")["verdict"].find("failure")
+    assert hook is not None
+    assert "pytest_pipelines_verdict hook failed this test" in str(hook.get("message"))
+    teardown = cases("test_teardown_error")["teardown"].find("error")
+    assert teardown is not None
+    assert "teardown exploded" in str(teardown.get("message"))

@@ -315,3 +315,19 @@ def test_tool_gate() -> None:
     verdict = apply_gates(result, Gates(tools=(ToolGate("notes", min_score=0.9),)))
     assert not verdict.passed
     assert "tools notes" in verdict.message
+
+
+def test_upper_bound_gate_shows_the_highest_values_as_worst_examples() -> None:
+    result = make_run(
+        [
+            task(1, "short", [ev("Length", 120, None, "numeric")]),
+            task(2, "very long", [ev("Length", 900, None, "numeric")]),
+            task(3, "medium", [ev("Length", 400, None, "numeric")]),
+        ]
+    )
+    (upper,) = check_gate(Gate("Length", max_value=500), result, examples=2)
+    assert not upper.passed
+    assert [e.task_id for e in upper.examples] == [2, 3]
+    (lower,) = check_gate(Gate("Length", min_value=200), result, examples=2)
+    assert not lower.passed
+    assert [e.task_id for e in lower.examples] == [1, 3]
