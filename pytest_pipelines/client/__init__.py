@@ -12,6 +12,7 @@ from pytest_pipelines.client._base import (
     BUNDLE_ARTIFACT_TYPE,
     EXPORT_FORMATS,
     LOCAL_URL,
+    MAX_RETRY_AFTER,
     POLL_CAP,
     POLL_FACTOR,
     POLL_START,
@@ -24,6 +25,7 @@ from pytest_pipelines.client._base import (
 )
 from pytest_pipelines.client._exceptions import (
     AuthenticationError,
+    ClientClosedError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -64,6 +66,7 @@ __all__ = [
     "BUNDLE_ARTIFACT_TYPE",
     "EXPORT_FORMATS",
     "LOCAL_URL",
+    "MAX_RETRY_AFTER",
     "POLL_CAP",
     "POLL_FACTOR",
     "POLL_START",
@@ -72,6 +75,7 @@ __all__ = [
     "AsyncPipelinesClient",
     "AuthenticationError",
     "BooleanOutput",
+    "ClientClosedError",
     "ConfigOverrides",
     "ConflictError",
     "ContainsKeywordsConfig",

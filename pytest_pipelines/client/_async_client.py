@@ -42,6 +42,7 @@ from pytest_pipelines.client._base import (
     confirm_body,
     created_id,
     empty_summary,
+    experiment_keys,
     file_part,
     form_fields,
     is_terminal,
@@ -50,7 +51,6 @@ from pytest_pipelines.client._base import (
     page_params,
     poll_delays,
     q,
-    slugify,
     split_route_key,
     validate_bundle,
 )
@@ -125,6 +125,7 @@ class AsyncPipelinesClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             clock=clock,
+            http_client=http_client,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
@@ -142,23 +143,30 @@ class AsyncPipelinesClient(BaseClient):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this client created it."""
-        if self._owns_http:
+        """Close this client; safe to call twice.
+
+        The HTTP client is closed only when this client created it (an injected
+        ``http_client`` stays open for its owner). Requests after ``aclose()`` raise
+        :class:`ClientClosedError`.
+        """
+        self._closed = True
+        if self._owns_http and not self._http.is_closed:
             await self._http.aclose()
 
     # -- the I/O core -------------------------------------------------------------------------
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """Send with retries; return a 2xx response or raise the typed error."""
+        self._check_open()
         attempt = 0
         while True:
             started = self._clock()
             try:
                 response = await self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                if not self._may_retry(request, None, attempt):
+                delay = self._retry_plan(request, None, attempt)
+                if delay is None:
                     raise self._transport_error(request, exc) from exc
-                delay = self._retry_delay(None, attempt)
                 self._log_retry(request, type(exc).__name__, attempt, delay)
                 attempt += 1
                 await self._sleep(delay)
@@ -166,8 +174,8 @@ class AsyncPipelinesClient(BaseClient):
             self._log_response(request, response, started)
             if response.is_success:
                 return response
-            if self._may_retry(request, response.status_code, attempt):
-                delay = self._retry_delay(response, attempt)
+            delay = self._retry_plan(request, response, attempt)
+            if delay is not None:
                 await response.aclose()
                 self._log_retry(request, f"HTTP {response.status_code}", attempt, delay)
                 attempt += 1
@@ -223,6 +231,8 @@ class AsyncPipelinesClient(BaseClient):
         try:
             async for chunk in response.aiter_bytes():
                 yield chunk
+        except httpx.TransportError as exc:  # the connection broke mid-body
+            raise self._transport_error(request, exc, reading=True) from exc
         finally:
             await response.aclose()
 
@@ -243,6 +253,8 @@ class AsyncPipelinesClient(BaseClient):
         try:
             async for line in response.aiter_lines():
                 yield line
+        except httpx.TransportError as exc:  # the connection broke mid-body
+            raise self._transport_error(request, exc, reading=True) from exc
         finally:
             await response.aclose()
 
@@ -273,8 +285,8 @@ class AsyncPipelinesClient(BaseClient):
         timeout: float | None,
         on_status: Callable[[Any], object] | None = None,
     ) -> Any:
+        delays = poll_delays(poll_interval)  # both checked before the first poll
         deadline = Deadline(kind, job_id, timeout, self._clock)
-        delays = poll_delays(poll_interval)
         while True:
             status = await fetch()
             if on_status is not None:
@@ -666,17 +678,14 @@ class AsyncPipelinesClient(BaseClient):
         when the bundle is invalid; a failure midway leaves earlier artifacts in place.
         """
         data = validate_bundle(bundle)
+        keys = experiment_keys(data.get("experiments") or [], idempotency_key_prefix)
         summary = empty_summary(data)
         created = summary["created"]
         for section in BUNDLE_SECTIONS:
-            for item in data.get(section) or []:
+            for index, item in enumerate(data.get(section) or []):
                 label = artifact_label(item)
                 if section == "experiments":
-                    key = (
-                        f"{idempotency_key_prefix}-{slugify(label)}"
-                        if idempotency_key_prefix
-                        else None
-                    )
+                    key = keys[index]
                     result = await self.push_experiment_artifact(item, idempotency_key=key)
                     experiment_id = (
                         result.get("experiment_id") if isinstance(result, Mapping) else None

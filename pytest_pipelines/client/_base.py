@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import io
 import logging
+import math
 import os
 import platform
 import re
@@ -28,6 +29,8 @@ from pydantic import BaseModel
 from pytest_pipelines._secret import Environ, Secret, mask, secret
 from pytest_pipelines._version import __version__
 from pytest_pipelines.client._exceptions import (
+    MSG_CLIENT_CLOSED,
+    ClientClosedError,
     PipelinesAPIError,
     PipelinesConfigError,
     PipelinesConnectionError,
@@ -57,6 +60,9 @@ DEFAULT_MAX_RETRIES = 2
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BACKOFF = 30.0
+# A Retry-After longer than this is not slept through: the error is raised at once (its
+# ``retry_after`` says how long the server asked for), so a script never hangs for an hour.
+MAX_RETRY_AFTER = 60.0
 
 TERMINAL_STATUSES = frozenset(
     {"completed", "failed", "cancelled", "partially_cancelled", "completed_with_partial_results"}
@@ -91,12 +97,34 @@ MSG_WAIT_TIMEOUT = (
     "Raise timeout=, or poll its status later; the job keeps running on the server."
 )
 MSG_BAD_POLL_INTERVAL = (
-    "poll_interval must be a number of seconds >= 0, or None for the adaptive schedule; "
+    "poll_interval must be a finite number of seconds >= 0, or None for the adaptive schedule; "
     "got {value!r}."
+)
+MSG_BAD_TIMEOUT = (
+    "timeout must be a number of seconds >= 0, or None to wait forever; got {value!r}."
+)
+MSG_BAD_PAGE_SIZE = "page_size must be an int >= 1; got {value!r}."
+MSG_BAD_MAX_PAGES = "max_pages must be an int >= 1, or None for no limit; got {value!r}."
+MSG_BAD_START_PAGE = "params['page'] (the first page to fetch) must be an int >= 1; got {value!r}."
+MSG_PAGE_SIZE_CONFLICT = (
+    "page_size={arg!r} and params['page_size']={param!r} disagree; give the page size once "
+    "(page_size= is the usual place)."
+)
+MSG_TEXT_FILE = (
+    "file {name!r} is open in text mode; uploads need bytes: open it with open(path, 'rb'), "
+    "or pass the path or the bytes."
+)
+MSG_DUPLICATE_EXPERIMENT_KEY = (
+    "gives the same Idempotency-Key {key!r} as experiments[{other}] (keys are "
+    "'<prefix>-<slug of name>'); give the experiments names that differ in letters or digits"
 )
 MSG_BAD_PAGE = (
     "GET {path} did not return a page: expected a list or an object with 'items' or 'data', "
     "got {got}."
+)
+MSG_BROKEN_STREAM = (
+    "the connection of {where} broke while its body was being read ({error}); the chunks "
+    "already yielded are all that arrived. Start the request again."
 )
 MSG_BAD_JSON = "{method} {path} returned a body that is not valid JSON: {snippet!r}"
 MSG_BAD_FILE = (
@@ -136,8 +164,14 @@ def _check_url(value: str) -> str:
     return url
 
 
-def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """Explicit ``base_url`` > ``PIPELINES_BASE_URL`` > ``PIPELINES_ENV`` > production.
+def resolve_base_url(
+    base_url: str | None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    http_client_base_url: str | None = None,
+) -> str:
+    """Explicit ``base_url`` > the injected ``http_client``'s own ``base_url`` >
+    ``PIPELINES_BASE_URL`` > ``PIPELINES_ENV`` > production.
 
     ``PIPELINES_ENV`` is ``production``, ``local`` (``http://127.0.0.1:8700``) or a URL. Trailing
     slashes are stripped.
@@ -145,6 +179,8 @@ def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = N
     env = Environ(environ)  # its repr shows no values (-l tracebacks)
     if base_url:
         return _check_url(base_url)
+    if http_client_base_url:
+        return _check_url(http_client_base_url)
     if env.get(ENV_BASE_URL):
         return _check_url(env[ENV_BASE_URL])
     deployment = env.get(ENV_ENV, "").strip()
@@ -288,7 +324,14 @@ def page_params(
 
 
 def file_part(file: FileInput, filename: str | None) -> tuple[str, bytes | IO[bytes]]:
-    """Normalise the ``file`` argument of an upload to ``(filename, content)``."""
+    """Normalise the ``file`` argument of an upload to ``(filename, content)``.
+
+    A text-mode file object is refused (uploads are bytes) with a message saying to use ``'rb'``.
+    """
+    if isinstance(file, io.TextIOBase):
+        raise PipelinesConfigError(
+            MSG_TEXT_FILE.format(name=getattr(file, "name", type(file).__name__))
+        )
     if isinstance(file, (str, os.PathLike)):
         path = Path(file)
         return filename or path.name, path.read_bytes()
@@ -310,12 +353,27 @@ def form_fields(**fields: Any) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_seconds(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and not math.isnan(value)
+        and value >= 0
+    )
+
+
 class Pager:
     """Bookkeeping for one ``paginate`` walk: which page to ask for next, and when to stop.
 
     Stops when ``has_more`` is false, ``next_page`` is null, ``total`` items were seen, a page is
     empty, a bare-list page repeats the previous one (the server ignores ``page``), or after
-    ``max_pages`` pages.
+    ``max_pages`` pages. A ``page`` in ``params`` is the first page fetched; a ``page_size`` in
+    ``params`` is used when ``page_size`` is left at its default (different values in both are
+    an error).
     """
 
     def __init__(
@@ -325,15 +383,27 @@ class Pager:
         page_size: int,
         max_pages: int | None,
     ) -> None:
-        if page_size < 1:
-            raise PipelinesConfigError(f"page_size must be >= 1, got {page_size}.")
-        if max_pages is not None and max_pages < 1:
-            raise PipelinesConfigError(f"max_pages must be >= 1 or None, got {max_pages}.")
+        base = {k: v for k, v in (params or {}).items() if v is not None}
+        start = base.pop("page", 1)
+        if "page_size" in base:
+            given = base.pop("page_size")
+            if page_size == DEFAULT_PAGE_SIZE:
+                page_size = given
+            elif given != page_size:
+                raise PipelinesConfigError(
+                    MSG_PAGE_SIZE_CONFLICT.format(arg=page_size, param=given)
+                )
+        if not _is_int(page_size) or page_size < 1:
+            raise PipelinesConfigError(MSG_BAD_PAGE_SIZE.format(value=page_size))
+        if max_pages is not None and (not _is_int(max_pages) or max_pages < 1):
+            raise PipelinesConfigError(MSG_BAD_MAX_PAGES.format(value=max_pages))
+        if not _is_int(start) or start < 1:
+            raise PipelinesConfigError(MSG_BAD_START_PAGE.format(value=start))
         self.path = path
-        self.base_params = {k: v for k, v in (params or {}).items() if v is not None}
+        self.base_params = base
         self.page_size = page_size
         self.max_pages = max_pages
-        self.page = 1
+        self.page = start
         self.pages_seen = 0
         self.items_seen = 0
         self.done = False
@@ -396,11 +466,17 @@ def poll_delays(poll_interval: float | None = None) -> Iterator[float]:
         while not done():
             time.sleep(next(delays))
 
-    :raises PipelinesConfigError: (on the first ``next``) when ``poll_interval`` is negative.
+    :raises PipelinesConfigError: at once when ``poll_interval`` is not a finite number >= 0.
     """
+    if poll_interval is not None and not (
+        _is_seconds(poll_interval) and math.isfinite(poll_interval)
+    ):
+        raise PipelinesConfigError(MSG_BAD_POLL_INTERVAL.format(value=poll_interval))
+    return _poll_schedule(poll_interval)
+
+
+def _poll_schedule(poll_interval: float | None) -> Iterator[float]:
     if poll_interval is not None:
-        if poll_interval < 0:
-            raise PipelinesConfigError(MSG_BAD_POLL_INTERVAL.format(value=poll_interval))
         while True:
             yield poll_interval
     delay = POLL_START
@@ -426,8 +502,8 @@ class Deadline:
     """The time budget of one waiter, measured with an injectable clock."""
 
     def __init__(self, kind: str, job_id: object, timeout: float | None, clock: Clock) -> None:
-        if timeout is not None and timeout < 0:
-            raise PipelinesConfigError(f"timeout must be >= 0 or None, got {timeout}.")
+        if timeout is not None and not _is_seconds(timeout):
+            raise PipelinesConfigError(MSG_BAD_TIMEOUT.format(value=timeout))
         self.kind = kind
         self.job_id = job_id
         self.timeout = timeout
@@ -660,6 +736,37 @@ def slugify(name: str) -> str:
     return slug or "experiment"
 
 
+def experiment_keys(
+    experiments: Sequence[Mapping[str, Any]], prefix: str | None
+) -> list[str | None]:
+    """The Idempotency-Key of each bundle experiment: ``<prefix>-<slug of its name>``.
+
+    ``None`` each without a prefix. Two names with the same slug would share a key (the second
+    push would be a 409 after the first ran), so that is a :class:`PipelinesConfigError` naming
+    both indexes, raised before any request.
+    """
+    if not prefix:
+        return [None] * len(experiments)
+    keys: list[str | None] = []
+    seen: dict[str, int] = {}
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(experiments):
+        key = f"{prefix}-{slugify(artifact_label(item))}"
+        if key in seen:
+            errors.append(
+                {
+                    "loc": ["experiments", index, "name"],
+                    "msg": MSG_DUPLICATE_EXPERIMENT_KEY.format(key=key, other=seen[key]),
+                    "type": "value_error",
+                }
+            )
+        seen.setdefault(key, index)
+        keys.append(key)
+    if errors:
+        raise PipelinesConfigError(MSG_BAD_BUNDLE.format(details=format_errors(errors)), errors)
+    return keys
+
+
 def artifact_label(item: Mapping[str, Any]) -> str:
     """The name shown in a push summary (bindings/ground truths may have none: node.field)."""
     name = item.get("name")
@@ -711,9 +818,11 @@ def _retry_after_seconds(response: httpx.Response | None) -> float | None:
         return None
     raw = raw.strip()
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):
@@ -734,13 +843,19 @@ class BaseClient:
         timeout: float | None,
         max_retries: int,
         clock: Clock | None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
     ) -> None:
         # Rebinding the argument hides it from pytest's -l (locals) tracebacks of this frame.
         api_key = secret(api_key)
         configure_debug_logging()
-        if max_retries < 0:
-            raise PipelinesConfigError(f"max_retries must be >= 0, got {max_retries}.")
-        self._settings = _Settings(resolve_api_key(api_key), resolve_base_url(base_url))
+        if not _is_int(max_retries) or max_retries < 0:
+            raise PipelinesConfigError(f"max_retries must be an int >= 0, got {max_retries!r}.")
+        injected = str(http_client.base_url) if http_client is not None else ""
+        self._settings = _Settings(
+            resolve_api_key(api_key),
+            resolve_base_url(base_url, http_client_base_url=injected or None),
+        )
+        self._closed = False
         self._timeout = timeout
         self._max_retries = max_retries
         self._clock: Clock = clock or time.monotonic
@@ -773,6 +888,15 @@ class BaseClient:
             f"{type(self).__name__}(base_url={self.base_url!r}, "
             f"api_key={mask_key(self.api_key)!r}, max_retries={self._max_retries})"
         )
+
+    @property
+    def is_closed(self) -> bool:
+        """True after ``close()`` / ``aclose()`` (or when an injected HTTP client was closed)."""
+        return self._closed or self._http.is_closed
+
+    def _check_open(self) -> None:
+        if self.is_closed:
+            raise ClientClosedError(MSG_CLIENT_CLOSED.format(cls=type(self).__name__))
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -842,6 +966,29 @@ class BaseClient:
             return after
         return float(min(2**attempt, MAX_BACKOFF))
 
+    def _retry_plan(
+        self, request: httpx.Request, response: httpx.Response | None, attempt: int
+    ) -> float | None:
+        """Seconds to wait before retrying, or ``None`` when the request must not be retried.
+
+        Not retried: see :meth:`_may_retry`, and a ``Retry-After`` above ``MAX_RETRY_AFTER``
+        (60 s; the error is raised at once and carries ``retry_after``).
+        """
+        status = None if response is None else response.status_code
+        if not self._may_retry(request, status, attempt):
+            return None
+        delay = self._retry_delay(response, attempt)
+        if delay > MAX_RETRY_AFTER:
+            logger.info(
+                "not retrying %s %s: Retry-After %.0fs is above %.0fs",
+                request.method,
+                request.url.path,
+                delay,
+                MAX_RETRY_AFTER,
+            )
+            return None
+        return delay
+
     def _log_retry(self, request: httpx.Request, what: str, attempt: int, delay: float) -> None:
         logger.info(
             "retrying %s %s after %s (retry %d of %d, in %.2fs)",
@@ -890,8 +1037,14 @@ class BaseClient:
             message, status_code=response.status_code, body=body, method=request.method, path=path
         )
 
-    def _transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> PipelinesError:
+    def _transport_error(
+        self, request: httpx.Request, exc: httpx.TransportError, *, reading: bool = False
+    ) -> PipelinesError:
         where = f"{request.method} {request.url.copy_with(query=None)}"
+        if reading and not isinstance(exc, httpx.TimeoutException):
+            return PipelinesConnectionError(
+                MSG_BROKEN_STREAM.format(where=where, error=f"{type(exc).__name__}: {exc}")
+            )
         if isinstance(exc, httpx.TimeoutException):
             return RequestTimeoutError(
                 f"{where} timed out ({type(exc).__name__}) after {self._timeout}s; "
@@ -931,6 +1084,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "EXPORT_FORMATS",
     "LOCAL_URL",
+    "MAX_RETRY_AFTER",
     "PRODUCTION_URL",
     "TERMINAL_STATUSES",
     "AsyncSleep",

@@ -12,6 +12,7 @@
     │   ├── ValidationError             422  payload rejected (.body has the FastAPI detail list)
     │   ├── RateLimitError              429  .retry_after (seconds or None)
     │   └── ServerError                 5xx
+    ├── ClientClosedError               the client was used after close() (also a RuntimeError)
     ├── PipelinesConnectionError        DNS, refused, reset, transport timeout
     │   └── RequestTimeoutError         an HTTP request timed out (also a PipelinesTimeoutError)
     └── PipelinesTimeoutError           a waiter ran out of time, or a request timed out
@@ -22,8 +23,16 @@ Other 4xx statuses (400, 405, 413 ...) raise ``PipelinesAPIError`` itself.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+MAX_MESSAGE_CHARS = 1000
+MSG_TRUNCATED = " ... ({more} more characters; the full body is in .body)"
+MSG_CLIENT_CLOSED = (
+    "this {cls} is closed (close() or the end of its with-block); "
+    "create a new client to send more requests."
+)
 
 
 class PipelinesError(Exception):
@@ -109,6 +118,10 @@ class ServerError(PipelinesAPIError):
     """5xx: the server failed. Safe requests were already retried for 502, 503 and 504."""
 
 
+class ClientClosedError(PipelinesError, RuntimeError):
+    """The client was used after ``close()`` / ``aclose()`` (or its ``with`` block ended)."""
+
+
 class PipelinesConnectionError(PipelinesError):
     """The request never got a response: DNS failure, connection refused or reset, timeout."""
 
@@ -138,15 +151,31 @@ def error_for_status(status_code: int) -> type[PipelinesAPIError]:
     return _BY_STATUS.get(status_code, PipelinesAPIError)
 
 
+def truncate(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out (and where it is)."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + MSG_TRUNCATED.format(more=len(text) - limit)
+
+
+def _compact(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    except (TypeError, ValueError):  # pragma: no cover - default=str makes this unreachable
+        return str(value)
+
+
 def readable_detail(body: Any, fallback: str) -> str:
-    """Turn an error body into one readable line.
+    """Turn an error body into one readable line (at most ``MAX_MESSAGE_CHARS`` + a note).
 
     ``{"detail": "msg"}`` gives ``msg``; ``{"detail": [{"loc": [...], "msg": ...}]}`` gives
-    ``body.config.keywords: Field required; ...``; anything else gives ``fallback``.
+    ``body.config.keywords: Field required; ...``; another non-empty ``detail`` or JSON body is
+    shown as compact JSON; a text body as its text; an empty body gives ``fallback``. Long
+    messages are cut (the exception's ``.body`` keeps everything).
     """
     detail = body.get("detail") if isinstance(body, Mapping) else None
-    if isinstance(detail, str) and detail:
-        return detail
+    if isinstance(detail, str) and detail.strip():
+        return truncate(detail.strip())
     if isinstance(detail, list) and detail:
         parts = []
         for item in detail:
@@ -159,14 +188,19 @@ def readable_detail(body: Any, fallback: str) -> str:
                 parts.append(f"{dotted}: {msg}" if dotted else str(msg))
             else:
                 parts.append(str(item))
-        return "; ".join(parts)
+        return truncate("; ".join(parts))
+    if detail not in (None, "", [], {}):
+        return truncate(_compact(detail))
     if isinstance(body, str) and body.strip():
-        return body.strip()[:500]
+        return truncate(body.strip())
+    if isinstance(body, (Mapping, list)) and body:
+        return truncate(_compact(body))
     return fallback
 
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
@@ -181,4 +215,5 @@ __all__ = [
     "ValidationError",
     "error_for_status",
     "readable_detail",
+    "truncate",
 ]

@@ -41,6 +41,7 @@ from pytest_pipelines.client._base import (
     confirm_body,
     created_id,
     empty_summary,
+    experiment_keys,
     file_part,
     form_fields,
     is_terminal,
@@ -49,7 +50,6 @@ from pytest_pipelines.client._base import (
     page_params,
     poll_delays,
     q,
-    slugify,
     split_route_key,
     validate_bundle,
 )
@@ -124,6 +124,7 @@ class PipelinesClient(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             clock=clock,
+            http_client=http_client,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
@@ -141,23 +142,30 @@ class PipelinesClient(BaseClient):
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP client if this client created it."""
-        if self._owns_http:
+        """Close this client; safe to call twice.
+
+        The HTTP client is closed only when this client created it (an injected
+        ``http_client`` stays open for its owner). Requests after ``close()`` raise
+        :class:`ClientClosedError`.
+        """
+        self._closed = True
+        if self._owns_http and not self._http.is_closed:
             self._http.close()
 
     # -- the I/O core -------------------------------------------------------------------------
 
     def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """Send with retries; return a 2xx response or raise the typed error."""
+        self._check_open()
         attempt = 0
         while True:
             started = self._clock()
             try:
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                if not self._may_retry(request, None, attempt):
+                delay = self._retry_plan(request, None, attempt)
+                if delay is None:
                     raise self._transport_error(request, exc) from exc
-                delay = self._retry_delay(None, attempt)
                 self._log_retry(request, type(exc).__name__, attempt, delay)
                 attempt += 1
                 self._sleep(delay)
@@ -165,8 +173,8 @@ class PipelinesClient(BaseClient):
             self._log_response(request, response, started)
             if response.is_success:
                 return response
-            if self._may_retry(request, response.status_code, attempt):
-                delay = self._retry_delay(response, attempt)
+            delay = self._retry_plan(request, response, attempt)
+            if delay is not None:
                 response.close()
                 self._log_retry(request, f"HTTP {response.status_code}", attempt, delay)
                 attempt += 1
@@ -221,6 +229,8 @@ class PipelinesClient(BaseClient):
         response = self._send(request, stream=True)
         try:
             yield from response.iter_bytes()
+        except httpx.TransportError as exc:  # the connection broke mid-body
+            raise self._transport_error(request, exc, reading=True) from exc
         finally:
             response.close()
 
@@ -240,6 +250,8 @@ class PipelinesClient(BaseClient):
         response = self._send(request, stream=True)
         try:
             yield from response.iter_lines()
+        except httpx.TransportError as exc:  # the connection broke mid-body
+            raise self._transport_error(request, exc, reading=True) from exc
         finally:
             response.close()
 
@@ -269,8 +281,8 @@ class PipelinesClient(BaseClient):
         timeout: float | None,
         on_status: Callable[[Any], object] | None = None,
     ) -> Any:
+        delays = poll_delays(poll_interval)  # both checked before the first poll
         deadline = Deadline(kind, job_id, timeout, self._clock)
-        delays = poll_delays(poll_interval)
         while True:
             status = fetch()
             if on_status is not None:
@@ -662,17 +674,14 @@ class PipelinesClient(BaseClient):
         when the bundle is invalid; a failure midway leaves earlier artifacts in place.
         """
         data = validate_bundle(bundle)
+        keys = experiment_keys(data.get("experiments") or [], idempotency_key_prefix)
         summary = empty_summary(data)
         created = summary["created"]
         for section in BUNDLE_SECTIONS:
-            for item in data.get(section) or []:
+            for index, item in enumerate(data.get(section) or []):
                 label = artifact_label(item)
                 if section == "experiments":
-                    key = (
-                        f"{idempotency_key_prefix}-{slugify(label)}"
-                        if idempotency_key_prefix
-                        else None
-                    )
+                    key = keys[index]
                     result = self.push_experiment_artifact(item, idempotency_key=key)
                     experiment_id = (
                         result.get("experiment_id") if isinstance(result, Mapping) else None

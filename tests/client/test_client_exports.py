@@ -23,6 +23,7 @@ EXPECTED_CLIENT = {
     "PipelinesConnectionError",
     "RequestTimeoutError",
     "PipelinesTimeoutError",
+    "ClientClosedError",
     "error_for_status",
     # payload models
     "CriterionDefinition",
@@ -50,6 +51,7 @@ EXPECTED_CLIENT = {
     "EXPORT_FORMATS",
     "LOCAL_URL",
     "PRODUCTION_URL",
+    "MAX_RETRY_AFTER",
     "TERMINAL_STATUSES",
     # waiting
     "is_terminal",
