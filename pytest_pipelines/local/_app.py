@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import RequestResponseEndpoint
 
 from pytest_pipelines._version import __version__
-from pytest_pipelines.local._errors import install_error_handlers
+from pytest_pipelines.local._errors import install_error_handlers, internal_error_response
 from pytest_pipelines.local._state import LocalState
 
 CHAOS_429 = "rate limited by the local backend's chaos switch; retry after {seconds} s"
@@ -73,7 +73,13 @@ def create_app(state: LocalState) -> FastAPI:
                 return JSONResponse({"detail": CHAOS_503}, status_code=503)
             if state.chaos_random.random() < settings.delay_rate:
                 await asyncio.sleep(settings.delay_ms / 1000)
-        return await call_next(request)
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            # Answered here rather than by Starlette's outermost error middleware, which re-raises
+            # to uvicorn after answering: uvicorn then drops the keep-alive connection, and the
+            # client's next request on it fails with a connection reset.
+            return internal_error_response(exc)
 
     for name in ROUTERS:
         module = importlib.import_module(name)

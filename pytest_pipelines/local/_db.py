@@ -67,6 +67,15 @@ _MIGRATIONS: dict[int, str] = {}
 
 _COLUMNS = {"org_id", "parent_id"}
 
+# SQLite integers are 64-bit: a larger id (from a path or a filter) names no row, and binding
+# it would raise OverflowError (a 500). Lookups answer "not found" instead; offsets are clamped.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _storable(values: Sequence[Any]) -> bool:
+    """True when every int in ``values`` fits a SQLite INTEGER."""
+    return all(not isinstance(v, int) or _INT64_MIN <= v <= _INT64_MAX for v in values)
+
 
 def utcnow() -> str:
     """The current time as an ISO 8601 string in UTC."""
@@ -191,6 +200,8 @@ class Database:
 
     def get(self, kind: str, id: int) -> dict[str, Any] | None:
         """The record of ``kind`` with ``id``, or None."""
+        if not _storable([id]):
+            return None
         with self._lock:
             row = self._conn.execute(
                 "SELECT * FROM records WHERE id = ? AND kind = ?", (id, kind)
@@ -227,6 +238,8 @@ class Database:
 
     def delete(self, kind: str, id: int) -> bool:
         """Delete a record and its versions; True when it existed."""
+        if not _storable([id]):
+            return False
         with self.tx() as conn:
             cur = conn.execute("DELETE FROM records WHERE id = ? AND kind = ?", (id, kind))
             conn.execute("DELETE FROM versions WHERE record_id = ?", (id,))
@@ -291,11 +304,13 @@ class Database:
         :param org_or_global: with ``org_id``, also match records whose ``scope_type`` is global.
         """
         sql, params = self._where(kind, org_id, parent_id, where, org_or_global)
+        if not _storable(params):
+            return []
         order = "DESC" if descending else "ASC"
         tail = f" ORDER BY id {order}"
         if limit is not None:
             tail += " LIMIT ? OFFSET ?"
-            params += [limit, offset]
+            params += [min(limit, _INT64_MAX), min(offset, _INT64_MAX)]
         with self._lock:
             rows = self._conn.execute(f"SELECT * FROM records WHERE {sql}{tail}", params).fetchall()
         return [_row(r) for r in rows]
@@ -311,6 +326,8 @@ class Database:
     ) -> int:
         """How many records :meth:`query` would return without a limit."""
         sql, params = self._where(kind, org_id, parent_id, where, org_or_global)
+        if not _storable(params):
+            return 0
         with self._lock:
             row = self._conn.execute(
                 f"SELECT COUNT(*) AS n FROM records WHERE {sql}", params
@@ -335,6 +352,8 @@ class Database:
 
     def get_version(self, record_id: int, version: int) -> dict[str, Any] | None:
         """A stored snapshot, or None."""
+        if not _storable([record_id, version]):
+            return None
         with self._lock:
             row = self._conn.execute(
                 "SELECT data FROM versions WHERE record_id = ? AND version = ?",
@@ -344,6 +363,8 @@ class Database:
 
     def list_versions(self, record_id: int) -> list[dict[str, Any]]:
         """Every snapshot of a record, oldest first, each with ``version`` and ``created_at``."""
+        if not _storable([record_id]):
+            return []
         with self._lock:
             rows = self._conn.execute(
                 "SELECT version, data, created_at FROM versions WHERE record_id = ? ORDER BY version",

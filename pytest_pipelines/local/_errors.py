@@ -92,6 +92,12 @@ def _clean_validation(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def internal_error_response(exc: BaseException) -> JSONResponse:
+    """Log an unhandled error with its traceback; the 500 body names only its type."""
+    log.error("unhandled error in the local backend", exc_info=exc)
+    return JSONResponse({"detail": INTERNAL.format(error=type(exc).__name__)}, status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error body follow the hosted shape."""
 
@@ -114,8 +120,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": _clean_validation(exc.errors())}, status_code=422)
 
     async def internal_error(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error in the local backend")
-        return JSONResponse({"detail": INTERNAL.format(error=type(exc).__name__)}, status_code=500)
+        return internal_error_response(exc)
 
     app.add_exception_handler(APIError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -21,7 +21,7 @@ from pytest_pipelines.local._deps import (
     page_of,
     require,
 )
-from pytest_pipelines.local._errors import VERSION_NOT_FOUND, APIError, error_item
+from pytest_pipelines.local._errors import VERSION_NOT_FOUND, APIError, error_item, not_found
 from pytest_pipelines.local._state import LocalState
 
 SCOPE_TYPES = ("org", "global", "personal")
@@ -91,10 +91,17 @@ def create_versioned(
 def update_versioned(
     state: LocalState, kind: str, current: dict[str, Any], changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Apply ``changes``, bump the version and snapshot it."""
+    """Apply ``changes``, bump the version and snapshot it.
+
+    The record is read again inside the transaction: two concurrent updates of one object get
+    two consecutive versions, and the record's ``version`` always names its newest snapshot.
+    """
     with state.db.tx():
-        merged = {**current, **{k: v for k, v in changes.items() if k not in SYSTEM_FIELDS}}
-        merged["version"] = int(current.get("version", 1)) + 1
+        latest = state.db.get(kind, current["id"])
+        if latest is None:
+            raise not_found(kind.replace("_", " "), current["id"])
+        merged = {**latest, **{k: v for k, v in changes.items() if k not in SYSTEM_FIELDS}}
+        merged["version"] = int(latest.get("version", 1)) + 1
         record = state.db.replace(kind, current["id"], merged)
         state.db.add_version(record["id"], record)
     return record

@@ -24,6 +24,7 @@ from pytest_pipelines.local._deps import (
 from pytest_pipelines.local._engine import TERMINAL_JOB
 from pytest_pipelines.local._errors import APIError, error_item, not_found
 from pytest_pipelines.local._state import LocalState
+from pytest_pipelines.local.routers.tasks import check_task_total
 from pytest_pipelines.local.routers.workflows import get_workflow_or_404
 
 router = APIRouter(
@@ -64,6 +65,7 @@ def create_experiment(
         raise APIError(
             422, [error_item(e["loc"], e["msg"], e.get("type", "value_error")) for e in errors]
         )
+    check_task_total(int(body["count"]) * len(body["variants"]))
     # Check every variant before creating anything.
     definitions = []
     for index, variant in enumerate(body["variants"]):

@@ -27,6 +27,26 @@ from pytest_pipelines.local.routers.workflows import get_workflow_or_404
 router = APIRouter(prefix="/api/projects/{project_id}/workflows/{workflow_id}", tags=["tasks"])
 
 SYNC_TIMEOUT_S = 300.0
+MAX_TASKS_PER_REQUEST = 10_000
+TOO_MANY_TASKS = (
+    "this request would create {total} tasks; the local backend creates at most {limit} in one "
+    "request: split the run into several requests"
+)
+
+
+def check_task_total(total: int) -> None:
+    """422 at ``count`` when one request would create more than ``MAX_TASKS_PER_REQUEST`` tasks."""
+    if total > MAX_TASKS_PER_REQUEST:
+        raise APIError(
+            422,
+            [
+                error_item(
+                    ["count"],
+                    TOO_MANY_TASKS.format(total=total, limit=MAX_TASKS_PER_REQUEST),
+                    "less_than_equal",
+                )
+            ],
+        )
 
 
 def validate_create(body: dict[str, Any]) -> None:
@@ -36,6 +56,7 @@ def validate_create(body: dict[str, Any]) -> None:
         raise APIError(
             422, [error_item(e["loc"], e["msg"], e.get("type", "value_error")) for e in errors]
         )
+    check_task_total(int(body.get("count") or 1))
 
 
 def task_detail(state: LocalState, task: dict[str, Any]) -> dict[str, Any]:
