@@ -61,6 +61,27 @@ def render(template: str, values: Mapping[str, Any]) -> str:
     return _PLACEHOLDER.sub(sub, template)
 
 
+def override_loc(
+    overrides: Mapping[str, Any] | None, section: str, node_id: Any, field_id: Any, key: str
+) -> list[str | int]:
+    """Where in ``configOverrides`` a field's ``section`` reference came from (422 ``loc``).
+
+    The last override entry naming the node (and the field, or no field) wins, as it does when
+    overrides are applied; a reference the saved workflow makes points at the section.
+    """
+    items = (overrides or {}).get(section)
+    if isinstance(items, list):
+        for index in range(len(items) - 1, -1, -1):
+            item = items[index]
+            if (
+                isinstance(item, Mapping)
+                and item.get("nodeId") == node_id
+                and item.get("fieldId") in (field_id, None)
+            ):
+                return ["configOverrides", section, index, key]
+    return ["configOverrides", section]
+
+
 def job_key(job_id: str | int) -> int | None:
     """The database id of a ``job-<n>`` id, or None when malformed."""
     text = str(job_id)
@@ -122,9 +143,17 @@ class Engine:
     # -- job creation ----------------------------------------------------------------------
 
     def resolve(
-        self, org_id: int, workflow: Mapping[str, Any], definition: dict[str, Any]
+        self,
+        org_id: int,
+        workflow: Mapping[str, Any],
+        definition: dict[str, Any],
+        overrides: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Pin prompts and evaluations to versions, attach tool bindings; 422 when one is missing."""
+        """Pin prompts and evaluations to versions, attach tool bindings; 422 when one is missing.
+
+        :param overrides: the ``configOverrides`` applied to ``definition``, so that a 422 names
+            the override entry (``["configOverrides", "prompts", 0, "promptId"]``).
+        """
         from pytest_pipelines.local._library import resolve_version
 
         db = self.state.db
@@ -145,6 +174,7 @@ class Engine:
                         and prompt.get("scope_type") != "global"
                     ):
                         prompt = None
+                    missing = "promptId" if prompt is None else "version"
                     try:
                         prompt = (
                             resolve_version(
@@ -158,7 +188,9 @@ class Engine:
                     if prompt is None:
                         errors.append(
                             error_item(
-                                ["configOverrides", "prompts"],
+                                override_loc(
+                                    overrides, "prompts", node["id"], field["id"], missing
+                                ),
                                 PROMPT_MISSING.format(
                                     id=field["prompt_id"],
                                     version=field.get("prompt_version") or "latest",
@@ -193,6 +225,7 @@ class Engine:
                     and evaluation.get("scope_type") != "global"
                 ):
                     evaluation = None
+                missing = "evaluationId" if evaluation is None else "version"
                 try:
                     evaluation = (
                         resolve_version(
@@ -206,7 +239,9 @@ class Engine:
                 if evaluation is None:
                     errors.append(
                         error_item(
-                            ["configOverrides", "evaluations"],
+                            override_loc(
+                                overrides, "evaluations", node["id"], field["id"], missing
+                            ),
                             EVALUATION_MISSING.format(
                                 id=field.get("evaluation_id"),
                                 version=field.get("evaluation_version") or "latest",
@@ -264,7 +299,7 @@ class Engine:
             raise APIError(
                 422, [error_item(["configOverrides", *e["loc"]], e["msg"]) for e in errors]
             )
-        definition = self.resolve(org_id, workflow, definition)
+        definition = self.resolve(org_id, workflow, definition, overrides)
         count = int(payload.get("count") or 1)
         rows = list(payload.get("inputs") or workflow.get("seed_rows") or [{}])
         expected = list(payload.get("expected_outputs") or [])

@@ -128,3 +128,43 @@ def test_an_unhandled_error_is_a_500_and_keeps_the_connection(
             assert broken.json() == {"detail": INTERNAL.format(error="RuntimeError")}
             # the same keep-alive connection still answers
             assert http.get("/api/prompts").status_code == 200
+
+
+TASKS_ASYNC = "/api/projects/22/workflows/10/seeded-data/create-tasks-async"
+
+
+def test_a_missing_override_target_is_422_at_the_override_entry(http: httpx.Client) -> None:
+    prompt = http.get("/api/prompts", params={"page_size": 1}).json()["items"][0]
+    keep = {"nodeId": "plan", "fieldId": "itinerary", "promptId": prompt["id"]}
+    cases = [
+        (
+            {"prompts": [keep, {"nodeId": "plan", "fieldId": "itinerary", "promptId": HUGE}]},
+            ["body", "configOverrides", "prompts", 1, "promptId"],
+        ),
+        (
+            {"prompts": [{**keep, "version": 999}]},
+            ["body", "configOverrides", "prompts", 0, "version"],
+        ),
+        (
+            {"evaluations": [{"nodeId": "review", "fieldId": "quality", "evaluationId": HUGE}]},
+            ["body", "configOverrides", "evaluations", 0, "evaluationId"],
+        ),
+    ]
+    for overrides, loc in cases:
+        answer = http.post(TASKS_ASYNC, json={"count": 1, "configOverrides": overrides})
+        assert answer.status_code == 422, answer.text
+        assert [e["loc"] for e in answer.json()["detail"]] == [loc]
+    experiment = http.post(
+        "/api/projects/22/workflows/10/experiments",
+        json={
+            "count": 1,
+            "variants": [
+                {"name": "fine", "configOverrides": {}},
+                {"name": "broken", "configOverrides": cases[0][0]},
+            ],
+        },
+    )
+    assert experiment.status_code == 422, experiment.text
+    assert [e["loc"] for e in experiment.json()["detail"]] == [
+        ["body", "variants", 1, "configOverrides", "prompts", 1, "promptId"]
+    ]

@@ -494,7 +494,7 @@ def test_model_receives_rendered_prompt_and_metadata(
                     ]
                 },
             },
-            ["body", "configOverrides", "prompts"],
+            ["body", "configOverrides", "prompts", 0, "promptId"],
         ),
         (
             "experiments",

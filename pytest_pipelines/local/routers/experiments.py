@@ -81,7 +81,12 @@ def create_experiment(
                 ],
             )
         try:
-            state.engine.resolve(principal.org_id, workflow, copy.deepcopy(definition))
+            state.engine.resolve(
+                principal.org_id,
+                workflow,
+                copy.deepcopy(definition),
+                variant.get("configOverrides"),
+            )
         except APIError as exc:
             raise APIError(
                 422, [error_item(["variants", index, *e["loc"][1:]], e["msg"]) for e in exc.detail]
