@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
@@ -497,7 +498,9 @@ def pipelines_run(
             pipelines_client,
             spec,
             resolve_fixture=request.getfixturevalue,
-            key=idempotency_key(state.run_id, item.nodeid, variant_name or _pipelines_variant),
+            key=functools.partial(
+                idempotency_key, state.run_id, item.nodeid, variant_name or _pipelines_variant
+            ),
             timeout=timeout,
             progress=progress,
             variant_name=variant_name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -80,9 +81,17 @@ class Launch:
     payload: dict[str, Any]
 
 
-def idempotency_key(run_id: str, nodeid: str, variant: str | None) -> str:
-    """The Idempotency-Key of a test's run: stable for the test in this session only."""
-    digest = hashlib.sha256(f"{nodeid}\0{variant or ''}".encode()).hexdigest()[:24]
+def idempotency_key(
+    run_id: str, nodeid: str, variant: str | None, payload: Mapping[str, Any] | None = None
+) -> str:
+    """The Idempotency-Key of a test's run: stable for the test and its payload in this session.
+
+    The payload is part of it: a rerun of the test in the same session (pytest-rerunfailures,
+    a retry plugin) with new ephemeral objects (a fresh prompt id) is another request, which the
+    backend would refuse (409) under the first request's key; the same payload replays.
+    """
+    body = json.dumps(payload, sort_keys=True, default=str) if payload is not None else ""
+    digest = hashlib.sha256(f"{nodeid}\0{variant or ''}\0{body}".encode()).hexdigest()[:24]
     return f"pytest-pipelines-{run_id}-{digest}"
 
 
@@ -461,7 +470,7 @@ def execute(
     spec: RunSpec,
     *,
     resolve_fixture: Callable[[str], Any],
-    key: str,
+    key: Callable[[Mapping[str, Any]], str],
     timeout: float,
     progress: ProgressFn | None = None,
     variant_name: str | None = None,
@@ -470,10 +479,11 @@ def execute(
     """Launch, wait for and gather one run.
 
     ``on_launch`` is called as soon as the job or experiment exists (before waiting), so the
-    caller can arrange its cleanup even when the wait or the gathering fails.
+    caller can arrange its cleanup even when the wait or the gathering fails. ``key`` makes the
+    Idempotency-Key from the payload.
     """
     payload = build_payload(spec, resolve_fixture, variant_name=variant_name, client=client)
-    started = launch(client, spec, payload, key)
+    started = launch(client, spec, payload, key(payload))
     if on_launch is not None:
         on_launch(started)
     status = wait(client, spec, started, timeout=timeout, progress=progress)

@@ -410,6 +410,12 @@ def test_idempotency_key_is_stable_per_session_and_test() -> None:
     assert a != idempotency_key("0123456789ab", "t.py::test_x[b]", "b")
     assert a != idempotency_key("ba9876543210", "t.py::test_x[a]", "a")
     assert a.startswith("pytest-pipelines-0123456789ab-")
+    payload = {"count": 1, "configOverrides": {"prompts": [{"promptId": 5}]}}
+    b = idempotency_key("0123456789ab", "t.py::test_x[a]", "a", payload)
+    assert b == idempotency_key("0123456789ab", "t.py::test_x[a]", "a", dict(payload))
+    assert b != idempotency_key(
+        "0123456789ab", "t.py::test_x[a]", "a", {**payload, "configOverrides": {}}
+    )
 
 
 def test_build_spec_picks_variant() -> None:

@@ -579,3 +579,54 @@ def test_unknown_fixture(pipelines_run):
             "test_eval.py::test_unknown_fixture: *no_such_fixture*",
         ]
     )
+
+
+RERUN_CONFTEST = """
+import pytest
+from _pytest.runner import runtestprotocol
+
+
+def pytest_runtest_protocol(item, nextitem):
+    # what a rerun plugin does: the same item executed again in the same session
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for _ in range(2):
+        for report in runtestprotocol(item, nextitem=nextitem, log=False):
+            item.config.rerun_outcomes.append((report.when, report.outcome, report.longreprtext))
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def pytest_configure(config):
+    config.rerun_outcomes = []
+
+
+def pytest_unconfigure(config):
+    print("RERUN", [(w, o) for w, o, _ in config.rerun_outcomes])
+    for w, o, text in config.rerun_outcomes:
+        if o != "passed":
+            print(text)
+"""
+
+
+def test_rerun_with_new_ephemeral_objects_is_a_new_run(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    """A rerun in the same session swaps in a fresh prompt: a new payload, so a new key (no 409)."""
+    pytester.makeconftest(RERUN_CONFTEST)
+    result = run(
+        pytester,
+        [*remote_args, "-s"],
+        """
+@pytest.fixture
+def concise(pipelines_prompt):
+    return pipelines_prompt("Plan {{days}} days in {{city}}: Day 1: Colosseum, Vatican.")
+
+@pytest.mark.pipelines_prompt_swap("plan", "itinerary", "concise")
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_swapped(pipelines_run):
+    pass
+""",
+    )
+    out = result.stdout.str()
+    assert "RERUN [('setup', 'passed'), ('call', 'passed'), ('teardown', 'passed')" in out, out
+    assert out.count("'passed')") == 6, out
