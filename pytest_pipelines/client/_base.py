@@ -126,6 +126,14 @@ MSG_BROKEN_STREAM = (
     "the connection of {where} broke while its body was being read ({error}); the chunks "
     "already yielded are all that arrived. Start the request again."
 )
+MSG_BAD_IDEMPOTENCY_KEY = (
+    "idempotency key {value!r} cannot be sent as an HTTP header: use 1 to 255 visible ASCII "
+    "characters (letters, digits, '-', '_', '.', ':'; no spaces or non-ASCII), e.g. 'ci-run-42'."
+)
+MSG_PAGE_NO_PROGRESS = (
+    "GET {path} page {page} says next_page={next_page!r}, which does not move past it; "
+    "stopping instead of asking for the same pages forever. Pass max_pages= or report the server."
+)
 MSG_BAD_JSON = "{method} {path} returned a body that is not valid JSON: {snippet!r}"
 MSG_BAD_FILE = (
     "file must be a path (str or pathlib.Path), bytes, or a binary file object; got {got}."
@@ -306,6 +314,16 @@ def mark_read_body(notification_ids: Sequence[int | str] | None, all: bool) -> d
     return {"notification_ids": list(notification_ids or [])}
 
 
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def check_idempotency_key(key: str) -> str:
+    """An ``Idempotency-Key`` value: 1-255 visible ASCII characters (else PipelinesConfigError)."""
+    if not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise PipelinesConfigError(MSG_BAD_IDEMPOTENCY_KEY.format(value=key))
+    return key
+
+
 def confirm_body(size_bytes: int | None) -> dict[str, Any]:
     """Confirm-upload body: always a JSON object (an absent body is a 422)."""
     return {} if size_bytes is None else {"size_bytes": size_bytes}
@@ -370,7 +388,7 @@ class Pager:
     """Bookkeeping for one ``paginate`` walk: which page to ask for next, and when to stop.
 
     Stops when ``has_more`` is false, ``next_page`` is null, ``total`` items were seen, a page is
-    empty, a bare-list page repeats the previous one (the server ignores ``page``), or after
+    empty, a page repeats the previous one (the server ignores ``page``), or after
     ``max_pages`` pages. A ``page`` in ``params`` is the first page fetched; a ``page_size`` in
     ``params`` is used when ``page_size`` is left at its default (different values in both are
     an error).
@@ -407,7 +425,7 @@ class Pager:
         self.pages_seen = 0
         self.items_seen = 0
         self.done = False
-        self._last_list: list[Any] | None = None
+        self._last_items: list[Any] | None = None
 
     def params(self) -> dict[str, Any]:
         """Query params of the next request."""
@@ -419,10 +437,6 @@ class Pager:
         next_page: int | None = self.page + 1
         if isinstance(body, list):
             items = body
-            if self._last_list is not None and items == self._last_list:
-                self.done = True
-                return []
-            self._last_list = items
         elif isinstance(body, Mapping) and (
             isinstance(body.get("items"), list) or isinstance(body.get("data"), list)
         ):
@@ -433,13 +447,27 @@ class Pager:
                 if body["next_page"] is None:
                     self.done = True
                 else:
-                    next_page = int(body["next_page"])
+                    raw = body["next_page"]
+                    if isinstance(raw, str) and raw.strip().isdigit():
+                        raw = int(raw)
+                    if not _is_int(raw) or raw <= self.page:
+                        raise PipelinesError(
+                            MSG_PAGE_NO_PROGRESS.format(
+                                path=self.path, page=self.page, next_page=raw
+                            )
+                        )
+                    next_page = raw
             total = body.get("total")
             if isinstance(total, int) and self.items_seen + len(items) >= total:
                 self.done = True
         else:
             got = f"keys {sorted(body)}" if isinstance(body, Mapping) else type(body).__name__
             raise PipelinesError(MSG_BAD_PAGE.format(path=self.path, got=got))
+        if items and items == self._last_items:
+            # the server ignores ``page`` (same page again): stop instead of looping forever
+            self.done = True
+            return []
+        self._last_items = list(items)
         self.items_seen += len(items)
         if not items:
             self.done = True
@@ -750,8 +778,9 @@ def experiment_keys(
     keys: list[str | None] = []
     seen: dict[str, int] = {}
     errors: list[dict[str, Any]] = []
+    check_idempotency_key(f"{prefix}-x")
     for index, item in enumerate(experiments):
-        key = f"{prefix}-{slugify(artifact_label(item))}"
+        key = check_idempotency_key(f"{prefix}-{slugify(artifact_label(item))}")
         if key in seen:
             errors.append(
                 {
@@ -914,7 +943,7 @@ class BaseClient:
             "User-Agent": self._user_agent,
         }
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
+            headers["Idempotency-Key"] = check_idempotency_key(idempotency_key)
         if extra:
             headers.update(extra)
         return headers

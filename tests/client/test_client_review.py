@@ -23,6 +23,7 @@ from pytest_pipelines.client import (
     PipelinesClient,
     PipelinesConfigError,
     PipelinesConnectionError,
+    PipelinesError,
     RateLimitError,
     ServerError,
     _base,
@@ -359,3 +360,49 @@ async def test_same_slug_without_prefix_is_fine(api: Api) -> None:
 def test_max_retries_must_be_a_non_negative_int(bad: Any) -> None:
     with pytest.raises(PipelinesConfigError, match="max_retries"):
         PipelinesClient(api_key=API_KEY, base_url="http://x.test", max_retries=bad)
+
+
+# -- idempotency keys, pages that do not advance ------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["ключ-1", "a\nb", "two words", "x" * 256])
+async def test_unsendable_idempotency_key_is_refused_before_any_request(api: Api, key: str) -> None:
+    payload = {"count": 1, "variants": [{"name": "a", "configOverrides": {}}]}
+    with pytest.raises(PipelinesConfigError, match="cannot be sent as an HTTP header"):
+        await api.call("create_experiment", 1, 2, payload, idempotency_key=key)
+    assert api.server.requests == []
+
+
+async def test_a_visible_ascii_key_is_sent_as_is(api: Api) -> None:
+    await api.call("request", "POST", "/api/x", json={}, idempotency_key="ci:run_42.a-b")
+    assert api.server.last.headers["Idempotency-Key"] == "ci:run_42.a-b"
+
+
+async def test_unsendable_bundle_prefix_is_refused_before_any_request(api: Api) -> None:
+    bundle = _base.artifact_bundle_template("prompts")
+    bundle["experiments"] = [_experiment("baseline")]
+    with pytest.raises(PipelinesConfigError, match="cannot be sent as an HTTP header"):
+        await api.call("push_artifact_bundle", bundle, idempotency_key_prefix="ci run")
+    assert api.server.requests == []  # not even the prompts
+
+
+@pytest.mark.parametrize("next_page", [1, 0, "soon"])
+async def test_next_page_that_does_not_advance_is_an_error_not_a_loop(
+    api: Api, next_page: Any
+) -> None:
+    api.server.handler = lambda request: ok({"items": [1], "next_page": next_page})
+    with pytest.raises(PipelinesError, match="does not move past it"):
+        await api.collect("paginate", "/api/projects")
+    assert len(api.server.requests) == 1
+
+
+async def test_next_page_as_digit_string_is_followed(api: Api) -> None:
+    api.server.reply(ok({"items": [1], "next_page": "3"}), ok({"items": [2], "next_page": None}))
+    assert await api.collect("paginate", "/api/projects") == [1, 2]
+    assert [r.params["page"] for r in api.server.requests] == ["1", "3"]
+
+
+async def test_items_page_repeated_while_has_more_stops(api: Api) -> None:
+    api.server.handler = lambda request: ok({"items": [1, 2], "has_more": True})
+    assert await api.collect("paginate", "/api/projects") == [1, 2]
+    assert len(api.server.requests) == 2
