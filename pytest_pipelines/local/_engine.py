@@ -12,6 +12,7 @@ start, :meth:`Engine.recover` re-queues tasks a previous process left unfinished
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -466,6 +467,17 @@ class Engine:
                 db.delete_children("tool_call", node["id"])
             db.delete_children("node", task_id)
 
+    def _fail_unfinished_nodes(self, task_id: int, error: str) -> None:
+        """Mark the nodes an aborted run left ``running`` as failed, so the detail agrees."""
+        db = self.state.db
+        with db.tx():
+            for node in db.query("node", parent_id=task_id, where={"status": "running"}):
+                db.patch(
+                    "node",
+                    node["id"],
+                    {"status": "failed", "error": error, "finished_at": utcnow()},
+                )
+
     def _run_safely(self, task_id: int) -> None:
         if not self._transition(task_id, "queued", "running", started_at=utcnow()):
             return
@@ -478,5 +490,7 @@ class Engine:
             error = run_task(self.state, task, self._definition(task["job_db_id"]))
         except Exception as exc:  # a bug in the engine must still finish the task
             error = f"internal error while running task {task_id}: {type(exc).__name__}: {exc}"
+            with contextlib.suppress(Exception):  # the task must reach a terminal status
+                self._fail_unfinished_nodes(task_id, error)
         status = "failed" if error else "completed"
         self._transition(task_id, "running", status, error=error, evaluated=error is None)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_pipelines.local._criteria import evaluate_criterion, subtype_of
+from pytest_pipelines.local._criteria import CriterionOutcome, evaluate_criterion, subtype_of
 from pytest_pipelines.local._db import utcnow
 from pytest_pipelines.local._engine import DEFAULT_MAX_TOOL_ROUNDS, TARGET_MISSING, render
 from pytest_pipelines.local._state import LocalState
@@ -26,6 +26,10 @@ from pytest_pipelines.local.models import (
 )
 
 FIELD_FAILED = "node {node!r} field {field!r}: {error}"
+CRITERION_CRASHED = (
+    "criterion {name!r} could not be evaluated: {error_type}: {error}; this is a bug in the "
+    "criterion implementation, the task's other results stand"
+)
 TOOL_NOT_BOUND = "tool {name!r} is not bound to this field; bound tools: {valid}"
 TOO_MANY_ROUNDS = (
     "model {model!r} still asked for tools after max_tool_rounds={rounds}; raise max_tool_rounds "
@@ -176,13 +180,21 @@ def _evaluate(
                 }
             )
             continue
-        outcome = evaluate_criterion(
-            criterion,
-            outputs[key],
-            inputs=task.get("inputs") or {},
-            expected_output=task.get("expected_output"),
-            judge=state.registry.judge,
-        )
+        try:
+            outcome = evaluate_criterion(
+                criterion,
+                outputs[key],
+                inputs=task.get("inputs") or {},
+                expected_output=task.get("expected_output"),
+                judge=state.registry.judge,
+            )
+        except Exception as exc:  # one broken criterion must not lose the task's other results
+            outcome = CriterionOutcome(
+                status="error",
+                error=CRITERION_CRASHED.format(
+                    name=criterion.get("name"), error_type=type(exc).__name__, error=exc
+                ),
+            )
         results.append(
             {
                 **base,

@@ -168,3 +168,93 @@ def test_a_missing_override_target_is_422_at_the_override_entry(http: httpx.Clie
     assert [e["loc"] for e in experiment.json()["detail"]] == [
         ["body", "variants", 1, "configOverrides", "prompts", 1, "promptId"]
     ]
+
+
+def _evaluated_workflow(client: Any, criteria_names: list[str]) -> tuple[int, int]:
+    criteria = [
+        client.create_criterion(
+            {
+                "name": name,
+                "display_label": name,
+                "type": "programmatic",
+                "config": {"subtype": "contains_keywords", "keywords": ["hi"], "mode": "any"},
+                "output_schema": {"type": "boolean"},
+            }
+        )
+        for name in criteria_names
+    ]
+    evaluation = client.create_evaluation(
+        {"name": "review", "criteria": [{"criterion_id": c["id"]} for c in criteria]}
+    )
+    project = client.create_project({"name": "review"})
+    definition = {
+        "nodes": [
+            {
+                "id": "a",
+                "fields": [
+                    {"id": "x", "type": "llm", "prompt_text": "hi there", "model": "echo"},
+                    {
+                        "id": "q",
+                        "type": "evaluation",
+                        "evaluation_id": evaluation["id"],
+                        "target": {"node_id": "a", "field_id": "x"},
+                    },
+                ],
+            },
+            {
+                "id": "b",
+                "fields": [{"id": "y", "type": "llm", "prompt_text": "{{x}}", "model": "echo"}],
+            },
+        ]
+    }
+    workflow = client.create_workflow(project["id"], {"name": "review", "definition": definition})
+    return project["id"], workflow["id"]
+
+
+def test_a_crashing_criterion_is_an_error_result_not_a_failed_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_pipelines.local import _runner
+
+    real = _runner.evaluate_criterion
+
+    def crashing(criterion: Any, *args: Any, **kwargs: Any) -> Any:
+        if criterion.get("name") == "broken":
+            raise KeyError("keywords")
+        return real(criterion, *args, **kwargs)
+
+    monkeypatch.setattr(_runner, "evaluate_criterion", crashing)
+    with LocalPipelines() as local, local.client() as client:
+        project_id, workflow_id = _evaluated_workflow(client, ["fine", "broken"])
+        result = client.create_tasks(project_id, workflow_id, {"count": 1})
+    assert result["status"] == "completed", result["error"]
+    node_a = result["tasks"][0]["nodes"][0]
+    outcomes = {r["criterion_name"]: r for r in node_a["evaluation_results"]}
+    assert outcomes["fine"]["status"] == "completed"
+    assert outcomes["fine"]["passed"] is True
+    assert outcomes["broken"]["status"] == "error"
+    assert outcomes["broken"]["error"] == _runner.CRITERION_CRASHED.format(
+        name="broken", error_type="KeyError", error=KeyError("keywords")
+    )
+
+
+def test_an_internal_error_mid_task_leaves_no_node_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_pipelines.local import _runner
+
+    real = _runner.render
+
+    def failing(template: str, values: Any) -> str:
+        if template == "{{x}}":  # node b's prompt
+            raise RuntimeError("engine bug")
+        return real(template, values)
+
+    monkeypatch.setattr(_runner, "render", failing)
+    with LocalPipelines() as local, local.client() as client:
+        project_id, workflow_id = _evaluated_workflow(client, ["fine"])
+        result = client.create_tasks(project_id, workflow_id, {"count": 1})
+    assert result["status"] == "failed"
+    task = result["tasks"][0]
+    assert "RuntimeError: engine bug" in task["error"]
+    statuses = {n["node_id"]: n["status"] for n in task["nodes"]}
+    assert statuses == {"a": "completed", "b": "failed"}
+    assert task["nodes"][1]["error"] == task["error"]
