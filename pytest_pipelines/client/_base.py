@@ -967,16 +967,27 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Request:
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        url = self._url(path)
+        all_headers = self._headers(accept=accept, idempotency_key=idempotency_key, extra=headers)
+        if not self._same_origin(url):
+            # an absolute URL elsewhere (a presigned upload_url, a link in a body): the API key
+            # is for the Pipelines API only and is not sent to another host
+            all_headers.pop("Authorization", None)
         return self._http.build_request(
             method.upper(),
-            self._url(path),
+            url,
             params=clean_params or None,
             json=dump_payload(json) if json is not None else None,
             files=files,
             data=data,
-            headers=self._headers(accept=accept, idempotency_key=idempotency_key, extra=headers),
+            headers=all_headers,
             timeout=self._timeout,
         )
+
+    def _same_origin(self, url: str) -> bool:
+        """Whether ``url`` is on the API's scheme, host and port."""
+        mine, other = httpx.URL(self.base_url), httpx.URL(url)
+        return (mine.scheme, mine.host, mine.port) == (other.scheme, other.host, other.port)
 
     # -- retries ------------------------------------------------------------------------------
 

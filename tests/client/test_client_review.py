@@ -406,3 +406,18 @@ async def test_items_page_repeated_while_has_more_stops(api: Api) -> None:
     api.server.handler = lambda request: ok({"items": [1, 2], "has_more": True})
     assert await api.collect("paginate", "/api/projects") == [1, 2]
     assert len(api.server.requests) == 2
+
+
+# -- the key stays with the API ----------------------------------------------------------------
+
+
+async def test_absolute_url_on_another_host_gets_no_api_key(api: Api) -> None:
+    await api.call("request", "PUT", "https://storage.example/put?sig=1", json={})
+    assert api.server.last.path == "/put"
+    assert "Authorization" not in api.server.last.headers
+    assert API_KEY not in str(api.server.last.headers)
+
+
+async def test_absolute_url_on_the_api_host_keeps_the_key(api: Api) -> None:
+    await api.call("request", "GET", "https://api.test/api/health")
+    assert api.server.last.headers["Authorization"] == f"Bearer {API_KEY}"
