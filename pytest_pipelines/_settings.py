@@ -160,6 +160,11 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     raw_url, url_src = _pick(
         config, "pipelines_base_url", "pipelines_base_url", "PIPELINES_BASE_URL"
     )
+    rank = {"default": 0, "env": 1, "ini": 2, "cli": 3}
+    if raw_url is not None and rank[url_src] < rank[src]:
+        # `--pipelines-env=local` (or a URL) on the command line beats a base URL from the ini
+        # file or the environment: the more specific source chooses where tests run
+        raw_url, url_src = None, "default"
     sources["base_url"] = url_src
     base_url: str | None = None
     if raw_url is not None:

@@ -12,9 +12,10 @@ from pytest_pipelines._session import Record
 def ordered(records: Iterable[Record]) -> list[Record]:
     """Records in a stable order (file, line, variant as declared), whatever order xdist ran them."""
 
-    def key(rec: Record) -> tuple[str, int, int, str]:
+    def key(rec: Record) -> tuple[str, int, str, int, str]:
+        # the variants of one parameter set together: test_x[2] baseline, echo; test_x[3] ...
         index = int((rec.data or {}).get("variant_index") or 0)
-        return (rec.location[0], rec.location[1], index, rec.nodeid)
+        return (rec.location[0], rec.location[1], rec.test or rec.nodeid, index, rec.nodeid)
 
     return sorted(records, key=key)
 

@@ -271,6 +271,17 @@ def test_summary_keeps_other_parameters_apart(
     result.assert_outcomes(passed=4)
     rows = [r for r in _table(result.stdout.str()) if "(test)" in r]
     assert len(rows) == 4
+    shown = [
+        " ".join(line.split()[:2])
+        for line in result.stdout.lines
+        if line.startswith("test_eval.py::test_days") and "(test)" in line
+    ]
+    assert shown == [  # the variants of one parameter set together
+        "test_eval.py::test_days[2] baseline",
+        "test_eval.py::test_days[2] echo",
+        "test_eval.py::test_days[3] baseline",
+        "test_eval.py::test_days[3] echo",
+    ]
     for days in (2, 3):
         for variant in ("baseline", "echo"):
             assert f"test_eval.py::test_days[{days}] {variant} (test) 1 tasks - PASS" in rows, rows

@@ -320,3 +320,26 @@ def test_plugin_uses_only_the_clients_public_api() -> None:
             ):
                 offenders.append(f"{path.name}: from {node.module} import ...")
     assert offenders == []
+
+
+def test_env_given_with_more_precedence_ignores_a_lower_base_url(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ini or environment base URL does not override (or block) --pipelines-env on the CLI."""
+    pytester.makeini("[pytest]\npipelines_base_url = https://staging.example.com\n")
+    local = settings_of(pytester, "--pipelines-env=local")
+    assert (local["mode"], local["base_url"]) == ("local", None)
+    url = settings_of(pytester, "--pipelines-env=http://127.0.0.1:9000")
+    assert url["base_url"] == "http://127.0.0.1:9000"
+    prod = settings_of(pytester, "--pipelines-env=production")
+    assert prod["base_url"] == PRODUCTION_URL
+    # the same source: the base URL overrides the env's URL, as documented
+    assert settings_of(pytester)["base_url"] == "https://staging.example.com"
+    pytester.makeini(
+        "[pytest]\npipelines_env = https://a.example.com\npipelines_base_url = https://b.example.com\n"
+    )
+    assert settings_of(pytester)["base_url"] == "https://b.example.com"
+    # an environment base URL under an ini env
+    monkeypatch.setenv("PIPELINES_BASE_URL", "https://env.example.com")
+    pytester.makeini("[pytest]\npipelines_env = local\n")
+    assert settings_of(pytester)["mode"] == "local"
