@@ -103,6 +103,9 @@ MSG_BAD_POLL_INTERVAL = (
 MSG_BAD_TIMEOUT = (
     "timeout must be a number of seconds >= 0, or None to wait forever; got {value!r}."
 )
+MSG_BAD_CLIENT_TIMEOUT = (
+    "timeout must be a number of seconds > 0 per request, or None for no timeout; got {value!r}."
+)
 MSG_BAD_PAGE_SIZE = "page_size must be an int >= 1; got {value!r}."
 MSG_BAD_MAX_PAGES = "max_pages must be an int >= 1, or None for no limit; got {value!r}."
 MSG_BAD_START_PAGE = "params['page'] (the first page to fetch) must be an int >= 1; got {value!r}."
@@ -879,6 +882,8 @@ class BaseClient:
         configure_debug_logging()
         if not _is_int(max_retries) or max_retries < 0:
             raise PipelinesConfigError(f"max_retries must be an int >= 0, got {max_retries!r}.")
+        if timeout is not None and not (_is_seconds(timeout) and timeout > 0):
+            raise PipelinesConfigError(MSG_BAD_CLIENT_TIMEOUT.format(value=timeout))
         injected = str(http_client.base_url) if http_client is not None else ""
         self._settings = _Settings(
             resolve_api_key(api_key),

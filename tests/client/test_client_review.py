@@ -421,3 +421,15 @@ async def test_absolute_url_on_another_host_gets_no_api_key(api: Api) -> None:
 async def test_absolute_url_on_the_api_host_keeps_the_key(api: Api) -> None:
     await api.call("request", "GET", "https://api.test/api/health")
     assert api.server.last.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize("bad", [0, -1, "30", float("nan"), True])
+@pytest.mark.parametrize("cls", [PipelinesClient, AsyncPipelinesClient])
+def test_request_timeout_is_checked_at_construction(cls: type[Any], bad: Any) -> None:
+    with pytest.raises(PipelinesConfigError, match="timeout must be a number of seconds > 0"):
+        cls(api_key=API_KEY, base_url="http://x.test", timeout=bad)
+
+
+@pytest.mark.parametrize("good", [None, 0.5, 30])
+def test_request_timeout_accepts_numbers_and_none(good: Any) -> None:
+    assert PipelinesClient(api_key=API_KEY, base_url="http://x.test", timeout=good).timeout == good
