@@ -75,9 +75,9 @@ async def test_library_configs(
 
 
 async def test_run_with_swap_wait_and_idempotency(
-    async_client: AsyncPipelinesClient, unique: Callable[[str], str]
+    async_client: AsyncPipelinesClient, unique_key: Callable[[str], str]
 ) -> None:
-    key = unique("async-idem")
+    key = unique_key("async-idem")
     payload = {
         "count": 2,
         "configOverrides": {"models": [{"nodeId": "plan", "modelSlug": "gemini-3.5-flash"}]},
@@ -95,7 +95,7 @@ async def test_run_with_swap_wait_and_idempotency(
 
 
 async def test_experiment_wait_and_cancel(
-    async_client: AsyncPipelinesClient, unique: Callable[[str], str]
+    async_client: AsyncPipelinesClient, unique_key: Callable[[str], str]
 ) -> None:
     experiment = await async_client.create_experiment(
         22,
@@ -110,7 +110,7 @@ async def test_experiment_wait_and_cancel(
                 },
             ],
         },
-        idempotency_key=unique("exp"),
+        idempotency_key=unique_key("exp"),
     )
     final = await async_client.wait_for_experiment(
         project_id=22, workflow_id=10, experiment_id=experiment["experiment_id"], timeout=60

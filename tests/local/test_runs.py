@@ -297,9 +297,9 @@ def test_override_naming_unknown_node_is_422(http: httpx.Client) -> None:
 
 
 def test_idempotency_key_same_payload_same_job_different_payload_409(
-    client: PipelinesClient, unique: Callable[[str], str]
+    client: PipelinesClient, unique_key: Callable[[str], str]
 ) -> None:
-    key = unique("idem")
+    key = unique_key("idem")
     first = client.create_tasks_async(22, 10, {"count": 1}, idempotency_key=key)
     again = client.create_tasks_async(22, 10, {"count": 1}, idempotency_key=key)
     assert again == first
