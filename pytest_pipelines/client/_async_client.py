@@ -181,8 +181,12 @@ class AsyncPipelinesClient(BaseClient):
                 attempt += 1
                 await self._sleep(delay)
                 continue
-            await response.aread()
-            await response.aclose()
+            try:
+                await response.aread()  # a streamed error body is read here
+            except httpx.TransportError as exc:
+                raise self._transport_error(request, exc, reading=True) from exc
+            finally:
+                await response.aclose()
             raise self._api_error(request, response)
 
     async def request(

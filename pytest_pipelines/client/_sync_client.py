@@ -180,8 +180,12 @@ class PipelinesClient(BaseClient):
                 attempt += 1
                 self._sleep(delay)
                 continue
-            response.read()
-            response.close()
+            try:
+                response.read()  # a streamed error body is read here
+            except httpx.TransportError as exc:
+                raise self._transport_error(request, exc, reading=True) from exc
+            finally:
+                response.close()
             raise self._api_error(request, response)
 
     def request(

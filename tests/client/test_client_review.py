@@ -433,3 +433,18 @@ def test_request_timeout_is_checked_at_construction(cls: type[Any], bad: Any) ->
 @pytest.mark.parametrize("good", [None, 0.5, 30])
 def test_request_timeout_accepts_numbers_and_none(good: Any) -> None:
     assert PipelinesClient(api_key=API_KEY, base_url="http://x.test", timeout=good).timeout == good
+
+
+@pytest.mark.parametrize("method", ["request_stream", "stream_lines"])
+async def test_a_streamed_error_body_that_breaks_is_a_connection_error(api: Api, method: str) -> None:
+    api.server.reply(httpx.Response(404, stream=BrokenStream()))
+
+    async def first() -> None:
+        iterator = getattr(api.client, method)("GET", "/api/notifications")
+        if api.kind == "sync":
+            next(iterator)
+        else:
+            await iterator.__anext__()
+
+    with pytest.raises(PipelinesConnectionError, match="broke while its body was being read"):
+        await first()
