@@ -105,6 +105,7 @@ class Engine:
             max_workers=workers, thread_name_prefix="pipelines-local-job"
         )
         self._lock = threading.Lock()
+        self._settled = threading.Condition()  # notified whenever a task reaches a final status
         self._futures: set[Future[None]] = set()
         self._definitions: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._closed = False
@@ -409,11 +410,30 @@ class Engine:
             "workflow_id": job.get("workflow_id"),
         }
 
+    def wait_job(self, job: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        """The job status once terminal (or when ``timeout`` seconds have passed).
+
+        Waits on task completions instead of polling the database in a tight loop.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.job_status(job)
+            remaining = deadline - time.monotonic()
+            if status["status"] in TERMINAL_JOB or remaining <= 0:
+                return status
+            with self._settled:
+                self._settled.wait(min(remaining, 0.25))
+
+    def _notify_settled(self) -> None:
+        with self._settled:
+            self._settled.notify_all()
+
     def cancel_job(self, job: Mapping[str, Any]) -> dict[str, Any]:
         """Cancel the job's queued tasks (running ones finish); return the new status."""
         self.state.db.patch("job", job["id"], {"cancelled": True})
         for task in self.state.db.query("task", where={"job_db_id": job["id"], "status": "queued"}):
             self._transition(task["id"], "queued", "cancelled")
+        self._notify_settled()
         return self.job_status(job)
 
     # -- running ---------------------------------------------------------------------------
@@ -493,4 +513,7 @@ class Engine:
             with contextlib.suppress(Exception):  # the task must reach a terminal status
                 self._fail_unfinished_nodes(task_id, error)
         status = "failed" if error else "completed"
-        self._transition(task_id, "running", status, error=error, evaluated=error is None)
+        try:
+            self._transition(task_id, "running", status, error=error, evaluated=error is None)
+        finally:
+            self._notify_settled()

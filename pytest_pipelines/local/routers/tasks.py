@@ -5,7 +5,6 @@ Shapes: docs/reference/local-shapes.md ("Creating tasks", "Job status", "Task de
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,7 +18,6 @@ from pytest_pipelines.local._deps import (
     get_or_404,
     idempotent,
 )
-from pytest_pipelines.local._engine import TERMINAL_JOB
 from pytest_pipelines.local._errors import APIError, error_item, not_found
 from pytest_pipelines.local._state import LocalState
 from pytest_pipelines.local.routers.workflows import get_workflow_or_404
@@ -129,11 +127,7 @@ def create_tasks(
     job = state.engine.create_job(
         org_id=principal.org_id, project_id=project_id, workflow=workflow, payload=body
     )
-    deadline = time.monotonic() + SYNC_TIMEOUT_S
-    status = state.engine.job_status(job)
-    while status["status"] not in TERMINAL_JOB and time.monotonic() < deadline:
-        time.sleep(0.01)
-        status = state.engine.job_status(job)
+    status = state.engine.wait_job(job, SYNC_TIMEOUT_S)
     tasks = [state.db.get("task", tid) for tid in status["task_ids"]]
     return {**status, "tasks": [task_detail(state, t) for t in tasks if t is not None]}
 
