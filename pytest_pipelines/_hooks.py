@@ -222,6 +222,8 @@ class SessionHooks:
             rec.outcome = "error" if report.when != "call" else "failed"
         elif report.when == "call" and rec.outcome not in ("error", "failed"):
             rec.outcome = report.outcome
+            if hasattr(report, "wasxfail"):  # an expected failure is not a skip
+                rec.outcome = "xfailed" if report.skipped else "xpassed"
 
 
 def pytest_assertrepr_compare(

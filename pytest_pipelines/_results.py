@@ -7,6 +7,7 @@ the hosted shape later is a one-file change.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -364,6 +365,8 @@ def fmt(value: float | None) -> str:
     """A number for tables: ``-`` for None, at most 3 decimals."""
     if value is None:
         return "-"
+    if not math.isfinite(value):  # int(inf) raises; a judge may answer "Infinity"
+        return str(value)
     return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 

@@ -349,3 +349,34 @@ def test_junit_shows_failures_that_are_not_gate_misses(
     teardown = cases("test_teardown_error")["teardown"].find("error")
     assert teardown is not None
     assert "teardown exploded" in str(teardown.get("message"))
+
+
+def test_expected_gate_failure_is_xfailed_in_the_summary(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        test_eval="""
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(22, 10, count=1)
+
+@pytest.mark.xfail(reason="known regression")
+@pytest.mark.pipelines_model_swap("plan", "echo")
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=1)
+def test_known_bad(pipelines_run):
+    pass
+
+@pytest.mark.xfail(reason="fixed already")
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_fixed(pipelines_run):
+    pass
+"""
+    )
+    result = pytester.runpytest(*remote_args)
+    result.assert_outcomes(xfailed=1, xpassed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_eval.py::test_known_bad * (test) * 1 tasks * - * XFAILED",
+            "test_eval.py::test_fixed * (test) * 1 tasks * - * XPASSED",
+        ]
+    )

@@ -331,3 +331,12 @@ def test_upper_bound_gate_shows_the_highest_values_as_worst_examples() -> None:
     (lower,) = check_gate(Gate("Length", min_value=200), result, examples=2)
     assert not lower.passed
     assert [e.task_id for e in lower.examples] == [1, 3]
+
+
+def test_fmt_handles_non_finite_values() -> None:
+    from pytest_pipelines._results import fmt
+
+    assert fmt(float("inf")) == "inf"
+    assert fmt(float("nan")) == "nan"
+    assert fmt(0.8) == "0.8"
+    assert fmt(2.0) == "2"
