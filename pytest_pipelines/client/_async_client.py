@@ -163,8 +163,12 @@ class AsyncPipelinesClient(BaseClient):
             started = self._clock()
             try:
                 response = await self._http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                delay = self._retry_plan(request, None, attempt)
+            except httpx.RequestError as exc:  # transport errors, and e.g. a bad gzip body
+                delay = (
+                    self._retry_plan(request, None, attempt)
+                    if isinstance(exc, httpx.TransportError)
+                    else None
+                )
                 if delay is None:
                     raise self._transport_error(request, exc) from exc
                 self._log_retry(request, type(exc).__name__, attempt, delay)
@@ -183,7 +187,7 @@ class AsyncPipelinesClient(BaseClient):
                 continue
             try:
                 await response.aread()  # a streamed error body is read here
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 raise self._transport_error(request, exc, reading=True) from exc
             finally:
                 await response.aclose()
@@ -235,7 +239,7 @@ class AsyncPipelinesClient(BaseClient):
         try:
             async for chunk in response.aiter_bytes():
                 yield chunk
-        except httpx.TransportError as exc:  # the connection broke mid-body
+        except httpx.RequestError as exc:  # the connection broke mid-body
             raise self._transport_error(request, exc, reading=True) from exc
         finally:
             await response.aclose()
@@ -257,7 +261,7 @@ class AsyncPipelinesClient(BaseClient):
         try:
             async for line in response.aiter_lines():
                 yield line
-        except httpx.TransportError as exc:  # the connection broke mid-body
+        except httpx.RequestError as exc:  # the connection broke mid-body
             raise self._transport_error(request, exc, reading=True) from exc
         finally:
             await response.aclose()

@@ -137,6 +137,10 @@ MSG_PAGE_NO_PROGRESS = (
     "GET {path} page {page} says next_page={next_page!r}, which does not move past it; "
     "stopping instead of asking for the same pages forever. Pass max_pages= or report the server."
 )
+MSG_BAD_RESPONSE = (
+    "{where} got a response that could not be read ({error}); nothing usable arrived. "
+    "Check the server or proxy in between."
+)
 MSG_BAD_JSON = "{method} {path} returned a body that is not valid JSON: {snippet!r}"
 MSG_BAD_FILE = (
     "file must be a path (str or pathlib.Path), bytes, or a binary file object; got {got}."
@@ -1083,9 +1087,13 @@ class BaseClient:
         )
 
     def _transport_error(
-        self, request: httpx.Request, exc: httpx.TransportError, *, reading: bool = False
+        self, request: httpx.Request, exc: httpx.RequestError, *, reading: bool = False
     ) -> PipelinesError:
         where = f"{request.method} {request.url.copy_with(query=None)}"
+        if not isinstance(exc, httpx.TransportError):  # DecodingError, TooManyRedirects
+            return PipelinesConnectionError(
+                MSG_BAD_RESPONSE.format(where=where, error=f"{type(exc).__name__}: {exc}")
+            )
         if reading and not isinstance(exc, httpx.TimeoutException):
             return PipelinesConnectionError(
                 MSG_BROKEN_STREAM.format(where=where, error=f"{type(exc).__name__}: {exc}")

@@ -162,8 +162,12 @@ class PipelinesClient(BaseClient):
             started = self._clock()
             try:
                 response = self._http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                delay = self._retry_plan(request, None, attempt)
+            except httpx.RequestError as exc:  # transport errors, and e.g. a bad gzip body
+                delay = (
+                    self._retry_plan(request, None, attempt)
+                    if isinstance(exc, httpx.TransportError)
+                    else None
+                )
                 if delay is None:
                     raise self._transport_error(request, exc) from exc
                 self._log_retry(request, type(exc).__name__, attempt, delay)
@@ -182,7 +186,7 @@ class PipelinesClient(BaseClient):
                 continue
             try:
                 response.read()  # a streamed error body is read here
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 raise self._transport_error(request, exc, reading=True) from exc
             finally:
                 response.close()
@@ -233,7 +237,7 @@ class PipelinesClient(BaseClient):
         response = self._send(request, stream=True)
         try:
             yield from response.iter_bytes()
-        except httpx.TransportError as exc:  # the connection broke mid-body
+        except httpx.RequestError as exc:  # the connection broke mid-body
             raise self._transport_error(request, exc, reading=True) from exc
         finally:
             response.close()
@@ -254,7 +258,7 @@ class PipelinesClient(BaseClient):
         response = self._send(request, stream=True)
         try:
             yield from response.iter_lines()
-        except httpx.TransportError as exc:  # the connection broke mid-body
+        except httpx.RequestError as exc:  # the connection broke mid-body
             raise self._transport_error(request, exc, reading=True) from exc
         finally:
             response.close()

@@ -448,3 +448,14 @@ async def test_a_streamed_error_body_that_breaks_is_a_connection_error(api: Api,
 
     with pytest.raises(PipelinesConnectionError, match="broke while its body was being read"):
         await first()
+
+
+async def test_an_undecodable_body_is_a_connection_error_not_raw_httpx(api: Api) -> None:
+    bad_gzip = httpx.Response(
+        200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip")
+    )
+    api.server.reply(bad_gzip)
+    with pytest.raises(PipelinesConnectionError, match="could not be read") as info:
+        await api.call("health")
+    assert "DecodingError" in str(info.value)
+    assert len(api.server.requests) == 1  # not retried: the same body would come back
