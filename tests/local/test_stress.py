@@ -8,6 +8,7 @@ failure instead of being hidden by a retry.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -71,8 +72,9 @@ def _wait_terminal(client: PipelinesClient, check: Any, deadline: float) -> dict
 
 
 def test_threads_and_processes_lose_nothing(
-    local: LocalPipelines, workflow: dict[str, Any]
+    local: LocalPipelines, workflow: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.ERROR)
     project_id, workflow_id = workflow["project_id"], workflow["id"]
     started = time.monotonic()
     command = [sys.executable, str(WORKER), local.base_url, str(local.api_key)]
@@ -109,6 +111,8 @@ def test_threads_and_processes_lose_nothing(
 
     failures = [f for r in results for f in r["failures"]]
     assert failures == []
+    # nothing went wrong inside the server either (an internal error, "database is locked")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     jobs = [j for r in results for j in r["jobs"]]
     experiments = [e for r in results for e in r["experiments"]]
     assert len(jobs) == len(experiments) == (THREADS + PROCESSES) * ROUNDS
