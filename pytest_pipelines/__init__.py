@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pytest_pipelines.client import (
         AsyncPipelinesClient,
         AuthenticationError,
+        ClientClosedError,
         ConflictError,
         ForbiddenError,
         NotFoundError,
@@ -55,6 +56,7 @@ _LAZY: dict[str, str] = {
     "PipelinesError": "pytest_pipelines.client",
     "PipelinesAPIError": "pytest_pipelines.client",
     "AuthenticationError": "pytest_pipelines.client",
+    "ClientClosedError": "pytest_pipelines.client",
     "ForbiddenError": "pytest_pipelines.client",
     "NotFoundError": "pytest_pipelines.client",
     "ConflictError": "pytest_pipelines.client",
@@ -86,6 +88,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "AsyncPipelinesClient",
     "AuthenticationError",
+    "ClientClosedError",
     "ConflictError",
     "CriterionFactory",
     "CriterionResult",

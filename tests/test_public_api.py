@@ -12,6 +12,7 @@ import pytest_pipelines
 EXPECTED_PUBLIC_NAMES = {
     "AsyncPipelinesClient",
     "AuthenticationError",
+    "ClientClosedError",
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
