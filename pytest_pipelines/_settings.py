@@ -89,6 +89,12 @@ def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://")) and len(value) > len("https://")
 
 
+def _lower_scheme(value: str) -> str:
+    """``HTTP://host`` -> ``http://host``: a URL scheme is case-insensitive (RFC 3986)."""
+    scheme, sep, rest = value.partition("://")
+    return scheme.lower() + sep + rest if sep else value
+
+
 def _pick(
     config: pytest.Config, option: str, ini: str | None, env: str | None
 ) -> tuple[object, str]:
@@ -149,7 +155,9 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     env = str(raw_env).strip() if raw_env is not None else "production"
     if env.lower() in ("local", "production"):
         env = env.lower()
-    elif not _is_url(env):
+    elif _is_url(_lower_scheme(env)):
+        env = _lower_scheme(env)
+    else:
         raise pytest.UsageError(
             BAD_ENV.format(
                 source=_label(src, "pipelines_env", "pipelines_env", "PIPELINES_ENV"),
@@ -169,7 +177,7 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     base_url: str | None = None
     if raw_url is not None:
         label = _label(url_src, "pipelines_base_url", "pipelines_base_url", "PIPELINES_BASE_URL")
-        text = str(raw_url).strip()
+        text = _lower_scheme(str(raw_url).strip())
         if not _is_url(text):
             raise pytest.UsageError(BAD_BASE_URL.format(source=label, value=text))
         if env == "local":

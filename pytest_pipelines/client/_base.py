@@ -170,8 +170,14 @@ async def DEFAULT_ASYNC_SLEEP(seconds: float) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _lower_scheme(url: str) -> str:
+    """``HTTPS://Host/x`` -> ``https://Host/x``: a URL scheme is case-insensitive (RFC 3986)."""
+    scheme, sep, rest = url.partition("://")
+    return scheme.lower() + sep + rest if sep else url
+
+
 def _check_url(value: str) -> str:
-    url = value.strip().rstrip("/")
+    url = _lower_scheme(value.strip().rstrip("/"))
     if not re.match(r"^https?://[^/\s]+", url):
         raise PipelinesConfigError(
             MSG_BAD_BASE_URL.format(value=value, prod=PRODUCTION_URL, local=LOCAL_URL)
@@ -203,7 +209,7 @@ def resolve_base_url(
         return PRODUCTION_URL
     if deployment.lower() == "local":
         return LOCAL_URL
-    if re.match(r"^https?://", deployment):
+    if re.match(r"^https?://", deployment, re.IGNORECASE):
         return _check_url(deployment)
     raise PipelinesConfigError(MSG_BAD_ENV.format(var=ENV_ENV, value=deployment))
 

@@ -220,6 +220,14 @@ def test_settings_precedence() -> None:
     assert _base.resolve_base_url(None, {}) == "https://api.pipelines.tech"
 
 
+def test_url_scheme_is_case_insensitive() -> None:
+    # a URL scheme is case-insensitive: HTTP:// is http://, normalised to lower case
+    assert _base.resolve_base_url(None, {"PIPELINES_ENV": "HTTP://host:8700/"}) == "http://host:8700"
+    assert _base.resolve_base_url(None, {"PIPELINES_ENV": "Https://Self.Hosted"}) == "https://Self.Hosted"
+    assert _base.resolve_base_url("HTTPS://arg.example/", {}) == "https://arg.example"
+    assert _base.resolve_base_url(None, {"PIPELINES_BASE_URL": "HTTP://env.example"}) == "http://env.example"
+
+
 def test_bad_env_and_url_are_clear_errors() -> None:
     with pytest.raises(PipelinesConfigError, match="'production', 'local'"):
         _base.resolve_base_url(None, {"PIPELINES_ENV": "staging"})

@@ -67,6 +67,22 @@ def test_env_precedence_cli_over_ini_over_env(
     assert settings_of(pytester, "--pipelines-env=LOCAL")["mode"] == "local"
 
 
+def test_url_scheme_is_case_insensitive(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINES_ENV", "HTTP://env.example.com:8700/")
+    s = settings_of(pytester)
+    assert (s["env"], s["base_url"], s["mode"]) == (
+        "http://env.example.com:8700/",
+        "http://env.example.com:8700",
+        "remote",
+    )
+    monkeypatch.delenv("PIPELINES_ENV")
+    assert settings_of(pytester, "--pipelines-base-url=HTTPS://b.example")["base_url"] == (
+        "https://b.example"
+    )
+
+
 def test_base_url_precedence(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPELINES_BASE_URL", "http://env-base:1")
     assert settings_of(pytester)["base_url"] == "http://env-base:1"
