@@ -89,7 +89,10 @@ class ToolCorrectness:
         for key in ("missing", "excluded_called", "unexpected", "parameter_mismatches"):
             if d.get(key):
                 parts.append(f"{key}={d[key]}")
-        if d.get("ordering_ok") is False:
+        # the order is only a fault when it was scored (should_consider_ordering, or the ground
+        # truth's ordering_matters); a backend that does not say whether it was is taken at
+        # its word that ordering_ok matters
+        if d.get("ordering_ok") is False and d.get("ordering_considered", True) is not False:
             parts.append("ordering wrong")
         if not parts and "called" in d:
             parts.append(f"called={d['called']}")

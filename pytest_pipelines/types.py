@@ -205,6 +205,7 @@ class ToolCorrectnessDetails(TypedDict, total=False):
     excluded_called: list[str]
     unexpected: list[str]
     ordering_ok: bool
+    ordering_considered: bool
     parameter_mismatches: list[dict[str, Any]]
 
 

@@ -96,7 +96,8 @@ def score_tool_calls(
         ``ordering_matters``.
     :param threshold: default ``1.0``; ``passed`` is ``score >= threshold``.
     :returns: ``{"score", "passed", "threshold", "details": {"expected", "called", "missing",
-        "excluded_called", "unexpected", "ordering_ok", "parameter_mismatches"}}``.
+        "excluded_called", "unexpected", "ordering_ok", "ordering_considered",
+        "parameter_mismatches"}}``; ``ordering_considered`` says whether the order was scored.
     :raises ValueError: an unknown evaluation param or a threshold outside [0, 1].
     """
     for param in evaluation_params:
@@ -174,6 +175,7 @@ def score_tool_calls(
             "excluded_called": excluded_called,
             "unexpected": unexpected,
             "ordering_ok": ordering_ok,
+            "ordering_considered": ordering,
             "parameter_mismatches": mismatches,
         },
     }

@@ -35,6 +35,7 @@ def test_the_documented_example_scores_0_75() -> None:
             "excluded_called": ["delete_record"],
             "unexpected": [],
             "ordering_ok": True,
+            "ordering_considered": False,
             "parameter_mismatches": [],
         },
     }
@@ -98,6 +99,11 @@ def test_ordering_only_counts_hits_in_the_expected_order() -> None:
         [call("search_docs"), call("x"), call("fetch_url")], ORDERED, should_consider_ordering=True
     )
     assert (in_order["score"], in_order["details"]["ordering_ok"]) == (1.0, True)
+    # the details say whether the order was scored (the explanation mentions it only then)
+    assert unordered["details"]["ordering_considered"] is False
+    assert ordered["details"]["ordering_considered"] is True
+    matters = score_tool_calls(calls, {**ORDERED, "ordering_matters": True})
+    assert matters["details"]["ordering_considered"] is True
 
 
 def test_ground_truth_ordering_matters_switches_ordering_on() -> None:

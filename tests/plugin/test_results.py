@@ -317,6 +317,21 @@ def test_tool_gate() -> None:
     assert "tools notes" in verdict.message
 
 
+def test_tool_explanation_mentions_ordering_only_when_it_was_scored() -> None:
+    t = parse_task(task(1, "x", []))
+
+    def explain(**details: Any) -> str:
+        response = {"node_db_id": 11, "field_id": "notes", "score": 0.5, "details": details}
+        return parse_tool_correctness(t, "research", response).explain()
+
+    unscored = {"called": ["b", "a", "c"], "unexpected": ["c"], "ordering_ok": False}
+    assert explain(**unscored, ordering_considered=False) == "unexpected=['c']"
+    assert "ordering" not in explain(called=["b", "a"], ordering_ok=False, ordering_considered=False)
+    assert explain(**unscored, ordering_considered=True) == "unexpected=['c']; ordering wrong"
+    # a backend that does not say whether the order was scored: ordering_ok is reported
+    assert explain(**unscored) == "unexpected=['c']; ordering wrong"
+
+
 def test_upper_bound_gate_shows_the_highest_values_as_worst_examples() -> None:
     result = make_run(
         [

@@ -137,3 +137,12 @@ def test_tool_gate_options_change_the_verdict(pytester: pytest.Pytester) -> None
             "*parameter_mismatches=[[]{'tool_name': 'lookup_b', 'expected': {'q': 'paris'}, *",
         ]
     )
+    # "ordering wrong" only where the order was scored (ordering=True), not for exact/params
+    sections = out.split("_ test_")
+    reasons = {
+        part.split(" _", 1)[0]: [line for line in part.splitlines() if " -- " in line]
+        for part in sections[1:]
+    }
+    assert [r.endswith("; ordering wrong") for r in reasons["ordering"]] == [True]
+    assert len(reasons["exact"]) == len(reasons["params"]) == 1
+    assert "ordering" not in reasons["exact"][0] + reasons["params"][0]
