@@ -24,14 +24,15 @@ from pytest_pipelines.client._base import (
     DEFAULT_ASYNC_SLEEP,
     DEFAULT_MAX_RETRIES,
     DEFAULT_PAGE_SIZE,
-    DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    NOT_GIVEN,
     AsyncSleep,
     BaseClient,
     Clock,
     Deadline,
     FileInput,
     Id,
+    NotGiven,
     Pager,
     Payload,
     artifact_bundle_template,
@@ -96,7 +97,8 @@ class AsyncPipelinesClient(BaseClient):
     :param api_key: the API key; default ``PIPELINES_API_KEY``. Required.
     :param base_url: default ``PIPELINES_BASE_URL``, then ``PIPELINES_ENV``
         (``production`` | ``local`` | a URL), then ``https://api.pipelines.tech``.
-    :param timeout: per-request timeout in seconds (default 30; ``None`` = no timeout).
+    :param timeout: per-request timeout in seconds (``None`` = no timeout). Not given: 30, or
+        an injected ``http_client``'s own timeout; given, it wins over the injected client's.
     :param max_retries: retries of a retryable request (default 2).
     :param http_client: an ``httpx.AsyncClient`` to send requests with (tests and the local
         backend inject transports this way). The caller keeps ownership: ``aclose()`` does
@@ -112,7 +114,7 @@ class AsyncPipelinesClient(BaseClient):
         api_key: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
+        timeout: float | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         sleep: AsyncSleep | None = None,
@@ -128,7 +130,7 @@ class AsyncPipelinesClient(BaseClient):
             http_client=http_client,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
         self._sleep: AsyncSleep = sleep or DEFAULT_ASYNC_SLEEP
 
     async def __aenter__(self) -> AsyncPipelinesClient:

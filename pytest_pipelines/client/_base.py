@@ -56,6 +56,23 @@ ENV_ENV = "PIPELINES_ENV"
 ENV_DEBUG = "PIPELINES_DEBUG"
 
 DEFAULT_TIMEOUT = 30.0
+
+
+class NotGiven:
+    """The type of :data:`NOT_GIVEN`: an argument left at its default.
+
+    ``timeout=`` defaults to it so that "not given" can be told from an explicit 30: without
+    ``timeout=``, an injected ``http_client``'s own timeout applies (else ``DEFAULT_TIMEOUT``).
+    """
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN = NotGiven()
 DEFAULT_MAX_RETRIES = 2
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -882,7 +899,7 @@ class BaseClient:
         *,
         api_key: str | None,
         base_url: str | None,
-        timeout: float | None,
+        timeout: float | NotGiven | None,
         max_retries: int,
         clock: Clock | None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
@@ -892,7 +909,10 @@ class BaseClient:
         configure_debug_logging()
         if not _is_int(max_retries) or max_retries < 0:
             raise PipelinesConfigError(f"max_retries must be an int >= 0, got {max_retries!r}.")
-        if timeout is not None and not (_is_seconds(timeout) and timeout > 0):
+        if isinstance(timeout, NotGiven):
+            # not given: an injected client keeps its own timeout; ours uses the default
+            timeout = DEFAULT_TIMEOUT if http_client is None else NOT_GIVEN
+        elif timeout is not None and not (_is_seconds(timeout) and timeout > 0):
             raise PipelinesConfigError(MSG_BAD_CLIENT_TIMEOUT.format(value=timeout))
         injected = str(http_client.base_url) if http_client is not None else ""
         self._settings = _Settings(
@@ -900,7 +920,7 @@ class BaseClient:
             resolve_base_url(base_url, http_client_base_url=injected or None),
         )
         self._closed = False
-        self._timeout = timeout
+        self._timeout: float | NotGiven | None = timeout
         self._max_retries = max_retries
         self._clock: Clock = clock or time.monotonic
         self._user_agent = user_agent()
@@ -924,7 +944,12 @@ class BaseClient:
 
     @property
     def timeout(self) -> float | None:
-        """Per-request timeout in seconds."""
+        """Per-request timeout in seconds.
+
+        Without ``timeout=``, an injected ``http_client``'s own (read) timeout.
+        """
+        if isinstance(self._timeout, NotGiven):
+            return self._http.timeout.read
         return self._timeout
 
     def __repr__(self) -> str:
@@ -996,7 +1021,10 @@ class BaseClient:
             files=files,
             data=data,
             headers=all_headers,
-            timeout=self._timeout,
+            # NOT_GIVEN: the injected client's own timeout (httpx's "use the client default")
+            timeout=httpx.USE_CLIENT_DEFAULT
+            if isinstance(self._timeout, NotGiven)
+            else self._timeout,
         )
 
     def _same_origin(self, url: str) -> bool:
@@ -1106,7 +1134,7 @@ class BaseClient:
             )
         if isinstance(exc, httpx.TimeoutException):
             return RequestTimeoutError(
-                f"{where} timed out ({type(exc).__name__}) after {self._timeout}s; "
+                f"{where} timed out ({type(exc).__name__}) after {self.timeout}s; "
                 "raise timeout= or check the server."
             )
         return PipelinesConnectionError(
@@ -1144,6 +1172,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "LOCAL_URL",
     "MAX_RETRY_AFTER",
+    "NOT_GIVEN",
     "PRODUCTION_URL",
     "TERMINAL_STATUSES",
     "AsyncSleep",
@@ -1151,6 +1180,7 @@ __all__ = [
     "Clock",
     "Deadline",
     "FileInput",
+    "NotGiven",
     "Pager",
     "SyncSleep",
     "artifact_bundle_template",

@@ -23,13 +23,14 @@ from pytest_pipelines.client._base import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_PAGE_SIZE,
     DEFAULT_SYNC_SLEEP,
-    DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
+    NOT_GIVEN,
     BaseClient,
     Clock,
     Deadline,
     FileInput,
     Id,
+    NotGiven,
     Pager,
     Payload,
     SyncSleep,
@@ -95,7 +96,8 @@ class PipelinesClient(BaseClient):
     :param api_key: the API key; default ``PIPELINES_API_KEY``. Required.
     :param base_url: default ``PIPELINES_BASE_URL``, then ``PIPELINES_ENV``
         (``production`` | ``local`` | a URL), then ``https://api.pipelines.tech``.
-    :param timeout: per-request timeout in seconds (default 30; ``None`` = no timeout).
+    :param timeout: per-request timeout in seconds (``None`` = no timeout). Not given: 30, or
+        an injected ``http_client``'s own timeout; given, it wins over the injected client's.
     :param max_retries: retries of a retryable request (default 2).
     :param http_client: an ``httpx.Client`` to send requests with (tests and the local
         backend inject transports this way). The caller keeps ownership: ``close()`` does
@@ -111,7 +113,7 @@ class PipelinesClient(BaseClient):
         api_key: str | None = None,
         *,
         base_url: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
+        timeout: float | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
         sleep: SyncSleep | None = None,
@@ -127,7 +129,7 @@ class PipelinesClient(BaseClient):
             http_client=http_client,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
+        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
         self._sleep: SyncSleep = sleep or DEFAULT_SYNC_SLEEP
 
     def __enter__(self) -> PipelinesClient:
