@@ -19,6 +19,7 @@ from pytest_pipelines._session import (
 )
 
 VERDICT_KEY = pytest.StashKey[Any]()
+RUN_FIXTURE = "pipelines_run"
 RECORD_PROPERTY = "pipelines"
 SECRET_COMPARED = (
     "an API key is compared: its value is not shown (pytest would diff it in full); compare "
@@ -60,6 +61,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if variants:
         names = list(variants)
         metafunc.parametrize("_pipelines_variant", names, ids=names, indirect=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Set ``pipelines_run`` up after every other fixture the test requests.
+
+    pytest sets a test's fixtures up in the order of ``item.fixturenames`` (autouse fixtures,
+    then ``usefixtures``, then the arguments; higher scopes first). The run happens when
+    ``pipelines_run`` is set up, so moving it to the end lets a fixture that prepares the backend
+    (a tool binding or ground truth) be listed in any argument position. A fixture that itself
+    requests ``pipelines_run`` still runs it when that fixture is set up.
+    """
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        names = item.fixturenames
+        if RUN_FIXTURE in names and names[-1] != RUN_FIXTURE:
+            # a new list: parametrized items of one function share their fixture info's list
+            item.fixturenames = [n for n in names if n != RUN_FIXTURE] + [RUN_FIXTURE]
 
 
 @pytest.hookimpl(trylast=True)

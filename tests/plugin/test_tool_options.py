@@ -146,3 +146,60 @@ def test_tool_gate_options_change_the_verdict(pytester: pytest.Pytester) -> None
     assert [r.endswith("; ordering wrong") for r in reasons["ordering"]] == [True]
     assert len(reasons["exact"]) == len(reasons["params"]) == 1
     assert "ordering" not in reasons["exact"][0] + reasons["params"][0]
+
+
+ORDER_TESTS = TESTS.split('@pytest.mark.pipelines_tool_gate("itinerary")\ndef test_default')[0] + """
+SETUP = []
+
+
+@pytest.fixture(autouse=True)
+def first():
+    SETUP.append("autouse")
+
+
+@pytest.fixture
+def recorded_truth(truth):
+    SETUP.append("truth")
+    return truth
+
+
+@pytest.fixture
+def uses_run(pipelines_run):
+    return pipelines_run
+
+
+@pytest.mark.pipelines_tool_gate("itinerary")
+def test_run_listed_first(pipelines_run, recorded_truth):
+    assert score(pipelines_run) == 1.0
+    assert SETUP[-2:] == ["autouse", "truth"]
+
+
+@pytest.mark.pipelines_tool_gate("itinerary")
+@pytest.mark.parametrize("n", [1, 2])
+def test_parametrized(pipelines_run, n, truth):
+    assert score(pipelines_run) == 1.0
+
+
+@pytest.mark.pipelines_tool_gate("itinerary")
+def test_order_of_the_items_fixtures(request, pipelines_run, truth):
+    names = request.fixturenames
+    assert names[-1] == "pipelines_run"
+    assert names.index("first") < names.index("truth")
+"""
+
+
+def test_pipelines_run_is_set_up_after_the_tests_other_fixtures(pytester: pytest.Pytester) -> None:
+    # a ground truth fixture listed after pipelines_run still exists when the run is scored
+    pytester.makepyfile(toolorder=MODEL, test_order=ORDER_TESTS)
+    pytester.syspathinsert()
+    result = pytester.runpytest(
+        "--pipelines-env=local",
+        "--pipelines-demo",
+        "--pipelines-model=toolorder:toolorder",
+        "-o",
+        "pipelines_default_gate=none",
+        "-p",
+        "no:cacheprovider",
+        "-rfE",
+    )
+    result.assert_outcomes(passed=4)
