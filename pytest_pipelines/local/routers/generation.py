@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from pytest_pipelines.local._db import utcnow
 from pytest_pipelines.local._deps import OptionalBody, Principal, State, TasksAuth
 from pytest_pipelines.local._errors import APIError, error_item
+from pytest_pipelines.local._node_deps import NodeRef, node_after_role
 from pytest_pipelines.local._rest_common import require_role
-from pytest_pipelines.local._rest_work import NOT_YOURS, get_node, work_of
+from pytest_pipelines.local._rest_work import NOT_YOURS, work_of
 from pytest_pipelines.local._state import LocalState
 from pytest_pipelines.local.routers.workflows import get_workflow_or_404
 
@@ -167,13 +168,10 @@ def _may_generate(state: LocalState, principal: Principal, node: dict[str, Any])
 def generate_llm_fields(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: OptionalBody,
+    node: NodeRef,
 ) -> dict[str, Any]:
     """Generate the node's LLM fields that have no output yet (or ``field_ids``)."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     _may_generate(state, principal, node)
     return _generate(state, principal, node, body, "generate")
 
@@ -182,13 +180,10 @@ def generate_llm_fields(
 def regenerate_llm(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: OptionalBody,
+    node: NodeRef,
 ) -> dict[str, Any]:
     """Re-run every LLM field of the node (or ``field_ids``), replacing their outputs."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     _may_generate(state, principal, node)
     return _generate(state, principal, node, body, "regenerate")
 
@@ -197,14 +192,12 @@ def regenerate_llm(
 def admin_regenerate_llm(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: OptionalBody,
+    node: Annotated[
+        dict[str, Any], Depends(node_after_role(("admin",), "regenerate LLM fields as admin"))
+    ],
 ) -> dict[str, Any]:
     """Regenerate as an org admin, whoever the node is assigned to."""
-    require_role(state, principal, ("admin",), "regenerate LLM fields as admin")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     return _generate(state, principal, node, body, "admin_regenerate")
 
 
@@ -214,16 +207,13 @@ def _latest(state: LocalState, node_db_id: int) -> dict[str, Any] | None:
 
 
 @router.get(_NODE + "/llm-progress")
-def get_llm_progress(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
-) -> dict[str, Any]:
+def get_llm_progress(state: State, node: NodeRef) -> dict[str, Any]:
     """The latest generation's progress (``idle`` when none ran; the run's own fields count)."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
-    gen = _latest(state, node_db_id)
+    gen = _latest(state, node["id"])
     if gen is None:
         fields = [f for f in node.get("fields") or [] if f.get("type") == "llm"]
         return {
-            "node_db_id": node_db_id,
+            "node_db_id": node["id"],
             "generation_id": None,
             "status": "idle",
             "total": len(fields),
@@ -233,7 +223,7 @@ def get_llm_progress(
     total = int(gen.get("total") or 0)
     done = int(gen.get("done") or 0)
     return {
-        "node_db_id": node_db_id,
+        "node_db_id": node["id"],
         "generation_id": gen["id"],
         "status": gen["status"],
         "total": total,
@@ -243,20 +233,17 @@ def get_llm_progress(
 
 
 @router.get(_NODE + "/llm-error")
-def get_llm_error(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
-) -> dict[str, Any]:
+def get_llm_error(state: State, node: NodeRef) -> dict[str, Any]:
     """The latest LLM error of the node (generation or run), ``error: null`` when none."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     field_errors = [
         {"field_id": f.get("field_id"), "model": f.get("model"), "error": f.get("error")}
         for f in node.get("fields") or []
         if f.get("error")
     ]
-    gen = _latest(state, node_db_id)
+    gen = _latest(state, node["id"])
     error = (gen or {}).get("error") or (field_errors[0]["error"] if field_errors else None)
     return {
-        "node_db_id": node_db_id,
+        "node_db_id": node["id"],
         "error": error,
         "field_errors": field_errors,
         "generation_id": (gen or {}).get("id"),
@@ -264,13 +251,10 @@ def get_llm_error(
 
 
 @router.get(_NODE + "/llm-generation-history")
-def get_llm_generation_history(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
-) -> dict[str, Any]:
+def get_llm_generation_history(state: State, node: NodeRef) -> dict[str, Any]:
     """Every generation of the node, oldest first, with per-field outputs and latencies."""
-    get_node(state, principal, project_id, workflow_id, node_db_id)
-    items = state.db.query("generation", parent_id=node_db_id)
-    return {"node_db_id": node_db_id, "items": items, "total": len(items)}
+    items = state.db.query("generation", parent_id=node["id"])
+    return {"node_db_id": node["id"], "items": items, "total": len(items)}
 
 
 @router.get("/llm-analytics")

@@ -8,9 +8,9 @@ Shapes: ``docs/local-backend-reference.md`` ("Human tasks runtime").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from pytest_pipelines.local._deps import (
     Body,
@@ -23,6 +23,7 @@ from pytest_pipelines.local._deps import (
     paginate_list,
 )
 from pytest_pipelines.local._errors import APIError, error_item, not_found
+from pytest_pipelines.local._node_deps import NodeRef, node_after_role
 from pytest_pipelines.local._rest_common import require_role
 from pytest_pipelines.local._rest_work import (
     COMPLETED,
@@ -208,15 +209,14 @@ def _with_human(state: LocalState, node: dict[str, Any]) -> dict[str, Any]:
 
 @router.get(_NODE + "/history")
 def get_node_history(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+    state: State,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ANYONE, "read node history"))],
 ) -> dict[str, Any]:
     """Attempts, reviews, events and LLM generations of a node, oldest first."""
-    require_role(state, principal, ANYONE, "read node history")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = work_of(state, node)
-    generations = state.db.query("generation", parent_id=node_db_id)
+    generations = state.db.query("generation", parent_id=node["id"])
     return {
-        "node_db_id": node_db_id,
+        "node_db_id": node["id"],
         "node_id": node.get("node_id"),
         "task_id": node.get("task_id"),
         "attempts": (work or {}).get("attempts") or [],
@@ -230,34 +230,29 @@ def get_node_history(
 
 
 @router.get(_NODE + "/subtask")
-def get_subtask_node(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
-) -> dict[str, Any]:
+def get_subtask_node(state: State, principal: TasksAuth, node: NodeRef) -> dict[str, Any]:
     """The node as its contributor sees it: outputs so far, human fields, attempts."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
-    _can_work(state, principal, work, node_db_id)
+    _can_work(state, principal, work, node["id"])
     return {**node_view(node), "human": human_view(work)}
 
 
 @router.get(_NODE + "/subtask/view")
 def get_subtask_node_view(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+    state: State,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ANYONE, "view subtasks"))],
 ) -> dict[str, Any]:
     """A read-only view of the subtask (any runtime role of the organization)."""
-    require_role(state, principal, ANYONE, "view subtasks")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     return {**node_view(node), "human": human_view(work), "read_only": True}
 
 
 @router.get(_NODE + "/review")
 def get_review_node(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+    state: State,
+    node: Annotated[dict[str, Any], Depends(node_after_role(REVIEWERS, "review nodes"))],
 ) -> dict[str, Any]:
     """The node as its reviewer sees it: latest attempt and pending ratings."""
-    require_role(state, principal, REVIEWERS, "review nodes")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     attempts = work.get("attempts") or []
     pending = [r for r in node.get("evaluation_results") or [] if r.get("status") == "pending"]
@@ -271,11 +266,10 @@ def get_review_node(
 
 @router.get(_NODE + "/review/view")
 def get_review_node_view(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+    state: State,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ANYONE, "view reviews"))],
 ) -> dict[str, Any]:
     """A read-only view of the review state."""
-    require_role(state, principal, ANYONE, "view reviews")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     return {**node_view(node), "human": human_view(work), "read_only": True}
 
@@ -300,19 +294,16 @@ def get_submission_view(
 
 
 @router.get(_NODE + "/with-linked")
-def get_node_with_linked(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
-) -> dict[str, Any]:
+def get_node_with_linked(state: State, node: NodeRef) -> dict[str, Any]:
     """The node plus the previous and next nodes of the same task."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     siblings = state.db.query("node", parent_id=int(node.get("task_id") or 0))
     ids = [s["id"] for s in siblings]
-    at = ids.index(node_db_id)
+    at = ids.index(node["id"])
     return {
         "node": _with_human(state, node),
         "previous": node_view(siblings[at - 1]) if at > 0 else None,
         "next": node_view(siblings[at + 1]) if at + 1 < len(siblings) else None,
-        "linked": [node_view(s) for s in siblings if s["id"] != node_db_id],
+        "linked": [node_view(s) for s in siblings if s["id"] != node["id"]],
     }
 
 
@@ -320,18 +311,14 @@ def get_node_with_linked(
 def refresh_prev_node_info(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: OptionalBody,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ANYONE, "refresh node info"))],
 ) -> dict[str, Any]:
     """Copy the previous node's current outputs onto this node's work item; return them."""
-    require_role(state, principal, ANYONE, "refresh node info")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     siblings = [
         s
         for s in state.db.query("node", parent_id=int(node.get("task_id") or 0))
-        if s["id"] < node_db_id
+        if s["id"] < node["id"]
     ]
     prev = siblings[-1] if siblings else None
     info = (
@@ -344,28 +331,20 @@ def refresh_prev_node_info(
         work["prev_node_info"] = info
         event(work, "prev_node_info_refreshed", principal.user_id)
         state.db.replace("work", work["id"], work)
-    return {"node_db_id": node_db_id, "prev_node_info": info}
+    return {"node_db_id": node["id"], "prev_node_info": info}
 
 
 # -- contributor and reviewer actions ------------------------------------------------------------
 
 
 @router.post(_NODE + "/submit-subtask")
-def submit_subtask(
-    state: State,
-    principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
-    body: Body,
-) -> dict[str, Any]:
+def submit_subtask(state: State, principal: TasksAuth, body: Body, node: NodeRef) -> dict[str, Any]:
     """Submit ``{"output": {...}}``: a new attempt; the node goes to review (or is done)."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
-    _can_work(state, principal, work, node_db_id)
+    _can_work(state, principal, work, node["id"])
     if work.get("status") != OPEN:
         raise APIError(
-            409, WRONG_STATUS.format(id=node_db_id, status=work.get("status"), needed=OPEN)
+            409, WRONG_STATUS.format(id=node["id"], status=work.get("status"), needed=OPEN)
         )
     output = check_output(work, body)
     saved = record_attempt(state, work, node, output, user=principal.user_id, source="contributor")
@@ -376,14 +355,10 @@ def submit_subtask(
 def submit_review(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: Body,
+    node: Annotated[dict[str, Any], Depends(node_after_role(REVIEWERS, "review nodes"))],
 ) -> dict[str, Any]:
     """``{"approved": bool, "comment"?, "ratings"?}``: approve (done) or reject (back to work)."""
-    require_role(state, principal, REVIEWERS, "review nodes")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     attempts = work.get("attempts") or []
     if attempts and attempts[-1].get("submitted_by") == principal.user_id:
@@ -396,18 +371,15 @@ def submit_review(
 def release_node(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: OptionalBody,
+    node: NodeRef,
 ) -> dict[str, Any]:
     """Give an open node back to the pool (its assignee, or an admin)."""
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
-    _can_work(state, principal, work, node_db_id)
+    _can_work(state, principal, work, node["id"])
     if work.get("status") != OPEN:
         raise APIError(
-            409, WRONG_STATUS.format(id=node_db_id, status=work.get("status"), needed=OPEN)
+            409, WRONG_STATUS.format(id=node["id"], status=work.get("status"), needed=OPEN)
         )
     previous = work.get("assignee_user_id")
     work["assignee_user_id"] = None
@@ -426,6 +398,8 @@ def revert_node(
     body: OptionalBody,
 ) -> dict[str, Any]:
     """Make an earlier attempt's output current again, as a new attempt."""
+    # Not NodeRef: a dependency would look the node up (404) before FastAPI validates this
+    # handler's own ``attempt_number`` (422), reversing the order of those errors.
     node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     role = _can_work(state, principal, work, node_db_id)
@@ -466,14 +440,10 @@ def not_found_attempt(node_db_id: int, number: int, attempts: list[dict[str, Any
 def admin_edit_subtask(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: Body,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ADMIN, "edit subtasks"))],
 ) -> dict[str, Any]:
     """Edit the current output (and optionally ``assignee_user_id``) without submitting."""
-    require_role(state, principal, ADMIN, "edit subtasks")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     if "output" in body:
         output = body["output"]
@@ -483,7 +453,7 @@ def admin_edit_subtask(
         if attempts:
             attempts[-1]["output"] = {**attempts[-1]["output"], **output}
             attempts[-1]["edited_by"] = principal.user_id
-        state.db.patch("node", node_db_id, {"outputs": {**(node.get("outputs") or {}), **output}})
+        state.db.patch("node", node["id"], {"outputs": {**(node.get("outputs") or {}), **output}})
     if "assignee_user_id" in body:
         work["assignee_user_id"] = body["assignee_user_id"]
     event(work, "admin_edited_subtask", principal.user_id)
@@ -494,18 +464,14 @@ def admin_edit_subtask(
 def admin_submit_subtask(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: Body,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ADMIN, "submit subtasks for others"))],
 ) -> dict[str, Any]:
     """Submit on anyone's behalf, whatever the assignee; the node goes to review (or is done)."""
-    require_role(state, principal, ADMIN, "submit subtasks for others")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     if work.get("status") == COMPLETED:
         raise APIError(
-            409, WRONG_STATUS.format(id=node_db_id, status=COMPLETED, needed="open or in_review")
+            409, WRONG_STATUS.format(id=node["id"], status=COMPLETED, needed="open or in_review")
         )
     output = check_output(work, body)
     return human_view(
@@ -517,18 +483,14 @@ def admin_submit_subtask(
 def admin_edit_review(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: Body,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ADMIN, "edit reviews"))],
 ) -> dict[str, Any]:
     """Change the latest review's comment and ratings (ratings are applied to the results)."""
-    require_role(state, principal, ADMIN, "edit reviews")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     reviews = work.get("reviews") or []
     if not reviews:
-        raise APIError(409, NO_REVIEW.format(id=node_db_id))
+        raise APIError(409, NO_REVIEW.format(id=node["id"]))
     if "ratings" in body:
         apply_ratings(state, node, body["ratings"], require_all=False)
         reviews[-1]["ratings"] = body["ratings"]
@@ -543,14 +505,10 @@ def admin_edit_review(
 def admin_submit_review(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: Body,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ADMIN, "submit reviews as admin"))],
 ) -> dict[str, Any]:
     """Review as an admin (own submissions included)."""
-    require_role(state, principal, ADMIN, "submit reviews as admin")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     work = require_work(state, node)
     return human_view(
         record_review(state, work, node, body, user=principal.user_id, source="admin")
@@ -561,14 +519,10 @@ def admin_submit_review(
 def admin_inline_edit(
     state: State,
     principal: TasksAuth,
-    project_id: int,
-    workflow_id: int,
-    node_db_id: int,
     body: Body,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ADMIN, "edit node outputs inline"))],
 ) -> dict[str, Any]:
     """Overwrite node outputs in place (any node): ``{"outputs": {...}}`` or ``{"field_id", "value"}``."""
-    require_role(state, principal, ADMIN, "edit node outputs inline")
-    node = get_node(state, principal, project_id, workflow_id, node_db_id)
     if isinstance(body.get("outputs"), dict):
         changes = dict(body["outputs"])
     elif isinstance(body.get("field_id"), str) and "value" in body:
@@ -576,7 +530,7 @@ def admin_inline_edit(
     else:
         raise APIError(422, [error_item(["outputs"], INLINE_EDIT, "missing")])
     node = state.db.patch(
-        "node", node_db_id, {"outputs": {**(node.get("outputs") or {}), **changes}}
+        "node", node["id"], {"outputs": {**(node.get("outputs") or {}), **changes}}
     )
     work = work_of(state, node)
     if work is not None:
