@@ -52,6 +52,20 @@ class CriterionResult:
     target_node_id: str | None
     target_field_id: str | None
     output: Any = None
+    #: the evaluation (and its version) that produced this result, when the backend says
+    evaluation_id: int | None = None
+    evaluation_version: int | None = None
+
+
+@dataclass(frozen=True)
+class LlmField:
+    """What one LLM field of a task ran with: its model and prompt version."""
+
+    node_id: str
+    field_id: str
+    model: str | None
+    prompt_id: int | None
+    prompt_version: int | None
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,8 @@ class TaskResult:
     tool_calls: tuple[ToolCall, ...]
     node_db_ids: Mapping[str, int]
     tool_correctness: tuple[ToolCorrectness, ...] = ()
+    #: the model and prompt version of each LLM field (what a baseline records as "used")
+    llm_fields: tuple[LlmField, ...] = ()
 
     def output(self, node: str, field: str) -> Any:
         """The output of ``node.field`` on this task (KeyError lists what exists)."""
@@ -205,8 +221,20 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
         outputs[str(node.get("node_id"))] = dict(node.get("outputs") or {})
         if node.get("id") is not None:
             node_db_ids[str(node.get("node_id"))] = int(node["id"])
+    llm_fields: list[LlmField] = []
     for node in nodes:
         node_id = str(node.get("node_id"))
+        for f in node.get("fields") or []:
+            if f.get("type") == "llm":
+                llm_fields.append(
+                    LlmField(
+                        node_id=node_id,
+                        field_id=str(f.get("field_id")),
+                        model=f.get("model"),
+                        prompt_id=f.get("prompt_id"),
+                        prompt_version=f.get("prompt_version"),
+                    )
+                )
         for ev in node.get("evaluation_results") or []:
             tnode, tfield = ev.get("target_node_id"), ev.get("target_field_id")
             target_out = outputs.get(str(tnode), {}).get(str(tfield)) if tnode else None
@@ -226,6 +254,8 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
                     target_node_id=tnode,
                     target_field_id=tfield,
                     output=target_out,
+                    evaluation_id=ev.get("evaluation_id"),
+                    evaluation_version=ev.get("evaluation_version"),
                 )
             )
         for call in node.get("tool_calls") or []:
@@ -252,6 +282,7 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
         criteria=tuple(criteria),
         tool_calls=tuple(calls),
         node_db_ids=node_db_ids,
+        llm_fields=tuple(llm_fields),
     )
 
 

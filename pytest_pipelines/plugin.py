@@ -75,6 +75,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Local mode: load the demo data (project 22, workflow 10 'Italy').",
     )
+    group.addoption(
+        "--pipelines-baseline-update",
+        dest="pipelines_baseline_update",
+        action="store_true",
+        default=False,
+        help="Write the baseline file (ini pipelines_baseline) from this run's results; entries "
+        "of tests that no longer exist are pruned.",
+    )
+    group.addoption(
+        "--pipelines-baseline-strict",
+        dest="pipelines_baseline_strict",
+        action="store_true",
+        default=False,
+        help="Fail an eval test whose regression gate has no baseline entry (for CI).",
+    )
     parser.addini("pipelines_env", "pytest-pipelines: local, production or a URL.", default=None)
     parser.addini("pipelines_base_url", "pytest-pipelines: API base URL.", default=None)
     parser.addini("pipelines_timeout", "pytest-pipelines: seconds a run may take.", default=None)
@@ -95,6 +110,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
     )
     parser.addini(
+        "pipelines_baseline",
+        "pytest-pipelines: the baseline file, relative to the ini file "
+        "(default pipelines-baseline.json).",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_max_drop",
+        "pytest-pipelines: largest tolerated drop from the baseline, for every gate (0 to 1).",
+        default=None,
+    )
+    parser.addini(
         "pipelines_default_gate",
         "pytest-pipelines: verdict without gates: all-boolean-pass (default) or none.",
         default=None,
@@ -110,7 +136,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve settings, register markers, and wire the fixtures and hooks."""
-    from pytest_pipelines import _fixtures, _hooks
+    from pytest_pipelines import _baseline_hooks, _fixtures, _hooks
     from pytest_pipelines._markers import MARKER_DOCS
     from pytest_pipelines._session import STATE_KEY, make_state
     from pytest_pipelines._settings import resolve_settings
@@ -119,17 +145,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", doc)
     settings = resolve_settings(config)
     config.stash[STATE_KEY] = make_state(config, settings)
+    config.stash[_baseline_hooks.BASELINE_STATE_KEY] = _baseline_hooks.make_state(config)
     pm = config.pluginmanager
     if not pm.has_plugin("pipelines-fixtures"):
         pm.register(_fixtures, "pipelines-fixtures")
     if not pm.has_plugin("pipelines-hooks"):
         pm.register(_hooks, "pipelines-hooks")
     pm.register(_hooks.SessionHooks(config), f"pipelines-session-{id(config)}")
+    pm.register(_baseline_hooks.BaselineHooks(config), f"pipelines-baseline-{id(config)}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> Any:
     """Unregister the per-session hooks."""
     pm = config.pluginmanager
-    plugin = pm.get_plugin(f"pipelines-session-{id(config)}")
-    if plugin is not None:
-        pm.unregister(plugin)
+    for name in (f"pipelines-session-{id(config)}", f"pipelines-baseline-{id(config)}"):
+        plugin = pm.get_plugin(name)
+        if plugin is not None:
+            pm.unregister(plugin)
