@@ -19,7 +19,11 @@ from pytest_pipelines.client import AsyncPipelinesClient, PipelinesClient
 
 API_KEY = "pk_live_s3cr3tKEYvalue"
 BASE_URL = "https://api.test"
-CONTRACT = Path(__file__).parents[2] / ".." / "shared" / "contract"
+# The contract's facts the tests need (route table, seed method names) are the repository's own
+# data, so a fresh clone tests itself; see tests/data/README.md.
+TEST_DATA = Path(__file__).resolve().parents[1] / "data"
+# The SDK guide is not ours to copy: the test that runs its calls reads it from this variable.
+GUIDE_ENV = "PIPELINES_SDK_GUIDE"
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

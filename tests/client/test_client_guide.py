@@ -4,23 +4,50 @@ The calls are cut out of ``sdk-guide.txt`` (``client.name(...)`` with balanced p
 evaluated against a recording mock server, so the guide's positional and keyword parameters are
 exactly the ones our clients accept. Names the guide takes from earlier steps (``prompt_id``,
 ``run["job_id"]`` ...) resolve to placeholders.
+
+The guide is the hosted API's document, not part of this repository: its path comes from
+``$PIPELINES_SDK_GUIDE`` (``.ci/run`` sets it when ``../shared/contract/sdk-guide.txt`` exists),
+and without it this module is skipped with the reason. The route table and seed method names
+beside it are our own copies in ``tests/data/``; when the guide's folder has them too, they must
+be identical (a drift check).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from clienttest_helpers import CONTRACT, Api, ok
+from clienttest_helpers import GUIDE_ENV, TEST_DATA, Api, ok
 
 from pytest_pipelines.client import PipelinesConfigError
 
 pytestmark = pytest.mark.anyio
 
-GUIDE = (CONTRACT / "sdk-guide.txt").read_text(encoding="utf-8")
+GUIDE_UNSET = (
+    f"${GUIDE_ENV} is not set: point it at the SDK guide (sdk-guide.txt) to run every call the "
+    "guide shows against both clients"
+)
+GUIDE_MISSING = f"${GUIDE_ENV} is {{path!r}}, which is not a file"
+
+
+def read_guide(value: str | None) -> tuple[str | None, Path | None, str]:
+    """The guide's text and path from the variable's value, or ``None`` and why not."""
+    if not value:
+        return None, None, GUIDE_UNSET
+    path = Path(value)
+    if not path.is_file():
+        return None, None, GUIDE_MISSING.format(path=value)
+    return path.read_text(encoding="utf-8"), path, ""
+
+
+_TEXT, GUIDE_PATH, _WHY = read_guide(os.environ.get(GUIDE_ENV))
+if _TEXT is None:
+    pytest.skip(_WHY, allow_module_level=True)
+GUIDE: str = _TEXT or ""
 ITERATORS = ("iter_", "paginate", "request_stream", "stream_lines")
 # The guide abbreviates this one; a criterion needs its full definition (docs/client.md).
 REJECTED_BEFORE_SENDING = {'client.push_criterion_artifact({"name": "Exact Match"})'}
@@ -82,7 +109,7 @@ def server_reply(request: httpx.Request) -> httpx.Response:
 def test_the_guide_has_many_calls() -> None:
     assert len(CALLS) > 90
     names = {re.match(r"client\.(\w+)", c).group(1) for c in CALLS}  # type: ignore[union-attr]
-    seeds = (CONTRACT / "seed-methods.txt").read_text(encoding="utf-8").split()
+    seeds = (TEST_DATA / "seed-methods.txt").read_text(encoding="utf-8").split()
     # Every seed method the guide shows in code is exercised here.
     assert names <= set(seeds) | {"create_workflow"}
 
@@ -108,3 +135,15 @@ async def test_guide_call_runs(api: Api, call: str, tmp_path: Path, monkeypatch:
         result = await result
     if name != "artifact_bundle_template":
         assert api.server.requests
+
+
+@pytest.mark.parametrize("name", ["routes.tsv", "seed-methods.txt"])
+def test_our_contract_copies_match_the_guides_folder(name: str) -> None:
+    assert GUIDE_PATH is not None
+    theirs = GUIDE_PATH.parent / name
+    if not theirs.is_file():
+        pytest.skip(f"{theirs} does not exist: nothing to compare tests/data/{name} with")
+    ours = (TEST_DATA / name).read_text(encoding="utf-8")
+    assert ours == theirs.read_text(encoding="utf-8"), (
+        f"tests/data/{name} differs from {theirs}: copy the contract's version into tests/data/"
+    )

@@ -11,16 +11,16 @@ from typing import Any
 
 import httpx
 import pytest
-from clienttest_helpers import CONTRACT, Api, ok
+from clienttest_helpers import TEST_DATA, Api, ok
 
 from pytest_pipelines.client import AsyncPipelinesClient, PipelinesClient, _codegen
 
 ROUTES = list(
-    csv.DictReader((CONTRACT / "routes.tsv").read_text(encoding="utf-8").splitlines(), delimiter="\t")
+    csv.DictReader((TEST_DATA / "routes.tsv").read_text(encoding="utf-8").splitlines(), delimiter="\t")
 )
 SEED_METHODS = [
     line.strip()
-    for line in (CONTRACT / "seed-methods.txt").read_text(encoding="utf-8").splitlines()
+    for line in (TEST_DATA / "seed-methods.txt").read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
 

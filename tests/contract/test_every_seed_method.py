@@ -45,7 +45,7 @@ from pytest_pipelines.client import (
 )
 from pytest_pipelines.local import LocalPipelines
 
-SEED_METHODS_FILE = Path(__file__).parents[2] / ".." / "shared" / "contract" / "seed-methods.txt"
+SEED_METHODS_FILE = Path(__file__).resolve().parents[1] / "data" / "seed-methods.txt"
 ORG = 2
 PROJECT = 22
 TERMINAL = ("completed", "failed", "cancelled")
@@ -56,7 +56,7 @@ PNG = b"\x89PNG\r\n\x1a\n-contract-test-bytes"
 def seed_methods() -> list[str]:
     """The method names of ``seed-methods.txt`` (one a line)."""
     assert SEED_METHODS_FILE.is_file(), (
-        f"{SEED_METHODS_FILE} is missing: the contract files live in shared/ beside the clone"
+        f"{SEED_METHODS_FILE} is missing: it is part of the repository (tests/data/)"
     )
     lines = SEED_METHODS_FILE.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]

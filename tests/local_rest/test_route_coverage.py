@@ -16,7 +16,7 @@ import httpx
 from pytest_pipelines.local import LocalPipelines
 
 ROOT = Path(__file__).resolve().parents[2]
-ROUTES_TSV = ROOT.parent / "shared" / "contract" / "routes.tsv"
+ROUTES_TSV = ROOT / "tests" / "data" / "routes.tsv"
 REFERENCE = ROOT / "docs" / "local-backend-reference.md"
 
 KNOWN_GAPS = {
