@@ -1,16 +1,20 @@
-"""The ``pipelines_*`` markers: signatures, validation at collection, and the run specification.
+"""The ``pipelines_*`` markers: one dataclass per marker, validation at collection, the run spec.
 
-Each marker is validated by calling a keyword-only function with the marker's arguments, so
-Python's own signature check produces the error for a missing or unknown argument; value checks
-follow. Every error names the test, the marker, the argument and the valid choices.
+Each marker is defined once, by its options dataclass: the fields are the marker's arguments
+(positional ones first, then keyword-only ones after ``KW_ONLY``), each field's metadata holds its
+description and its check, and the ``pytest --markers`` line is generated from the fields. A
+marker's arguments are bound to the fields with Python's own wording for a missing, surplus or
+unknown argument; each field's check then runs, then the checks that involve several fields.
+Every error names the test, the marker, the argument and the valid choices.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
+from typing import Any, TypeVar
 
 import pytest
 
@@ -26,43 +30,6 @@ MODES = ("tasks", "experiment")
 TOOL_EVALUATION_PARAMS = ("input_parameters",)
 OVERRIDE_KEYS = ("prompts", "models", "evaluations")
 DEFAULT_EXPECTED_COLUMN = "expected_output"
-
-#: marker name -> the line ``pytest --markers`` shows
-MARKER_DOCS: dict[str, str] = {
-    WORKFLOW: (
-        "pipelines_workflow(project, workflow, *, count=None, inputs=None, expected_outputs=None, "
-        "dataset=None, expected_column='expected_output', timeout=None, mode='tasks'): the "
-        "Pipelines workflow this eval test runs (mode 'tasks' or 'experiment'; inputs: list of "
-        "input rows or a fixture name; dataset: a dataset id, fixture name or object with 'id' "
-        "whose rows are the inputs; count defaults to 1, or to the dataset's row count)."
-    ),
-    PROMPT_SWAP: (
-        "pipelines_prompt_swap(node, field, prompt, *, version=None): use another prompt for "
-        "one LLM field in this run (prompt: fixture name, prompt id or object with 'id')."
-    ),
-    MODEL_SWAP: (
-        "pipelines_model_swap(node, model, *, field=None): use another model slug for a node "
-        "(or one field of it) in this run."
-    ),
-    EVALUATION_SWAP: (
-        "pipelines_evaluation_swap(node, field, evaluation, *, version=None): use another "
-        "evaluation for an evaluation field (evaluation: fixture name, id or object with 'id')."
-    ),
-    VARIANTS: (
-        "pipelines_variants(**variants): one test item per variant, id test_x[name]; each "
-        "value is a configOverrides dict whose promptId/evaluationId may name fixtures."
-    ),
-    GATE: (
-        "pipelines_gate(criterion, *, min_pass_rate=None, min_mean=None, max_mean=None, "
-        "min_value=None, max_value=None): fail the test when a criterion misses a threshold."
-    ),
-    TOOL_GATE: (
-        "pipelines_tool_gate(field, *, node=None, min_score=1.0, evaluation_params=(), "
-        "exact=False, ordering=False): fail the test when tool correctness of a field is "
-        "below min_score on any task."
-    ),
-}
-
 MARKER_ERROR = "{nodeid}: @pytest.mark.{marker}: {problem}\n  signature: {signature}"
 NEEDS_RUN_FIXTURE = (
     "{nodeid}: has @pytest.mark.{marker} but does not request the pipelines_run fixture, so "
@@ -91,65 +58,291 @@ class MarkerError(Exception):
     """A marker argument is invalid; the message names the test, marker and argument."""
 
 
+class _Bad(Exception):
+    """A check's complaint: the problem, without the test and marker (the caller adds them)."""
+
+
+Check = Callable[[str, Any], Any]
+
+
+def arg(
+    default: Any = MISSING, *, doc: str, check: Check | None = None, optional: bool | None = None
+) -> Any:
+    """A marker argument: a dataclass field whose metadata holds its description and check.
+
+    ``check(name, value)`` returns the normalised value or raises :class:`_Bad`.
+
+    :param optional: ``None`` is a valid value, accepted without the check (default: when the
+        default is ``None``).
+    """
+    metadata = {
+        "doc": doc,
+        "check": check,
+        "optional": default is None if optional is None else optional,
+    }
+    if default is MISSING:
+        return field(metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def internal(default: Any) -> Any:
+    """A field that is not a marker argument (set by the plugin, never by a marker)."""
+    return field(default=default, metadata={"internal": True})
+
+
+# --- checks: one per kind of value ---------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def _name(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(
+            f"argument {name!r} must be a non-empty string (a node or field id from "
+            f"get_configurable_fields), got {value!r}"
+        )
+    return value
+
+
+def _ref(name: str, value: Any) -> Any:
+    ok = (
+        (isinstance(value, str) and value.strip())
+        or _is_int(value)
+        or (isinstance(value, Mapping) and "id" in value)
+        or hasattr(value, "id")
+    )
+    if not ok:
+        raise _Bad(
+            f"argument {name!r} must be a fixture name (str), an id (int) or an object/dict with "
+            f"an 'id', got {value!r}"
+        )
+    return value
+
+
+def _version(name: str, value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _Bad(f"argument {name!r} must be None (latest) or an int >= 1, got {value!r}")
+    return int(value)
+
+
+def _int_id(name: str, value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _Bad(f"argument {name!r} must be an int id >= 1, got {value!r}")
+    return int(value)
+
+
+def _count(name: str, value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _Bad(
+            f"argument {name!r} must be None (1, or one task per dataset row) or an int >= 1, "
+            f"got {value!r}"
+        )
+    return int(value)
+
+
+def _inputs(name: str, value: Any) -> tuple[dict[str, Any], ...] | str:
+    if isinstance(value, str):
+        if not value.strip():
+            raise _Bad(f"argument {name!r} is an empty fixture name")
+        return value
+    if isinstance(value, Mapping):
+        return (dict(value),)
+    if isinstance(value, Sequence) and value and all(isinstance(r, Mapping) for r in value):
+        return tuple(dict(r) for r in value)
+    raise _Bad(
+        f"argument {name!r} must be a dict of inputs, a non-empty list of dicts (rows used "
+        f"round-robin), or the name of a fixture returning rows, got {value!r}"
+    )
+
+
+def _expected_outputs(name: str, value: Any) -> tuple[Any, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise _Bad(f"argument {name!r} must be a list parallel to 'inputs', got {value!r}")
+    return tuple(value)
+
+
+def _column(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(
+            f"argument {name!r} must be a non-empty column name or None (the dataset has no "
+            f"expected outputs), got {value!r}"
+        )
+    return value
+
+
+def _timeout(name: str, value: Any) -> float:
+    if not _is_number(value) or value <= 0:
+        raise _Bad(
+            f"argument {name!r} must be None (use --pipelines-timeout) or seconds > 0, "
+            f"got {value!r}"
+        )
+    return float(value)
+
+
+def _choice(valid: Sequence[str]) -> Check:
+    def check(name: str, value: Any) -> str:
+        if value not in valid:
+            raise _Bad(
+                f"argument {name!r} is {value!r}; valid values: {', '.join(map(repr, valid))}"
+            )
+        return str(value)
+
+    return check
+
+
+def _number(name: str, value: Any) -> float:
+    if not _is_number(value):
+        raise _Bad(f"argument {name!r} must be a number, got {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
+def _rate(name: str, value: Any) -> float:
+    _number(name, value)
+    if not 0 <= value <= 1:
+        raise _Bad(f"argument {name!r} must be between 0 and 1, got {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
+def _unit_score(name: str, value: Any) -> float:
+    if not _is_number(value) or not 0 <= value <= 1:
+        raise _Bad(f"argument {name!r} must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad(f"argument {name!r} must be True or False, got {value!r}")
+    return value
+
+
+def _tool_params(name: str, value: Any) -> tuple[str, ...]:
+    valid = ", ".join(map(repr, TOOL_EVALUATION_PARAMS))
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise _Bad(f"argument {name!r} must be a list; valid items: {valid}")
+    for p in value:
+        if p not in TOOL_EVALUATION_PARAMS:
+            raise _Bad(f"argument {name!r} contains {p!r}; valid items: {valid}")
+    return tuple(value)
+
+
+# --- the markers ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class WorkflowTarget:
     """The workflow an eval test runs (from ``pipelines_workflow``)."""
 
-    project: int
-    workflow: int
-    count: int = 1
-    inputs: tuple[dict[str, Any], ...] | str | None = None
-    expected_outputs: tuple[Any, ...] | None = None
-    timeout: float | None = None
-    mode: str = "tasks"
-    #: a dataset reference (id, fixture name, or object/dict with ``id``) whose rows are the inputs
-    dataset: Any = None
-    #: the dataset column that holds expected outputs (None: the dataset has none)
-    expected_column: str | None = DEFAULT_EXPECTED_COLUMN
-    #: ``count`` was not given: one task per row when ``dataset`` is set (else 1)
-    count_from_rows: bool = False
+    project: int = arg(doc="the project id", check=_int_id)
+    workflow: int = arg(doc="the workflow id", check=_int_id)
+    _: KW_ONLY
+    count: int | None = arg(
+        None,
+        doc="inputs to run (default 1, or one per row of dataset=)",
+        check=_count,
+    )
+    inputs: tuple[dict[str, Any], ...] | str | None = arg(
+        None,
+        doc="a dict of inputs, a list of input rows (used round-robin) or a fixture name",
+        check=_inputs,
+    )
+    expected_outputs: tuple[Any, ...] | None = arg(
+        None, doc="expected outputs parallel to inputs", check=_expected_outputs
+    )
+    dataset: Any = arg(  # noqa: RUF009 (arg() is a field specifier, like field())
+        None,
+        doc="a dataset id, fixture name or object with 'id' whose rows are the inputs",
+        check=_ref,
+    )
+    expected_column: str | None = arg(
+        DEFAULT_EXPECTED_COLUMN,
+        doc="the dataset column holding expected outputs (None: it has none)",
+        check=_column,
+        optional=True,
+    )
+    timeout: float | None = arg(
+        None, doc="seconds the run may take (default --pipelines-timeout)", check=_timeout
+    )
+    mode: str = arg("tasks", doc="'tasks' (create-tasks) or 'experiment'", check=_choice(MODES))
+
+    @property
+    def count_from_rows(self) -> bool:
+        """``count`` was not given and ``dataset`` is: one input per dataset row."""
+        return self.count is None and self.dataset is not None
+
+    def _together(self) -> str | None:
+        if self.dataset is not None:
+            for other in ("inputs", "expected_outputs"):
+                if getattr(self, other) is not None:
+                    return DATASET_EXCLUSIVE.format(other=other)
+        if self.expected_outputs is not None:
+            rows = self.inputs
+            if not isinstance(rows, tuple) or len(rows) != len(self.expected_outputs):
+                n_rows = len(rows) if isinstance(rows, tuple) else 0
+                return (
+                    f"argument 'expected_outputs' has {len(self.expected_outputs)} item(s) but "
+                    f"'inputs' has {n_rows} row(s); give one expected output per input row"
+                )
+        return None
 
 
 @dataclass(frozen=True)
 class PromptSwap:
     """Use another prompt for one LLM field."""
 
-    node: str
-    field: str
-    prompt: Any
-    version: int | None = None
+    node: str = arg(doc="the node id", check=_name)
+    field: str = arg(doc="the LLM field id", check=_name)
+    prompt: Any = arg(  # noqa: RUF009 (arg() is a field specifier, like field())
+        doc="a fixture name, prompt id or object with 'id'", check=_ref
+    )
+    _: KW_ONLY
+    version: int | None = arg(None, doc="the prompt version (default: latest)", check=_version)
 
 
 @dataclass(frozen=True)
 class ModelSwap:
     """Use another model slug for a node (or one of its fields)."""
 
-    node: str
-    model: str
-    field: str | None = None
+    node: str = arg(doc="the node id", check=_name)
+    model: str = arg(doc="the model slug", check=_name)
+    _: KW_ONLY
+    field: str | None = arg(None, doc="one LLM field of the node (default: all)", check=_name)
 
 
 @dataclass(frozen=True)
 class EvaluationSwap:
     """Use another evaluation for one evaluation field."""
 
-    node: str
-    field: str
-    evaluation: Any
-    version: int | None = None
+    node: str = arg(doc="the node id", check=_name)
+    field: str = arg(doc="the evaluation field id", check=_name)
+    evaluation: Any = arg(  # noqa: RUF009 (arg() is a field specifier, like field())
+        doc="a fixture name, evaluation id or object with 'id'", check=_ref
+    )
+    _: KW_ONLY
+    version: int | None = arg(None, doc="the evaluation version (default: latest)", check=_version)
 
 
 @dataclass(frozen=True)
 class Gate:
     """A threshold on one criterion's aggregate over the run's tasks."""
 
-    criterion: str
-    min_pass_rate: float | None = None
-    min_mean: float | None = None
-    max_mean: float | None = None
-    min_value: float | None = None
-    max_value: float | None = None
-    implicit: bool = False
+    criterion: str = arg(doc="the criterion's name", check=_name)
+    _: KW_ONLY
+    min_pass_rate: float | None = arg(None, doc="lowest share of passing tasks", check=_rate)
+    min_mean: float | None = arg(None, doc="lowest mean value", check=_number)
+    max_mean: float | None = arg(None, doc="highest mean value", check=_number)
+    min_value: float | None = arg(None, doc="lowest value on any task", check=_number)
+    max_value: float | None = arg(None, doc="highest value on any task", check=_number)
+    implicit: bool = internal(False)
 
     def thresholds(self) -> list[tuple[str, str, float]]:
         """``(metric, comparison, threshold)`` for every threshold set."""
@@ -166,17 +359,199 @@ class Gate:
                 out.append((metric, op, float(value)))
         return out
 
+    def _together(self) -> str | None:
+        if all(getattr(self, n) is None for n in THRESHOLD_NAMES):
+            return f"give at least one threshold: {', '.join(THRESHOLD_NAMES)}"
+        for low, high in (("min_mean", "max_mean"), ("min_value", "max_value")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                return f"argument {low!r} ({a!r}) is greater than {high!r} ({b!r})"
+        return None
+
 
 @dataclass(frozen=True)
 class ToolGate:
     """A minimum tool-correctness score for one LLM field on every task."""
 
-    field: str
-    node: str | None = None
-    min_score: float = 1.0
-    evaluation_params: tuple[str, ...] = ()
-    exact: bool = False
-    ordering: bool = False
+    field: str = arg(doc="the LLM field whose tool calls are scored", check=_name)
+    _: KW_ONLY
+    node: str | None = arg(None, doc="the node (default: every node with the field)", check=_name)
+    min_score: float = arg(1.0, doc="lowest score on any task", check=_unit_score)
+    evaluation_params: tuple[str, ...] = arg(
+        (), doc="also score these ('input_parameters')", check=_tool_params
+    )
+    exact: bool = arg(False, doc="the calls must match exactly", check=_flag)
+    ordering: bool = arg(False, doc="the order of the calls counts", check=_flag)
+
+
+#: marker name -> (options dataclass, one-line summary); pipelines_variants takes **kwargs
+MARKERS: dict[str, tuple[type[Any], str]] = {
+    WORKFLOW: (
+        WorkflowTarget,
+        "the Pipelines workflow this eval test runs (mode 'tasks' or 'experiment'; inputs: list "
+        "of input rows or a fixture name; dataset: a dataset id, fixture name or object with "
+        "'id' whose rows are the inputs; count defaults to 1, or to the dataset's row count).",
+    ),
+    PROMPT_SWAP: (
+        PromptSwap,
+        "use another prompt for one LLM field in this run (prompt: fixture name, prompt id or "
+        "object with 'id').",
+    ),
+    MODEL_SWAP: (ModelSwap, "use another model slug for a node (or one field of it) in this run."),
+    EVALUATION_SWAP: (
+        EvaluationSwap,
+        "use another evaluation for an evaluation field (evaluation: fixture name, id or object "
+        "with 'id').",
+    ),
+    GATE: (
+        Gate,
+        "fail the test when a criterion misses a threshold.",
+    ),
+    TOOL_GATE: (
+        ToolGate,
+        "fail the test when tool correctness of a field is below min_score on any task.",
+    ),
+}
+VARIANTS_DOC = (
+    "pipelines_variants(**variants): one test item per variant, id test_x[name]; each "
+    "value is a configOverrides dict whose promptId/evaluationId may name fixtures."
+)
+
+
+def arguments(cls: type[Any]) -> list[dataclasses.Field[Any]]:
+    """The marker arguments of an options dataclass, in signature order."""
+    return [f for f in fields(cls) if not f.metadata.get("internal")]
+
+
+def signature(marker: str) -> str:
+    """The marker's signature, generated from its dataclass: ``name(a, b, *, c=None)``."""
+    if marker == VARIANTS:
+        return VARIANTS_DOC.split(": ", 1)[0]
+    cls = MARKERS[marker][0]
+    positional = [f.name for f in arguments(cls) if not f.kw_only]
+    keyword = [f"{f.name}={f.default!r}" for f in arguments(cls) if f.kw_only]
+    return f"{marker}({', '.join([*positional, '*', *keyword] if keyword else positional)})"
+
+
+def _docs() -> dict[str, str]:
+    docs = {name: f"{signature(name)}: {summary}" for name, (_cls, summary) in MARKERS.items()}
+    docs[VARIANTS] = VARIANTS_DOC
+    order = (WORKFLOW, PROMPT_SWAP, MODEL_SWAP, EVALUATION_SWAP, VARIANTS, GATE, TOOL_GATE)
+    return {name: docs[name] for name in order}
+
+
+#: marker name -> the line ``pytest --markers`` shows (generated from the dataclasses)
+MARKER_DOCS: dict[str, str] = _docs()
+
+
+def _fail(nodeid: str, marker: str, problem: str) -> MarkerError:
+    return MarkerError(
+        MARKER_ERROR.format(
+            nodeid=nodeid, marker=marker, problem=problem, signature=signature(marker)
+        )
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _names(names: Sequence[str]) -> str:
+    quoted = [repr(n) for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def _bind(marker: str, cls: type[Any], mark: pytest.Mark) -> dict[str, Any]:
+    """The marker's arguments by field name, with Python's wording for a binding error."""
+    args = arguments(cls)
+    positional = [f.name for f in args if not f.kw_only]
+    if len(mark.args) > len(positional):
+        raise _Bad(
+            f"{marker}() takes {_plural(len(positional), 'positional argument')} but "
+            f"{len(mark.args)} {'was' if len(mark.args) == 1 else 'were'} given"
+        )
+    bound = dict(zip(positional, mark.args, strict=False))
+    known = {f.name for f in args}
+    for name, value in mark.kwargs.items():
+        if name not in known:
+            raise _Bad(f"{marker}() got an unexpected keyword argument {name!r}")
+        if name in bound:
+            raise _Bad(f"{marker}() got multiple values for argument {name!r}")
+        bound[name] = value
+    missing = [f.name for f in args if f.default is MISSING and f.name not in bound]
+    if missing:
+        raise _Bad(
+            f"{marker}() missing {len(missing)} required positional "
+            f"argument{'' if len(missing) == 1 else 's'}: {_names(missing)}"
+        )
+    return bound
+
+
+T = TypeVar("T")
+
+
+def options(nodeid: str, marker: str, mark: pytest.Mark) -> Any:
+    """Validate one marker: bind its arguments, check each field, then the fields together.
+
+    :raises MarkerError: naming the test, the marker, the argument and the valid values.
+    """
+    __tracebackhide__ = True
+    cls = MARKERS[marker][0]
+    try:
+        bound = _bind(marker, cls, mark)
+        values: dict[str, Any] = {}
+        for f in arguments(cls):
+            value = bound.get(f.name, f.default)
+            check = f.metadata.get("check")
+            if check is not None and not (value is None and f.metadata["optional"]):
+                value = check(f.name, value)
+            values[f.name] = value
+        result = cls(**values)
+        together = getattr(result, "_together", None)
+        problem = together() if together is not None else None
+        if problem:
+            raise _Bad(problem)
+    except _Bad as exc:
+        raise _fail(nodeid, marker, str(exc)) from None
+    return result
+
+
+def validate_workflow(nodeid: str, mark: pytest.Mark) -> WorkflowTarget:
+    """Validate one ``pipelines_workflow`` marker."""
+    target: WorkflowTarget = options(nodeid, WORKFLOW, mark)
+    return target
+
+
+def validate_prompt_swap(nodeid: str, mark: pytest.Mark) -> PromptSwap:
+    """Validate one ``pipelines_prompt_swap`` marker."""
+    swap: PromptSwap = options(nodeid, PROMPT_SWAP, mark)
+    return swap
+
+
+def validate_model_swap(nodeid: str, mark: pytest.Mark) -> ModelSwap:
+    """Validate one ``pipelines_model_swap`` marker."""
+    swap: ModelSwap = options(nodeid, MODEL_SWAP, mark)
+    return swap
+
+
+def validate_evaluation_swap(nodeid: str, mark: pytest.Mark) -> EvaluationSwap:
+    """Validate one ``pipelines_evaluation_swap`` marker."""
+    swap: EvaluationSwap = options(nodeid, EVALUATION_SWAP, mark)
+    return swap
+
+
+def validate_gate(nodeid: str, mark: pytest.Mark) -> Gate:
+    """Validate one ``pipelines_gate`` marker."""
+    gate: Gate = options(nodeid, GATE, mark)
+    return gate
+
+
+def validate_tool_gate(nodeid: str, mark: pytest.Mark) -> ToolGate:
+    """Validate one ``pipelines_tool_gate`` marker."""
+    gate: ToolGate = options(nodeid, TOOL_GATE, mark)
+    return gate
 
 
 @dataclass(frozen=True)
@@ -191,337 +566,6 @@ class RunSpec:
     variant_overrides: Mapping[str, Any] = field(default_factory=dict)
     gates: tuple[Gate, ...] = ()
     tool_gates: tuple[ToolGate, ...] = ()
-
-
-# --- signature functions (Python checks the arguments) -------------------------------------
-
-
-def _workflow_sig(
-    project: int,
-    workflow: int,
-    *,
-    count: int | None = None,
-    inputs: Any = None,
-    expected_outputs: Any = None,
-    dataset: Any = None,
-    expected_column: str | None = DEFAULT_EXPECTED_COLUMN,
-    timeout: float | None = None,
-    mode: str = "tasks",
-) -> dict[str, Any]:
-    return locals()
-
-
-def _prompt_swap_sig(
-    node: str, field: str, prompt: Any, *, version: int | None = None
-) -> dict[str, Any]:
-    return locals()
-
-
-def _model_swap_sig(node: str, model: str, *, field: str | None = None) -> dict[str, Any]:
-    return locals()
-
-
-def _evaluation_swap_sig(
-    node: str, field: str, evaluation: Any, *, version: int | None = None
-) -> dict[str, Any]:
-    return locals()
-
-
-def _gate_sig(
-    criterion: str,
-    *,
-    min_pass_rate: float | None = None,
-    min_mean: float | None = None,
-    max_mean: float | None = None,
-    min_value: float | None = None,
-    max_value: float | None = None,
-) -> dict[str, Any]:
-    return locals()
-
-
-def _tool_gate_sig(
-    field: str,
-    *,
-    node: str | None = None,
-    min_score: float = 1.0,
-    evaluation_params: Sequence[str] = (),
-    exact: bool = False,
-    ordering: bool = False,
-) -> dict[str, Any]:
-    return locals()
-
-
-_SIGNATURES: dict[str, Callable[..., dict[str, Any]]] = {
-    WORKFLOW: _workflow_sig,
-    PROMPT_SWAP: _prompt_swap_sig,
-    MODEL_SWAP: _model_swap_sig,
-    EVALUATION_SWAP: _evaluation_swap_sig,
-    GATE: _gate_sig,
-    TOOL_GATE: _tool_gate_sig,
-}
-
-
-def _signature(marker: str) -> str:
-    return MARKER_DOCS[marker].split(": ", 1)[0]
-
-
-def _fail(nodeid: str, marker: str, problem: str) -> MarkerError:
-    return MarkerError(
-        MARKER_ERROR.format(
-            nodeid=nodeid, marker=marker, problem=problem, signature=_signature(marker)
-        )
-    )
-
-
-def _call(nodeid: str, mark: pytest.Mark) -> dict[str, Any]:
-    func = _SIGNATURES[mark.name]
-    try:
-        return func(*mark.args, **mark.kwargs)
-    except TypeError as exc:
-        text = str(exc).replace(func.__name__ + "()", mark.name + "()")
-        raise _fail(nodeid, mark.name, text) from None
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
-def _need_name(nodeid: str, marker: str, arg: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(
-            nodeid,
-            marker,
-            f"argument {arg!r} must be a non-empty string (a node or field id from get_configurable_fields), got {value!r}",
-        )
-    return value
-
-
-def _need_ref(nodeid: str, marker: str, arg: str, value: Any) -> Any:
-    ok = (
-        (isinstance(value, str) and value.strip())
-        or _is_int(value)
-        or (isinstance(value, Mapping) and "id" in value)
-        or hasattr(value, "id")
-    )
-    if not ok:
-        raise _fail(
-            nodeid,
-            marker,
-            f"argument {arg!r} must be a fixture name (str), an id (int) or an object/dict with "
-            f"an 'id', got {value!r}",
-        )
-    return value
-
-
-def _need_version(nodeid: str, marker: str, value: Any) -> int | None:
-    if value is not None and (not _is_int(value) or value < 1):
-        raise _fail(
-            nodeid,
-            marker,
-            f"argument 'version' must be None (latest) or an int >= 1, got {value!r}",
-        )
-    return value  # type: ignore[no-any-return]
-
-
-def validate_workflow(nodeid: str, mark: pytest.Mark) -> WorkflowTarget:
-    """Validate one ``pipelines_workflow`` marker."""
-    a = _call(nodeid, mark)
-    m = WORKFLOW
-    for arg in ("project", "workflow"):
-        if not _is_int(a[arg]) or a[arg] < 1:
-            raise _fail(nodeid, m, f"argument {arg!r} must be an int id >= 1, got {a[arg]!r}")
-    count = a["count"]
-    if count is not None and (not _is_int(count) or count < 1):
-        raise _fail(
-            nodeid,
-            m,
-            f"argument 'count' must be None (1, or one task per dataset row) or an int >= 1, "
-            f"got {count!r}",
-        )
-    dataset = a["dataset"]
-    if dataset is not None:
-        for other in ("inputs", "expected_outputs"):
-            if a[other] is not None:
-                raise _fail(nodeid, m, DATASET_EXCLUSIVE.format(other=other))
-        _need_ref(nodeid, m, "dataset", dataset)
-    column = a["expected_column"]
-    if column is not None and (not isinstance(column, str) or not column.strip()):
-        raise _fail(
-            nodeid,
-            m,
-            "argument 'expected_column' must be a non-empty column name or None (the dataset "
-            f"has no expected outputs), got {column!r}",
-        )
-    if a["mode"] not in MODES:
-        raise _fail(
-            nodeid,
-            m,
-            f"argument 'mode' is {a['mode']!r}; valid values: {', '.join(map(repr, MODES))}",
-        )
-    timeout = a["timeout"]
-    if timeout is not None and (not _is_number(timeout) or timeout <= 0):
-        raise _fail(
-            nodeid,
-            m,
-            f"argument 'timeout' must be None (use --pipelines-timeout) or seconds > 0, got {timeout!r}",
-        )
-    inputs = a["inputs"]
-    rows: tuple[dict[str, Any], ...] | str | None
-    if inputs is None:
-        rows = None
-    elif isinstance(inputs, str):
-        if not inputs.strip():
-            raise _fail(nodeid, m, "argument 'inputs' is an empty fixture name")
-        rows = inputs
-    elif isinstance(inputs, Mapping):
-        rows = (dict(inputs),)
-    elif isinstance(inputs, Sequence) and inputs and all(isinstance(r, Mapping) for r in inputs):
-        rows = tuple(dict(r) for r in inputs)
-    else:
-        raise _fail(
-            nodeid,
-            m,
-            "argument 'inputs' must be a dict of inputs, a non-empty list of dicts (rows used "
-            f"round-robin), or the name of a fixture returning rows, got {inputs!r}",
-        )
-    expected = a["expected_outputs"]
-    exp: tuple[Any, ...] | None = None
-    if expected is not None:
-        if isinstance(expected, (str, bytes)) or not isinstance(expected, Sequence):
-            raise _fail(
-                nodeid,
-                m,
-                f"argument 'expected_outputs' must be a list parallel to 'inputs', got {expected!r}",
-            )
-        exp = tuple(expected)
-        if not isinstance(rows, tuple) or len(rows) != len(exp):
-            n_rows = len(rows) if isinstance(rows, tuple) else 0
-            raise _fail(
-                nodeid,
-                m,
-                f"argument 'expected_outputs' has {len(exp)} item(s) but 'inputs' has {n_rows} "
-                "row(s); give one expected output per input row",
-            )
-    return WorkflowTarget(
-        project=a["project"],
-        workflow=a["workflow"],
-        count=count if count is not None else 1,
-        inputs=rows,
-        expected_outputs=exp,
-        timeout=float(timeout) if timeout is not None else None,
-        mode=a["mode"],
-        dataset=dataset,
-        expected_column=column,
-        count_from_rows=count is None and dataset is not None,
-    )
-
-
-def validate_prompt_swap(nodeid: str, mark: pytest.Mark) -> PromptSwap:
-    """Validate one ``pipelines_prompt_swap`` marker."""
-    a = _call(nodeid, mark)
-    return PromptSwap(
-        node=_need_name(nodeid, PROMPT_SWAP, "node", a["node"]),
-        field=_need_name(nodeid, PROMPT_SWAP, "field", a["field"]),
-        prompt=_need_ref(nodeid, PROMPT_SWAP, "prompt", a["prompt"]),
-        version=_need_version(nodeid, PROMPT_SWAP, a["version"]),
-    )
-
-
-def validate_model_swap(nodeid: str, mark: pytest.Mark) -> ModelSwap:
-    """Validate one ``pipelines_model_swap`` marker."""
-    a = _call(nodeid, mark)
-    fld = a["field"]
-    if fld is not None:
-        _need_name(nodeid, MODEL_SWAP, "field", fld)
-    return ModelSwap(
-        node=_need_name(nodeid, MODEL_SWAP, "node", a["node"]),
-        model=_need_name(nodeid, MODEL_SWAP, "model", a["model"]),
-        field=fld,
-    )
-
-
-def validate_evaluation_swap(nodeid: str, mark: pytest.Mark) -> EvaluationSwap:
-    """Validate one ``pipelines_evaluation_swap`` marker."""
-    a = _call(nodeid, mark)
-    return EvaluationSwap(
-        node=_need_name(nodeid, EVALUATION_SWAP, "node", a["node"]),
-        field=_need_name(nodeid, EVALUATION_SWAP, "field", a["field"]),
-        evaluation=_need_ref(nodeid, EVALUATION_SWAP, "evaluation", a["evaluation"]),
-        version=_need_version(nodeid, EVALUATION_SWAP, a["version"]),
-    )
-
-
-def validate_gate(nodeid: str, mark: pytest.Mark) -> Gate:
-    """Validate one ``pipelines_gate`` marker."""
-    a = _call(nodeid, mark)
-    _need_name(nodeid, GATE, "criterion", a["criterion"])
-    names = ("min_pass_rate", "min_mean", "max_mean", "min_value", "max_value")
-    if all(a[n] is None for n in names):
-        raise _fail(nodeid, GATE, f"give at least one threshold: {', '.join(names)}")
-    for n in names:
-        if a[n] is not None and not _is_number(a[n]):
-            raise _fail(nodeid, GATE, f"argument {n!r} must be a number, got {a[n]!r}")
-    rate = a["min_pass_rate"]
-    if rate is not None and not 0 <= rate <= 1:
-        raise _fail(nodeid, GATE, f"argument 'min_pass_rate' must be between 0 and 1, got {rate!r}")
-    for low, high in (("min_mean", "max_mean"), ("min_value", "max_value")):
-        if a[low] is not None and a[high] is not None and a[low] > a[high]:
-            raise _fail(
-                nodeid,
-                GATE,
-                f"argument {low!r} ({a[low]!r}) is greater than {high!r} ({a[high]!r})",
-            )
-    return Gate(**a)
-
-
-def validate_tool_gate(nodeid: str, mark: pytest.Mark) -> ToolGate:
-    """Validate one ``pipelines_tool_gate`` marker."""
-    a = _call(nodeid, mark)
-    _need_name(nodeid, TOOL_GATE, "field", a["field"])
-    if a["node"] is not None:
-        _need_name(nodeid, TOOL_GATE, "node", a["node"])
-    score = a["min_score"]
-    if not _is_number(score) or not 0 <= score <= 1:
-        raise _fail(
-            nodeid,
-            TOOL_GATE,
-            f"argument 'min_score' must be a number between 0 and 1, got {score!r}",
-        )
-    params = a["evaluation_params"]
-    if isinstance(params, str) or not isinstance(params, Sequence):
-        raise _fail(
-            nodeid,
-            TOOL_GATE,
-            f"argument 'evaluation_params' must be a list; valid items: {', '.join(map(repr, TOOL_EVALUATION_PARAMS))}",
-        )
-    for p in params:
-        if p not in TOOL_EVALUATION_PARAMS:
-            raise _fail(
-                nodeid,
-                TOOL_GATE,
-                f"argument 'evaluation_params' contains {p!r}; valid items: {', '.join(map(repr, TOOL_EVALUATION_PARAMS))}",
-            )
-    for flag in ("exact", "ordering"):
-        if not isinstance(a[flag], bool):
-            raise _fail(
-                nodeid, TOOL_GATE, f"argument {flag!r} must be True or False, got {a[flag]!r}"
-            )
-    return ToolGate(
-        field=a["field"],
-        node=a["node"],
-        min_score=float(score),
-        evaluation_params=tuple(params),
-        exact=a["exact"],
-        ordering=a["ordering"],
-    )
 
 
 def validate_variants(nodeid: str, mark: pytest.Mark) -> dict[str, dict[str, Any]]:
@@ -598,23 +642,27 @@ def _levels(node: Any, name: str) -> list[list[pytest.Mark]]:
 
 
 def _merge_gates(nodeid: str, gates: list[Gate]) -> Gate:
-    """One criterion's gates declared on the same node: their thresholds combined."""
+    """One criterion's gates declared on the same node: their arguments combined."""
     merged: dict[str, Any] = {}
     for gate in gates:
-        for name in THRESHOLD_NAMES:
-            value = getattr(gate, name)
-            if value is None:
+        for f in arguments(Gate)[1:]:
+            value = getattr(gate, f.name)
+            if value == f.default:
                 continue
-            if name in merged and merged[name] != value:
+            if f.name in merged and merged[f.name] != value:
                 raise _fail(
                     nodeid,
                     GATE,
                     GATE_CONFLICT.format(
-                        criterion=gate.criterion, name=name, a=merged[name], b=value
+                        criterion=gate.criterion, name=f.name, a=merged[f.name], b=value
                     ),
                 )
-            merged[name] = value
-    return Gate(criterion=gates[0].criterion, **merged)
+            merged[f.name] = value
+    combined = Gate(gates[0].criterion, **merged)
+    problem = combined._together()
+    if problem:
+        raise _fail(nodeid, GATE, problem)
+    return combined
 
 
 def collect_spec_parts(nodeid: str, node: Any) -> dict[str, Any]:

@@ -215,7 +215,7 @@ def build_payload(
     ``client`` reads the rows of ``pipelines_workflow(dataset=...)``.
     """
     target = spec.target
-    payload: dict[str, Any] = {"count": target.count}
+    payload: dict[str, Any] = {"count": target.count or 1}
     rows = target.inputs
     expected_outputs = target.expected_outputs
     if target.dataset is not None:

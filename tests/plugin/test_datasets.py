@@ -102,7 +102,7 @@ def test_dataset_still_importing_is_an_error() -> None:
         def get_dataset(self, ident: int) -> dict[str, Any]:
             return {"id": ident, "status": "importing"}
 
-    spec = RunSpec(target=WorkflowTarget(22, 10, dataset=5, count_from_rows=True))
+    spec = RunSpec(target=WorkflowTarget(22, 10, dataset=5))
     with pytest.raises(RunBroken) as info:
         build_payload(spec, {}.__getitem__, client=Client())
     assert str(info.value) == DATASET_NOT_READY.format(id=5, status="importing")

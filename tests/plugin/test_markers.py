@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import inspect
+from pathlib import Path
+
 import pytest
 
 from pytest_pipelines._markers import (
     MARKER_DOCS,
+    MARKERS,
     EvaluationSwap,
     ModelSwap,
     PromptSwap,
     RunSpec,
     WorkflowTarget,
+    arguments,
     build_spec,
+    options,
+    signature,
 )
 from pytest_pipelines._run import RunBroken, build_payload, idempotency_key
 
@@ -135,6 +144,18 @@ BAD = [
         ["argument 'criterion' must be a non-empty string"],
     ),
     (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, implicit=True)",
+        ["pipelines_gate() got an unexpected keyword argument 'implicit'"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, project=22)",
+        ["pipelines_workflow() got multiple values for argument 'project'"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow()",
+        ["missing 2 required positional arguments: 'project' and 'workflow'"],
+    ),
+    (
         WF + "\n@pytest.mark.pipelines_tool_gate()",
         ["pipelines_tool_gate", "missing 1 required positional argument: 'field'"],
     ),
@@ -220,6 +241,87 @@ def test_markers_are_registered_with_signatures(pytester: pytest.Pytester) -> No
     for doc in MARKER_DOCS.values():
         result.stdout.fnmatch_lines([f"@pytest.mark.{doc}"])
     assert len(MARKER_DOCS) == 7
+
+
+def _help_signature(marker: str) -> inspect.Signature:
+    """The signature the ``--markers`` help line states, parsed as Python."""
+    head = MARKER_DOCS[marker].split(": ", 1)[0]
+    assert head.startswith(marker + "(")
+    tree = ast.parse(f"def {head}: pass")
+    func = tree.body[0]
+    assert isinstance(func, ast.FunctionDef)
+    namespace: dict[str, object] = {}
+    exec(compile(ast.Module([func], []), "<help>", "exec"), namespace)
+    return inspect.signature(namespace[marker])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("marker", sorted(set(MARKERS)))
+def test_help_line_and_dataclass_agree(marker: str) -> None:
+    cls = MARKERS[marker][0]
+    help_params = list(_help_signature(marker).parameters.values())
+    init = inspect.signature(cls)
+    internal = {f.name for f in dataclasses.fields(cls) if f.metadata.get("internal")}
+    init_params = [p for p in init.parameters.values() if p.name not in internal]
+    assert [(p.name, p.kind) for p in help_params] == [(p.name, p.kind) for p in init_params]
+    assert [p.default for p in help_params] == [p.default for p in init_params]
+    for f in arguments(cls):
+        assert f.metadata["doc"], f"{marker}: argument {f.name!r} has no description"
+        assert f.metadata["check"] is not None, f"{marker}: argument {f.name!r} is unchecked"
+
+
+def test_reference_headings_are_the_generated_signatures() -> None:
+    """docs/reference/plugin.md documents each marker under its generated signature."""
+    text = (Path(__file__).parents[2] / "docs" / "reference" / "plugin.md").read_text()
+    for marker in MARKER_DOCS:
+        assert f"### `{signature(marker)}`" in text, marker
+
+
+def test_every_marker_argument_is_accepted_by_its_marker() -> None:
+    """A valid value for every argument binds and checks (the help line names real arguments)."""
+    valid: dict[str, dict[str, object]] = {
+        "pipelines_workflow": {
+            "count": 2,
+            "inputs": [{"a": 1}],
+            "expected_outputs": ["x"],
+            "timeout": 5,
+            "mode": "experiment",
+        },
+        "pipelines_gate": {
+            "min_pass_rate": 0.8,
+            "min_value": 0,
+            "max_value": 1,
+        },
+        "pipelines_tool_gate": {
+            "node": "n",
+            "min_score": 0.5,
+            "evaluation_params": ["input_parameters"],
+            "exact": True,
+            "ordering": True,
+        },
+        "pipelines_prompt_swap": {"version": 2},
+        "pipelines_model_swap": {"field": "f"},
+        "pipelines_evaluation_swap": {"version": 1},
+    }
+    positional = {
+        "pipelines_workflow": (22, 10),
+        "pipelines_gate": ("C",),
+        "pipelines_tool_gate": ("f",),
+        "pipelines_prompt_swap": ("n", "f", 5),
+        "pipelines_model_swap": ("n", "m"),
+        "pipelines_evaluation_swap": ("n", "f", 5),
+    }
+    covered: dict[str, set[str]] = {}
+    cases = [(m, positional[m], kw) for m, kw in valid.items()]
+    cases.append(("pipelines_workflow", (22, 10), {"dataset": 5, "expected_column": None}))
+    cases.append(("pipelines_gate", ("C",), {"min_mean": 1, "max_mean": 2}))
+    for marker, args, kwargs in cases:
+        covered.setdefault(marker, set()).update(kwargs)
+        value = options("t.py::test", marker, getattr(pytest.mark, marker)(*args, **kwargs).mark)
+        for name, given in kwargs.items():
+            got = getattr(value, name)
+            assert got == (tuple(given) if isinstance(given, list) else given), (marker, name)
+    for marker, (cls, _summary) in MARKERS.items():
+        assert covered[marker] == {f.name for f in arguments(cls) if f.kw_only}, marker
 
 
 def test_strict_markers_accepts_them(pytester: pytest.Pytester) -> None:
@@ -321,7 +423,7 @@ def test_closest_marker_wins(pytester: pytest.Pytester) -> None:
             def test_x(self, request, pipelines_run):
                 parts = collect_spec_parts(request.node.nodeid, request.node)
                 assert parts["target"].workflow == 11
-                assert parts["target"].count == 1
+                assert parts["target"].count is None
                 assert [(g.criterion, g.min_pass_rate, g.min_mean) for g in parts["gates"]] == [
                     ("B", None, 2), ("A", 0.9, None)
                 ]
