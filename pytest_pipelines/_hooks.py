@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Generator
+import re
+from collections.abc import Generator, Iterable
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from pytest_pipelines._secret import Secret
 from pytest_pipelines._session import (
     STATE_KEY,
     Record,
+    load_models,
     session_sweep,
     start_local,
     stop_local,
@@ -29,6 +32,33 @@ BAD_VERDICT = (
     "pytest_pipelines_verdict returned {value!r}; return a pytest_pipelines.Verdict, True/False, "
     "or None to defer to the next implementation."
 )
+UNKNOWN_MARKER = (
+    "{where}: @pytest.mark.{marker} is not a pytest-pipelines marker{hint}; it would be ignored "
+    "(no gate, no swap). The markers are: {known}."
+)
+DID_YOU_MEAN = " (did you mean @pytest.mark.{name}?)"
+# pytest's own error for an unregistered mark under --strict-markers (raised at import time,
+# before any hook of ours sees the test): the hint is added to that collection error
+STRICT_MARKERS_ERROR = re.compile(r"'(pipelines_\w+)' not found in `markers` configuration option")
+
+
+def unknown_marker(where: str, name: str, known: Iterable[str]) -> str:
+    """The error for a ``pipelines_*`` mark that is not one of ``known``, with a did-you-mean."""
+    names = sorted(known)
+    # compared without the shared "pipelines_" prefix, which would make any name look close
+    stems = {n.removeprefix("pipelines_"): n for n in names}
+    close = difflib.get_close_matches(name.removeprefix("pipelines_"), stems, n=1, cutoff=0.6)
+    hint = DID_YOU_MEAN.format(name=stems[close[0]]) if close else ""
+    return UNKNOWN_MARKER.format(where=where, marker=name, hint=hint, known=", ".join(names))
+
+
+def _check_marker_names(nodeid: str, marks: Iterable[pytest.Mark]) -> None:
+    """A misspelled ``pipelines_*`` mark is a collection error, not a silently ignored mark."""
+    from pytest_pipelines._markers import MARKER_DOCS
+
+    for mark in marks:
+        if mark.name.startswith("pipelines_") and mark.name not in MARKER_DOCS:
+            pytest.fail(unknown_marker(nodeid, mark.name, MARKER_DOCS), pytrace=False)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -42,7 +72,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
     definition = metafunc.definition
-    has_marks = any(m.name.startswith("pipelines_") for m in definition.iter_markers())
+    marks = list(definition.iter_markers())
+    _check_marker_names(definition.nodeid, marks)
+    has_marks = any(m.name.startswith("pipelines_") for m in marks)
     uses_run = "pipelines_run" in metafunc.fixturenames
     if not has_marks and not uses_run:
         return
@@ -61,6 +93,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if variants:
         names = list(variants)
         metafunc.parametrize("_pipelines_variant", names, ids=names, indirect=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    """Under ``--strict-markers``, pytest's error for a misspelled mark gets the did-you-mean."""
+    report = yield
+    if report.failed:
+        text = str(report.longrepr)
+        found = STRICT_MARKERS_ERROR.search(text)
+        if found is not None:
+            from pytest_pipelines._markers import MARKER_DOCS
+
+            if found.group(1) not in MARKER_DOCS:
+                hint = unknown_marker(collector.nodeid, found.group(1), MARKER_DOCS)
+                report.longrepr = f"{text}\n{hint}"
+    return report
 
 
 @pytest.hookimpl(trylast=True)
@@ -273,6 +321,12 @@ def pytest_report_header(config: pytest.Config) -> str:
     """Mode and base URL (never the key)."""
     state = config.stash[STATE_KEY]
     return state.settings.describe(state.base_url)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Controller, local mode: a bad model spec stops the session here, once, before any worker."""
+    load_models(session.config.stash[STATE_KEY])
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -33,6 +33,12 @@ LOCAL_ON_WORKER = (
     "pipelines_local is the embedded backend's handle, which lives in the xdist controller "
     "process; this test runs on worker {worker}. Use pipelines_client instead, or run with -n0."
 )
+BAD_MODEL_SPEC = (
+    "pytest-pipelines: {source} has a model spec that cannot be loaded, so no eval test can run: "
+    "{error}. The module must be importable when the session starts (pytest's `pythonpath` ini "
+    "key adds a folder to sys.path)."
+)
+MODEL_SPEC_RAISED = "loading {spec!r} raised {kind}: {error}"
 NOT_LOCAL = (
     "pipelines_local is only available in local mode (current mode: {mode}, env {env!r}). "
     "Run with --pipelines-env=local or set `pipelines_env = local` in the ini file."
@@ -66,6 +72,8 @@ class PipelinesState:
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     local: Any = None
+    #: the model registry with the ini/CLI model specs loaded (controller, local mode)
+    registry: Any = None
     client: Any = None
     org_id: int | None = None
     records: dict[str, Record] = field(default_factory=dict)
@@ -120,6 +128,36 @@ def make_state(config: pytest.Config, settings: PipelinesSettings) -> PipelinesS
     )
 
 
+def load_models(state: PipelinesState) -> None:
+    """Controller, local mode: load the model specs once, before any test runs.
+
+    A spec that cannot be loaded is one :class:`pytest.UsageError` for the session, not an error
+    repeated by every test. The registry is kept for :func:`start_local`, so the user's module
+    and registration functions run once.
+    """
+    s = state.settings
+    if state.is_worker or s.mode != "local" or not s.models or state.registry is not None:
+        return
+    try:
+        from pytest_pipelines.local.models import BadModelSpecError, default_registry
+    except ImportError as exc:
+        raise pytest.UsageError(LOCAL_IMPORT_FAILED.format(error=exc)) from None
+    source = "ini key pipelines_models" if s.sources.get("models") == "ini" else "--pipelines-model"
+    registry = default_registry(demo=s.demo)
+    for spec in s.models:
+        try:
+            registry.load_spec(spec)
+        except BadModelSpecError as exc:
+            error = str(exc)
+        except Exception as exc:  # the user's module or registration function raised
+            error = MODEL_SPEC_RAISED.format(spec=spec, kind=type(exc).__name__, error=exc)
+        else:
+            continue
+        # ``from None``: the message names the spec and the cause; a chained copy repeats it
+        raise pytest.UsageError(BAD_MODEL_SPEC.format(source=source, error=error)) from None
+    state.registry = registry
+
+
 def start_local(state: PipelinesState) -> None:
     """Start the embedded backend once (controller only); no-op when already started."""
     with state.lock:
@@ -131,7 +169,10 @@ def start_local(state: PipelinesState) -> None:
             raise pytest.UsageError(LOCAL_IMPORT_FAILED.format(error=exc)) from None
         s = state.settings
         try:
-            local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
+            if state.registry is not None:  # the specs were loaded at session start
+                local = LocalPipelines(demo=s.demo, registry=state.registry, seeds=list(s.seeds))
+            else:
+                local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
             local.__enter__()
         except Exception as exc:  # any failure to start is reported the same way
             # ``from None``: the message already carries the cause; chaining prints it twice

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from pytest_pipelines._session import BAD_MODEL_SPEC
+
 LOCAL_INI = "[pytest]\npipelines_env = local\npipelines_demo = true\n"
 
 SUITE = """
@@ -137,20 +139,74 @@ def test_models_and_seeds_from_ini(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
-def test_bad_model_spec_is_a_clear_error(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(
+    ("how", "source"),
+    [
+        (("--pipelines-model=nowhere:nothing",), "--pipelines-model"),
+        (("-o", "pipelines_models=nowhere:nothing"), "ini key pipelines_models"),
+    ],
+)
+def test_bad_model_spec_is_one_usage_error_at_startup(
+    pytester: pytest.Pytester, how: tuple[str, ...], source: str
+) -> None:
+    pytester.makepyfile(
+        "\n".join(f"def test_{n}(pipelines_client):\n    pass\n" for n in range(5))
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=local", *how)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert BAD_MODEL_SPEC.split("{error}")[0].format(source=source) in err
+    assert err.count("cannot load models from 'nowhere:nothing'") == 1
+    assert "During handling of the above exception" not in err
+    out = result.stdout.str()
+    assert "test_0" not in out  # nothing was collected, let alone run
+    assert "passed" not in out
+
+
+def test_a_model_module_that_raises_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(broken="raise RuntimeError('model module blew up on import')\n")
+    pytester.syspathinsert()
     pytester.makepyfile("def test_c(pipelines_client):\n    pass\n")
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--pipelines-env=local", "--pipelines-model=nowhere:nothing"
+        "-p", "no:cacheprovider", "--pipelines-env=local", "--pipelines-model=broken:model"
     )
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*pytest-pipelines: the embedded local backend did not start: cannot load models from 'nowhere:nothing'*"
-        ]
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*loading 'broken:model' raised RuntimeError: model module blew up on import*"]
     )
-    out = result.stdout.str()
-    assert out.count("cannot load models from 'nowhere:nothing'") == 1
-    assert "During handling of the above exception" not in out
+
+
+def test_model_specs_load_once_per_session(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        counted="""
+        import os
+
+        def register(registry):
+            with open(os.environ["COUNT_FILE"], "a") as fh:
+                fh.write("x")
+            registry.register("counted", lambda request: "DAY 1: counted")
+        """
+    )
+    pytester.syspathinsert()
+    count = pytester.path / "count.txt"
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pipelines_workflow(22, 10, count=1)
+        @pytest.mark.pipelines_model_swap("plan", "counted")
+        def test_model(pipelines_run):
+            assert pipelines_run.tasks[0].output("plan", "itinerary") == "DAY 1: counted"
+        """
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COUNT_FILE", str(count))
+        result = pytester.runpytest(
+            "-p", "no:cacheprovider", "--pipelines-env=local", "--pipelines-demo",
+            "--pipelines-model=counted:register", "-o", "pipelines_default_gate=none",
+        )
+    result.assert_outcomes(passed=1)
+    assert count.read_text() == "x"
 
 
 def test_local_without_demo_has_no_workflow(pytester: pytest.Pytester) -> None:
