@@ -11,9 +11,10 @@ The rules, stated once:
   it lies wholly on the wrong side, else *inconclusive* with the sample size that would likely
   decide it. A true rate at the threshold fails at most (1 - confidence) / 2 of the time.
 - Regression against a baseline: *regression* only on confident evidence of a drop larger than
-  ``max_drop`` (the interval of the drop lies wholly above ``max_drop``); *improvement* when the
-  interval of the change lies wholly above 0; else *no_change*. A noisy run therefore never
-  blocks a merge by itself: when nothing changed, false alarms stay below (1 - confidence) / 2.
+  ``max_drop`` (the one-sided lower bound of the drop lies above ``max_drop``); *improvement*
+  when the one-sided bound of the change lies above 0; else *no_change*. A noisy run therefore
+  never blocks a merge by itself: when nothing changed, false alarms stay at most
+  1 - confidence (the exact McNemar test keeps them well below it).
 """
 
 from __future__ import annotations
@@ -167,8 +168,9 @@ def decide_threshold(
         _stats.check_confidence(confidence)
     if looks is not None and (isinstance(looks, bool) or not isinstance(looks, int) or looks < 1):
         raise ValueError(BAD_LOOKS.format(looks=looks))
-    groups = [[float(v) for v in c] for c in clusters if len(c)]
-    n = sum(len(g) for g in groups)
+    groups = [c for c in clusters if len(c)]
+    flat = [v for g in groups for v in g]
+    n = len(flat)
     n_inputs = len(groups)
 
     def make(
@@ -198,15 +200,16 @@ def decide_threshold(
 
     if n == 0:
         return make("fail", None, None, 0, "point", note=NO_VALUES_NOTE)
-    reduced = [reduce_input(g, reduce) for g in groups]
-    repeated = any(len(g) > 1 for g in groups)
+    repeated = n > n_inputs
     per_task = reduce == "mean" and metric in ("pass_rate", "mean")
+    # with one value per input every reducer is the identity
+    reduced = [reduce_input(g, reduce) for g in groups] if repeated else [g[0] for g in groups]
     if metric == "min":
         value = min(reduced)
     elif metric == "max":
         value = max(reduced)
     elif per_task:
-        value = math.fsum(math.fsum(g) for g in groups) / n
+        value = math.fsum(flat) / n
     else:
         value = math.fsum(reduced) / n_inputs
     judged = n if per_task else n_inputs
@@ -223,14 +226,13 @@ def decide_threshold(
         # wider, and the chance that ANY look errs stays at most 1 - confidence
         level = 1.0 - (1.0 - confidence) / looks
         note = LOOKS_NOTE.format(looks=looks, level=level)
-    flat = [v for g in groups for v in g]
     # the confidence sequence sees one value per input when inputs repeat (inputs are the
     # independent units), else every value in the order observed
     units = [math.fsum(g) / len(g) for g in groups] if repeated and per_task else flat
     if not per_task:
         units = reduced
     lo_b, hi_b = bounds if bounds is not None else (0.0, 1.0)
-    in_bounds = all(lo_b <= u <= hi_b for u in units)
+    in_bounds = use_cs and lo_b <= min(units) and max(units) <= hi_b
     if use_cs and in_bounds:
         interval = _stats.confidence_sequence(units, level, lower=lo_b, upper=hi_b)
         method = interval.method
@@ -387,9 +389,12 @@ def decide_regression(
 ) -> Decision:
     """Compare a run with its baseline, paired on input keys.
 
-    *regression* when the interval of the drop (baseline - current, or the rise when lower is
-    better) lies wholly above ``max_drop``: confident evidence of a drop bigger than the margin.
-    *improvement* when the interval of the change lies wholly on the better side of 0.
+    *regression* when the lower confidence bound of the drop (baseline - current, or the rise
+    when lower is better) lies above ``max_drop``: confident evidence of a drop bigger than the
+    margin, a one-sided test at level ``1 - confidence``. *improvement* when the change's
+    one-sided bound lies on the better side of 0. ``low``/``high`` are those two one-sided
+    bounds (together a two-sided interval at ``2 * confidence - 1``) and ``p_value`` is the
+    one-sided p-value in the direction of the change.
     Otherwise *no_change* ("no significant change": not a proof of equality). Pass/fail pairs
     use the exact McNemar test, numeric scores (and pass rates over repeats) a paired BCa
     bootstrap; inputs that do not pair fall back to an unpaired test, and the note says so.
@@ -409,7 +414,11 @@ def decide_regression(
     ):
         raise ValueError(BAD_MAX_DROP.format(value=max_drop))
     _stats.check_confidence(confidence)
-    result, note = _difference(current, baseline, kind, max_drop, confidence)
+    # each outcome is a one-sided claim (worse by more than max_drop / better): its bound is
+    # the end of a two-sided interval at 2 * confidence - 1, so at 0.95 false alarms when
+    # nothing changed stay at most 5 %
+    level = max(2.0 * confidence - 1.0, 1e-9)
+    result, note = _difference(current, baseline, kind, max_drop, level)
     cur, base = _means(current), _means(baseline)
     cur_mean = math.fsum(cur.values()) / len(cur) if cur else None
     base_mean = math.fsum(base.values()) / len(base) if base else None
@@ -438,7 +447,8 @@ def decide_regression(
         n=n,
         n_inputs=n_inputs,
         method=result.method,
-        p_value=result.p_value,
+        # one-sided, in the direction of the observed change
+        p_value=None if result.p_value is None else result.p_value / 2.0,
         note=note,
         current=cur_mean,
         baseline=base_mean,

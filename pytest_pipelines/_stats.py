@@ -235,6 +235,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interva
     return Interval(low, high, confidence, "wilson", float(n))
 
 
+@lru_cache(maxsize=4096)
 def clopper_pearson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval:
     """Clopper-Pearson exact interval for a proportion (conservative: coverage >= confidence).
 
@@ -273,12 +274,15 @@ def clustered_proportion_interval(
     :param confidence: two-sided confidence level in (0, 1); default 0.95.
     """
     z = z_value(confidence)
-    groups = [_finite(c, "values") for c in clusters if len(c)]
-    n = sum(len(c) for c in groups)
+    groups = [c for c in clusters if len(c)]
+    flat = _finite([v for c in groups for v in c], "values")
+    n = len(flat)
     if n == 0:
         return Interval(0.0, 1.0, confidence, "clustered-wilson", 0.0)
-    p = sum(sum(c) for c in groups) / n
-    single = all(len(c) == 1 for c in groups)
+    p = math.fsum(flat) / n
+    if n == len(groups):
+        low, high = _wilson(min(1.0, max(0.0, p)), float(n), z)
+        return Interval(low, high, confidence, "wilson", float(n))
     variance = _clustered_variance(groups, p, n)
     spread = p * (1.0 - p)
     if spread <= 0.0:
@@ -287,10 +291,8 @@ def clustered_proportion_interval(
         n_eff = float(n)
     else:
         n_eff = min(float(n), max(1.0, spread / variance))
-    if single:
-        n_eff = float(n)
     low, high = _wilson(min(1.0, max(0.0, p)), n_eff, z)
-    return Interval(low, high, confidence, "wilson" if single else "clustered-wilson", n_eff)
+    return Interval(low, high, confidence, "clustered-wilson", n_eff)
 
 
 def mean_interval(
@@ -351,6 +353,7 @@ def _log_mixture(s: float, t: float, p: float) -> float:
     return _log_beta(1.0 + s, 1.0 + t - s) - s * math.log(p) - (t - s) * math.log1p(-p)
 
 
+@lru_cache(maxsize=4096)
 def _cs_bounds(s: float, t: float, alpha: float) -> tuple[float, float]:
     """The beta-binomial confidence sequence on [0, 1] after ``t`` values summing to ``s``."""
     if t <= 0:
@@ -446,12 +449,12 @@ def sample_size_for(
     if gap < 1e-12 or not math.isfinite(gap):
         return None
     scale = max(1.0, design_effect)
-    if sequential and variance is None and 0.0 <= rate <= 1.0:
-        alpha = 1.0 - confidence
+    if sequential and variance is None and 0.0 <= rate <= 1.0 and 0.0 < threshold < 1.0:
+        target = math.log(1.0 / (1.0 - confidence))
 
         def decides(t: int) -> bool:
-            low, high = _cs_bounds(rate * t, float(t), alpha)
-            return not low <= threshold <= high
+            # the threshold leaves the sequence once the mixture martingale there reaches 1/alpha
+            return _log_mixture(rate * t, float(t), threshold) >= target
 
         hi = 1
         while not decides(hi):

@@ -22,6 +22,8 @@ def _load(name: str) -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # registered first: dataclasses look their module up in sys.modules
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -69,7 +71,29 @@ def test_wait_bench_measures_a_small_positive_overhead() -> None:
     assert 0 <= overhead < 1.0, overhead
 
 
-@pytest.mark.parametrize("name", ["bench_plugin_startup", "bench_wait_overhead", "bench_xdist"])
+def test_gate_reliability_bench_counts_every_rule_and_checks_every_target() -> None:
+    bench = _load("bench_gate_reliability")
+    grid = bench.cells((10, 100), (0.7, 0.85), 20, 1, 1.0)
+    results = [bench.run_cell(cell) for cell in grid]
+    for r in results:
+        for counts in (r.point, r.statistical, r.adaptive, r.sequence, r.null, r.drop):
+            assert sum(counts.outcomes.values()) == 20
+        # the adaptive gate starts from the fixed suite and never exceeds max_count
+        assert r.cell.n <= r.adaptive.mean_tasks() <= bench.MAX_COUNT
+        assert set(r.point.outcomes) <= {"pass", "fail"}
+    lines = bench.report(results, 20, 1.0)
+    targets = [line.split()[0] for line in lines if line.strip().startswith(("PASS", "MISS"))]
+    assert len(targets) == 7
+    # seeded: the same grid gives the same counts
+    again = bench.run_cell(grid[0])
+    assert again.statistical.outcomes == results[0].statistical.outcomes
+    assert again.adaptive.tasks == results[0].adaptive.tasks
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["bench_plugin_startup", "bench_wait_overhead", "bench_xdist", "bench_gate_reliability"],
+)
 def test_bench_scripts_have_help(name: str) -> None:
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"],

@@ -196,7 +196,7 @@ def test_regression_needs_confident_evidence_of_a_drop_beyond_the_margin() -> No
     assert d.outcome == "regression"
     assert (d.method, d.paired, d.n_inputs) == ("mcnemar-exact", True, 100)
     assert d.value == pytest.approx(-0.12)
-    assert d.p_value == _stats.mcnemar_exact(0, 12)
+    assert d.p_value == 0.5**12  # one-sided exact: all 12 discordant pairs are losses
     assert (d.current, d.baseline) == (pytest.approx(0.78), pytest.approx(0.9))
     # the same drop within a 10-point margin is not confidently beyond it
     margin = decide_regression(
@@ -211,6 +211,35 @@ def test_regression_needs_confident_evidence_of_a_drop_beyond_the_margin() -> No
         _keyed(base), _keyed(base), kind="boolean", max_drop=0.0, confidence=0.95
     )
     assert (same.outcome, same.value, same.low, same.high) == ("no_change", 0.0, 0.0, 0.0)
+
+
+def test_regression_is_a_one_sided_test_at_one_minus_confidence() -> None:
+    # 2 wins, 9 losses: one-sided exact p = P(X <= 2 | 11, 1/2) = 67/2048 = 0.033: a
+    # regression at 0.95 (one-sided 5 %), though the two-sided McNemar p (0.065) is above 0.05
+    pairs = [(1.0, 0.0)] * 2 + [(0.0, 1.0)] * 9 + [(1.0, 1.0)] * 60
+    cur = {f"k{i}": [a] for i, (a, _) in enumerate(pairs)}
+    base = {f"k{i}": [b] for i, (_, b) in enumerate(pairs)}
+    d = decide_regression(cur, base, kind="boolean", max_drop=0.0, confidence=0.95)
+    assert d.p_value == pytest.approx(67 / 2048)
+    assert _stats.mcnemar_exact(2, 9) > 0.05
+    assert d.outcome == "regression"
+    assert decide_regression(cur, base, kind="boolean", max_drop=0.0, confidence=0.99).outcome == (
+        "no_change"
+    )
+
+
+def test_false_alarms_when_nothing_changed_stay_below_five_percent() -> None:
+    # seeded: correlated inputs (per-input difficulty), two runs of the same system
+    rng = random.Random(11)
+    alarms = 0
+    for _ in range(300):
+        ps = [rng.betavariate(0.8, 0.2) for _ in range(50)]
+        base = {f"k{i}": [float(rng.random() < p)] for i, p in enumerate(ps)}
+        cur = {f"k{i}": [float(rng.random() < p)] for i, p in enumerate(ps)}
+        d = decide_regression(cur, base, kind="boolean", max_drop=0.0, confidence=0.95)
+        alarms += d.outcome == "regression"
+    print(f"false alarms: {alarms}/300")
+    assert alarms / 300 <= 0.05
 
 
 def test_noisy_small_drop_is_not_a_regression() -> None:
