@@ -43,6 +43,10 @@ BAD_SCHEDULE = (
     "adaptive sampling needs 1 <= count <= max_count, got count={count!r}, max_count={max_count!r}"
 )
 NO_VALUES_NOTE = "no values to judge"
+EQUAL_SCORES_NOTE = (
+    "every score is equal, so the t interval has no width; the Wilson interval of the mean "
+    "(the widest that scores in [0, 1] allow) is used"
+)
 UNBOUNDED_NOTE = (
     "values outside [0, 1]: the anytime-valid interval needs bounds, so the fixed-sample "
     "t interval is shown (it is not valid under repeated looks)"
@@ -249,6 +253,17 @@ def decide_threshold(
             interval = _stats.mean_interval(flat, level, clusters=labels)
         else:
             interval = _stats.mean_interval(reduced, level)
+        if (
+            metric == "mean"
+            and interval.low == interval.high
+            and 0.0 <= min(flat) <= max(flat) <= 1.0
+        ):
+            # equal scores give the t interval zero width, which would call 3 perfect scores
+            # certain; scores in [0, 1] vary at most like pass/fail results, so Wilson bounds them
+            interval = _stats.clustered_proportion_interval(
+                groups if per_task else [[r] for r in reduced], level
+            )
+            note = note or EQUAL_SCORES_NOTE
         method = interval.method + ("-bonferroni" if level != confidence else "")
         design = judged / interval.n_effective if interval.n_effective else 1.0
 

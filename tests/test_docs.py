@@ -117,6 +117,7 @@ def test_quickstart_suite_and_script_run(tmp_path: Path) -> None:
         for name in (
             "quickstart.md",
             "concepts.md",
+            "verdicts.md",
             "limitations.md",
             "how-to/ci-gating.md",
             "how-to/xdist.md",

@@ -11,6 +11,7 @@ from pytest_pipelines._decide import (
     BAD_LOOKS,
     BAD_MAX_DROP,
     BAD_SCHEDULE,
+    EQUAL_SCORES_NOTE,
     NO_VALUES_NOTE,
     OUTCOMES,
     UNBOUNDED_NOTE,
@@ -117,6 +118,15 @@ def test_mean_and_worst_case_metrics() -> None:
     assert few.outcome == "inconclusive"
     assert few.needed_n is not None
     assert few.needed_n > 2
+
+
+def test_equal_scores_are_not_certain() -> None:
+    d = _gate([[1.0]] * 5, metric="mean", threshold=0.9)
+    assert (d.outcome, d.method, d.note) == ("inconclusive", "wilson", EQUAL_SCORES_NOTE)
+    w = _stats.wilson_interval(5, 5)
+    assert (d.low, d.high) == pytest.approx((w.low, w.high))
+    # ratings outside [0, 1] keep the t interval (no bound is known)
+    assert _gate([[4.0]] * 5, metric="mean", threshold=3.0).outcome == "pass"
 
 
 def test_no_values_fail_with_a_note() -> None:
