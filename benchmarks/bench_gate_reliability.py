@@ -52,6 +52,9 @@ TARGET_DECIDED = 0.90
 TARGET_FALSE_ALARM = 0.05
 TARGET_DETECTION = 0.80
 DETECTION_N = 100
+POWER_SIZES = (200, 400)
+POWER_RATES = (0.80, 0.90)
+POWER_SUITES = 500
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,49 @@ def run_cell(cell: Cell) -> CellResult:
     return result
 
 
+@dataclass
+class PowerResult:
+    """The regression gate alone, at a larger n."""
+
+    cell: Cell
+    null: Counts
+    drop: Counts
+    drop_margin: Counts
+
+
+def run_power(cell: Cell) -> PowerResult:
+    """Detection and false alarms of the regression gate alone (for the larger n)."""
+    rng = random.Random(cell.seed)
+    difficulty = Difficulty(rng, cell.rate, cell.kappa)
+    result = PowerResult(cell, Counts(), Counts(), Counts())
+    scale = (cell.rate - DROP) / cell.rate
+    for _ in range(cell.suites):
+        ps = difficulty.draw(cell.n)
+        tasks = _draw(rng, ps)
+        worse = _draw(rng, [p * scale for p in ps])
+        result.null.add(_regression(tasks, _draw(rng, ps), 0.0))
+        result.drop.add(_regression(tasks, worse, 0.0))
+        result.drop_margin.add(_regression(tasks, worse, MARGIN))
+    return result
+
+
+def power_report(power: Sequence[PowerResult]) -> list[str]:
+    """The regression gate's detection at larger n: how much data a 10-point drop needs."""
+    lines = [
+        "",
+        f"regression gate at larger n (how many inputs a {DROP:.2f} drop needs; "
+        f"{power[0].cell.suites if power else 0} suites per cell)",
+        "|   n | baseline | false alarms | detected (max_drop=0) | detected (max_drop=0.05) |",
+        "|----:|---------:|---:|---:|---:|",
+    ]
+    for r in power:
+        lines.append(
+            f"| {r.cell.n:3d} | {r.cell.rate:.2f} | {_pct(r.null.rate('regression'))} | "
+            f"{_pct(r.drop.rate('regression'))} | {_pct(r.drop_margin.rate('regression'))} |"
+        )
+    return lines
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:5.1f}%"
 
@@ -309,14 +355,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     suites = 100 if args.quick else args.suites
     sizes = (10, DETECTION_N) if args.quick else SIZES
     grid = cells(sizes, RATES, suites, args.seed, args.kappa)
+    larger = (
+        []
+        if args.quick
+        else cells(POWER_SIZES, POWER_RATES, min(suites, POWER_SUITES), args.seed + 1, args.kappa)
+    )
     start = time.perf_counter()
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers) as pool:
+            power = list(pool.map(run_power, larger))
             results = list(pool.map(run_cell, grid))
     else:
+        power = [run_power(c) for c in larger]
         results = [run_cell(c) for c in grid]
     for line in report(results, suites, args.kappa):
         print(line)
+    if power:
+        for line in power_report(power):
+            print(line)
     print(f"\n{len(grid)} cells x {suites} suites in {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -341,21 +341,17 @@ def _means(data: Mapping[str, Sequence[float]]) -> dict[str, float]:
     return {k: math.fsum(map(float, v)) / len(v) for k, v in data.items() if len(v)}
 
 
-def _pairs_or_none(
-    a: Mapping[str, Sequence[float]], b: Mapping[str, Sequence[float]]
-) -> tuple[list[str], str]:
+def _pairs_or_none(ka: set[str], kb: set[str]) -> tuple[list[str], str]:
     """The common keys to pair on, or [] when too few inputs pair (with the reason)."""
-    ka = {k for k, v in a.items() if len(v)}
-    kb = {k for k, v in b.items() if len(v)}
     common = sorted(ka & kb)
     if len(common) >= 2 and 2 * len(common) >= len(ka):
-        dropped = len(ka) - len(common)
-        note = (
-            f"paired on {len(common)} common input(s); {dropped} input(s) without a partner "
-            "left out"
-            if dropped or len(kb) > len(common)
-            else ""
-        )
+        note = ""
+        if len(common) < max(len(ka), len(kb)):
+            note = (
+                f"paired on the {len(common)} input(s) in both runs; {len(ka) - len(common)} of "
+                f"this run's and {len(kb) - len(common)} of the other's have no partner and are "
+                "left out"
+            )
         return common, note
     return [], (
         f"inputs do not pair ({len(common)} of {len(ka)} input key(s) in common): an unpaired "
@@ -369,28 +365,28 @@ def _difference(
     kind: str,
     margin: float,
     confidence: float,
-) -> tuple[_stats.PairedResult, str]:
+) -> tuple[_stats.PairedResult, str, dict[str, float], dict[str, float]]:
+    """The comparison of a with b, its note, and each side's per-input means."""
     _check_choice(kind, KINDS, UNKNOWN_KIND, "kind")
-    common, note = _pairs_or_none(a, b)
+    ma, mb = _means(a), _means(b)
+    common, note = _pairs_or_none(set(ma), set(mb))
     if common:
         single = all(len(a[k]) == 1 and len(b[k]) == 1 for k in common)
-        ma, mb = _means({k: a[k] for k in common}), _means({k: b[k] for k in common})
         pairs = [(ma[k], mb[k]) for k in common]
         if kind == "boolean" and single:
             result = _stats.paired_proportion_test(pairs, margin=margin, confidence=confidence)
         else:
             if kind == "boolean":
-                note = "; ".join(
-                    x
-                    for x in (note, "repeats: per-input pass rates compared by paired bootstrap")
-                    if x
-                )
+                repeats = "repeats: per-input pass rates compared by paired bootstrap"
+                note = f"{note}; {repeats}" if note else repeats
             result = _stats.paired_mean_test(pairs, margin=margin, confidence=confidence)
-        return result, note
-    va, vb = list(_means(a).values()), list(_means(b).values())
+        return result, note, ma, mb
+    va, vb = list(ma.values()), list(mb.values())
     if kind == "boolean":
-        return _stats.unpaired_proportion_test(va, vb, margin=margin, confidence=confidence), note
-    return _stats.unpaired_mean_test(va, vb, margin=margin, confidence=confidence), note
+        result = _stats.unpaired_proportion_test(va, vb, margin=margin, confidence=confidence)
+    else:
+        result = _stats.unpaired_mean_test(va, vb, margin=margin, confidence=confidence)
+    return result, note, ma, mb
 
 
 def decide_regression(
@@ -433,8 +429,7 @@ def decide_regression(
     # the end of a two-sided interval at 2 * confidence - 1, so at 0.95 false alarms when
     # nothing changed stay at most 5 %
     level = max(2.0 * confidence - 1.0, 1e-9)
-    result, note = _difference(current, baseline, kind, max_drop, level)
-    cur, base = _means(current), _means(baseline)
+    result, note, cur, base = _difference(current, baseline, kind, max_drop, level)
     cur_mean = math.fsum(cur.values()) / len(cur) if cur else None
     base_mean = math.fsum(base.values()) / len(base) if base else None
     sign = 1.0 if higher_is_better else -1.0
@@ -492,8 +487,7 @@ def compare(
     :param min_difference: the difference the caller requires; default 0.
     """
     _stats.check_confidence(confidence)
-    result, _ = _difference(a, b, kind, min_difference, confidence)
-    return result
+    return _difference(a, b, kind, min_difference, confidence)[0]
 
 
 def next_batch(n_done: int, count: int, max_count: int) -> int:
