@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_TESTS = (
     "tests/client/test_client_guide.py",
     "tests/client/test_client_surface.py",
-    "tests/local_rest/test_route_coverage.py",
+    "tests/local/http/test_route_coverage.py",
     "tests/contract/test_every_seed_method.py::test_seed_methods_exist_on_both_clients",
 )
 

@@ -1,25 +1,22 @@
 """The embedded local Pipelines backend: a FastAPI app over SQLite, served by uvicorn.
 
-README-internal — how the package is laid out and how to add a router:
+Laid out by role (the map: ``docs/local-backend.md``, "Where things live"); imports point one
+way, ``_http`` -> ``_engine`` -> ``_store``, and ``_demo`` seeds through the engine and the store:
 
-- ``_db.py``: ``Database``, a thread-safe JSON record store (one ``records`` table: kind, id,
-  org_id, parent_id, data JSON), with versions, API keys and idempotency tables.
-- ``_state.py``: ``LocalState`` (database, model registry, keys, chaos, job engine); bootstrap
-  and reset. ``_seed.py`` applies seed documents; ``_demo.py`` seeds the ``--demo`` data.
-- ``_deps.py``: what every router uses: ``State``, per-area auth types (``PromptsAuth``,
-  ``ToolsAuth`` ... or ``Depends(require("area"))``), ``Body``/``OptionalBody`` (JSON object
-  bodies, 422 when absent), ``Page`` + ``page_of``/``paginate_list``, ``get_or_404`` (org
-  namespacing), ``idempotent`` (Idempotency-Key: same payload -> first result, else 409).
-- ``_errors.py``: ``APIError`` and the handlers giving SHAPES.md bodies; messages as constants.
-- ``_library.py``: versioned CRUD router factory (prompts, criteria, evaluations).
-- ``_engine.py`` / ``_runner.py``: jobs, tasks and their execution; ``_definitions.py``:
-  workflow definitions, configurable fields, config overrides.
+- ``_store/``: ``Database`` (a thread-safe JSON record store over SQLite) and the identities of a
+  new database (default organization and user, well-known keys, scopes).
+- ``_engine/``: ``BackendState`` and the job engine, the task runner, criteria, tool sets and
+  tool scoring, the model registry, versioned objects, human work, tables, background jobs.
+- ``_http/``: the app factory, error responses, request dependencies (auth, bodies,
+  pagination, idempotency), and ``routers/``, one module per API area.
+- ``_demo/``: the ``--demo`` seed and the deterministic demo models.
+- ``_server.py`` assembles them: ``LocalState`` (with the demo) and ``LocalPipelines``.
 
-To add an API area: write ``routers/<area>.py`` exposing ``router = APIRouter(...)``, protect
-each route with the area's auth type from ``_deps`` (add the area to ``_deps.AREAS`` if new),
-store objects with ``state.db.insert/get/query/patch/delete`` (kind = a short singular noun,
-``org_id`` set for namespacing), and append ``"pytest_pipelines.local.routers.<area>"`` to
-``ROUTERS`` in ``_app.py``. Raise ``APIError``/``not_found``/``unprocessable`` for errors.
+To add an API area: write ``_http/routers/<area>.py`` exposing ``router = APIRouter(...)``,
+protect each route with the area's auth type from ``_http/deps.py`` (add the area to
+``_store/identity.AREAS`` if new), store objects with ``state.db.insert/get/query/patch/delete``
+(kind = a short singular noun, ``org_id`` set for namespacing), and append its dotted name to
+``ROUTERS`` in ``_http/app.py``. Raise ``APIError``/``not_found``/``unprocessable`` for errors.
 """
 
 from __future__ import annotations
@@ -27,16 +24,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_pipelines.local._app import create_app
-    from pytest_pipelines.local._server import LocalPipelines
-    from pytest_pipelines.local._state import LocalState
+    from pytest_pipelines.local._http.app import create_app
+    from pytest_pipelines.local._server import LocalPipelines, LocalState
 
 __all__ = ["LocalPipelines", "LocalState", "create_app"]
 
 _LAZY = {
     "LocalPipelines": "pytest_pipelines.local._server",
-    "LocalState": "pytest_pipelines.local._state",
-    "create_app": "pytest_pipelines.local._app",
+    "LocalState": "pytest_pipelines.local._server",
+    "create_app": "pytest_pipelines.local._http.app",
 }
 
 

@@ -1,4 +1,9 @@
-"""``LocalPipelines``: the local backend served by uvicorn in a background thread."""
+"""Assembling and serving a local backend.
+
+:class:`LocalState` is the backend state with the demo data on request (the engine's
+:class:`~pytest_pipelines.local._engine.state.BackendState` plus ``_demo/``);
+:class:`LocalPipelines` serves it with uvicorn in a background thread.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from pytest_pipelines._secret import Secret, secret
-from pytest_pipelines.local._app import create_app
-from pytest_pipelines.local._state import LocalState
+from pytest_pipelines.local._demo.seed import seed_demo
+from pytest_pipelines.local._engine.seed import apply_seed
+from pytest_pipelines.local._engine.state import BackendState
+from pytest_pipelines.local._http.app import create_app
+from pytest_pipelines.local.models import default_registry
 
 if TYPE_CHECKING:
     from pytest_pipelines.client import AsyncPipelinesClient, PipelinesClient
@@ -24,6 +32,43 @@ START_TIMEOUT = (
     "use port=0 for any free port"
 )
 NOT_STARTED = "LocalPipelines is not running; use it as a context manager or call start() first"
+
+
+class LocalState(BackendState):
+    """Everything a running local backend holds, with the demo data when ``demo``.
+
+    :param db_path: SQLite file; None (default) uses a temporary file removed on close.
+    :param demo: seed the demo organization, project, workflow and well-known keys (default
+        False).
+    :param api_key: the full-access key (default ``pk_local_demo`` with demo, else random).
+    :param registry: the model registry (default ``default_registry(demo=demo)``).
+    :param seeds: seed documents (mappings) applied when the database is new.
+    :param workers: size of the job thread pool (default 8).
+    """
+
+    def __init__(
+        self,
+        *,
+        db_path: str | os.PathLike[str] | None = None,
+        demo: bool = False,
+        api_key: str | None = None,
+        registry: ModelRegistry | None = None,
+        seeds: Iterable[Mapping[str, Any]] = (),
+        workers: int = 8,
+    ) -> None:
+        super().__init__(
+            db_path=db_path,
+            demo=demo,
+            api_key=api_key,
+            registry=registry if registry is not None else default_registry(demo=demo),
+            seeds=seeds,
+            workers=workers,
+        )
+
+    def seed_new_database(self) -> None:
+        """The demo objects, when ``demo``."""
+        if self.demo:
+            seed_demo(self)
 
 
 class LocalPipelines:
@@ -59,8 +104,6 @@ class LocalPipelines:
         registry: ModelRegistry | None = None,
         workers: int = 8,
     ) -> None:
-        from pytest_pipelines.local.models import default_registry
-
         self.db_path = db_path
         self.demo = demo
         api_key = self._api_key = secret(api_key)  # masked in -l tracebacks
@@ -187,12 +230,10 @@ class LocalPipelines:
 
     def seed(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """Apply one seed document, in process (like ``POST /_local/seed``)."""
-        from pytest_pipelines.local._seed import apply_seed
-
         return apply_seed(self._state(), document)
 
     def set_chaos(self, **settings: Any) -> None:
-        """Set the chaos switch (see :class:`~pytest_pipelines.local._state.ChaosConfig`)."""
+        """Set the chaos switch (see :class:`~pytest_pipelines.local._engine.state.ChaosConfig`)."""
         self._state().set_chaos(**settings)
 
 

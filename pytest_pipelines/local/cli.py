@@ -28,7 +28,7 @@ def shown_key(key: str, supplied: str | None) -> str:
     """``key`` as printed on start: masked but for its last 4 characters when it is ``supplied``
     (the ``--api-key`` value, which the user already has); else, or when it is one of the
     well-known demo keys, in full."""
-    from pytest_pipelines.local._state import DEMO_KEY, PROMPTS_ONLY_KEY
+    from pytest_pipelines.local._store.identity import DEMO_KEY, PROMPTS_ONLY_KEY
 
     if not supplied or key != supplied or key in (DEMO_KEY, PROMPTS_ONLY_KEY):
         return str(key)

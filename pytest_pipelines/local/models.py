@@ -1,4 +1,4 @@
-"""Models of the local backend: plain Python callables registered by slug.
+"""Models of the local backend: plain Python callables registered by slug (the public API).
 
 A model is any callable that takes a :class:`ModelRequest` and returns a :class:`ModelResponse`
 or a plain ``str`` (the answer text)::
@@ -15,19 +15,61 @@ A model that wants to call tools answers ``ModelResponse(tool_calls=(ToolCall(..
 engine runs the calls against the bound tool endpoint and calls the model again with the
 results appended to ``request.messages`` as ``role="tool"`` messages.
 
-Nothing here does I/O except :meth:`ModelRegistry.load_spec` (an import) and the optional
-latency sleep of :meth:`ModelRegistry.complete`.
+The registry itself lives in the engine (``_engine/registry.py``); this module is its stable
+import path, and adds the demo models of ``pipelines-local serve --demo`` on request.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from collections.abc import Callable
+
+# The message constants are re-exported (``X as X``) so code matching them keeps one import path.
+from pytest_pipelines.local._engine.registry import (
+    BAD_ANSWER_MESSAGE as BAD_ANSWER_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    BAD_LATENCY_MESSAGE as BAD_LATENCY_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    BAD_SPEC_MESSAGE as BAD_SPEC_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    ECHO_SLUG,
+    BadModelSpecError,
+    Message,
+    ModelError,
+    ModelFn,
+    ModelRegistry,
+    ModelRequest,
+    ModelResponse,
+    RegisteredModel,
+    ToolCall,
+    ToolSpec,
+    UnknownModelError,
+    builtin_registry,
+)
+from pytest_pipelines.local._engine.registry import (
+    INVALID_SLUG_MESSAGE as INVALID_SLUG_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    MODEL_FAILED_MESSAGE as MODEL_FAILED_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    NO_TEXT_MESSAGE as NO_TEXT_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    NOT_CALLABLE_MESSAGE as NOT_CALLABLE_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    SPEC_ACCEPTED_FORMS as SPEC_ACCEPTED_FORMS,
+)
+from pytest_pipelines.local._engine.registry import (
+    UNKNOWN_MODEL_MESSAGE as UNKNOWN_MODEL_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    echo_model as echo_model,
+)
 
 __all__ = [
     "ECHO_SLUG",
@@ -45,488 +87,6 @@ __all__ = [
     "default_registry",
 ]
 
-Role = Literal["system", "user", "assistant", "tool"]
-ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
-
-ECHO_SLUG = "echo"
-
-UNKNOWN_MODEL_MESSAGE = (
-    "no model is registered for slug {slug!r}; registered: {registered}. Register one with "
-    "`pipelines-local serve --models package.module:attr`, the `pipelines_models` ini key of the "
-    "pytest plugin, or `registry.register({slug!r}, fn)`"
-)
-MODEL_FAILED_MESSAGE = "model {slug!r} raised {kind}: {error}"
-BAD_ANSWER_MESSAGE = (
-    "model {slug!r} returned {kind}; a model must return a str or a ModelResponse "
-    "(text and/or tool_calls)"
-)
-NO_TEXT_MESSAGE = (
-    "model {slug!r} answered with tool calls but no text where a text answer was needed "
-    "(judge prompts offer no tools); return a str or ModelResponse(text=...)"
-)
-SPEC_ACCEPTED_FORMS = (
-    "accepted forms: 'package.module:attr' where attr is (1) a model callable, registered under "
-    "its `slug` attribute or else its __name__; (2) a dict mapping slug -> callable; (3) a function "
-    "whose single parameter is named `registry` (or annotated ModelRegistry), called with the "
-    "registry to register models itself; or (4) a ModelRegistry whose models are copied"
-)
-BAD_SPEC_MESSAGE = "cannot load models from {spec!r}: {problem}; " + SPEC_ACCEPTED_FORMS
-INVALID_SLUG_MESSAGE = (
-    "invalid model slug {slug!r}: a slug is a non-empty string without whitespace, "
-    "such as 'demo-planner' or 'my-org/model-1'"
-)
-NOT_CALLABLE_MESSAGE = (
-    "model {slug!r} must be callable (ModelRequest -> ModelResponse | str), got {kind}"
-)
-BAD_LATENCY_MESSAGE = "latency of model {slug!r} must be a number of seconds >= 0, got {latency!r}"
-
-
-class ModelError(RuntimeError):
-    """A registered model failed or answered something that is not a model answer."""
-
-    def __init__(self, message: str, *, slug: str) -> None:
-        super().__init__(message)
-        self.slug = slug
-
-
-class UnknownModelError(LookupError):
-    """No model is registered under the requested slug."""
-
-    def __init__(self, slug: str, registered: Iterable[str] = ()) -> None:
-        names = sorted(registered)
-        super().__init__(
-            UNKNOWN_MODEL_MESSAGE.format(slug=slug, registered=", ".join(names) or "(none)")
-        )
-        self.slug = slug
-        self.registered = tuple(names)
-
-
-class BadModelSpecError(ValueError):
-    """A ``package.module:attr`` model spec could not be loaded."""
-
-    def __init__(self, spec: str, problem: str) -> None:
-        super().__init__(BAD_SPEC_MESSAGE.format(spec=spec, problem=problem))
-        self.spec = spec
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """A tool the model may call: its name, a description and a JSON Schema of its input."""
-
-    name: str
-    description: str = ""
-    input_schema: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A model's request to call one tool. ``id`` links the ``role="tool"`` answer to it.
-
-    :param id: default ``""``; the registry fills empty ids with ``call-<n>``.
-    """
-
-    name: str
-    arguments: Mapping[str, Any] = field(default_factory=dict)
-    id: str = ""
-
-
-@dataclass(frozen=True)
-class Message:
-    """One message of a conversation.
-
-    ``role="tool"`` messages carry a tool's result as ``content`` (JSON text for structured
-    results), the ``tool_call_id`` of the call they answer and the tool's ``name``.
-    ``role="assistant"`` messages may carry the ``tool_calls`` the model made.
-    """
-
-    role: Role
-    content: str
-    tool_call_id: str | None = None
-    name: str | None = None
-    tool_calls: tuple[ToolCall, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise ValueError(f"invalid message role {self.role!r}; valid roles: {', '.join(ROLES)}")
-
-
-@dataclass(frozen=True)
-class ModelRequest:
-    """What a model receives.
-
-    :param model: the slug the model was called under.
-    :param prompt: the rendered prompt of the LLM field (placeholders filled).
-    :param messages: the conversation so far: the prompt as a ``user`` message, then for each
-        tool round the ``assistant`` message with its tool calls and one ``tool`` message per call.
-    :param tools: the tools the model may call (empty when no tool is bound).
-    :param temperature: default ``None`` (the field did not set one).
-    :param metadata: default ``{}``; free-form context (task id, node id, field id, round).
-    """
-
-    model: str
-    prompt: str
-    messages: tuple[Message, ...] = ()
-    tools: tuple[ToolSpec, ...] = ()
-    temperature: float | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-    def offers(self, tool_name: str) -> bool:
-        """Whether a tool of this name is offered to the model."""
-        return any(tool.name == tool_name for tool in self.tools)
-
-    def tool_results(self) -> tuple[Message, ...]:
-        """The ``role="tool"`` messages of the conversation, oldest first."""
-        return tuple(message for message in self.messages if message.role == "tool")
-
-    def tool_calls_made(self) -> tuple[ToolCall, ...]:
-        """Every tool call the model made so far in this conversation, oldest first."""
-        return tuple(
-            call
-            for message in self.messages
-            if message.role == "assistant"
-            for call in message.tool_calls
-        )
-
-
-@dataclass(frozen=True)
-class ModelResponse:
-    """A model's answer: text, tool calls, or both. An answer with tool calls asks for a round."""
-
-    text: str | None = None
-    tool_calls: tuple[ToolCall, ...] = ()
-
-
-ModelFn = Callable[[ModelRequest], ModelResponse | str]
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """A registry entry: the callable and its settings."""
-
-    slug: str
-    fn: ModelFn
-    latency: float = 0.0
-    description: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly description (what ``list_models`` serves)."""
-        return {
-            "slug": self.slug,
-            "name": self.slug,
-            "description": self.description,
-            "latency": self.latency,
-        }
-
-
-def _check_slug(slug: object) -> str:
-    if not isinstance(slug, str) or not slug or any(ch.isspace() for ch in slug):
-        raise ValueError(INVALID_SLUG_MESSAGE.format(slug=slug))
-    return slug
-
-
-def _check_latency(slug: str, latency: object) -> float:
-    if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0:
-        raise ValueError(BAD_LATENCY_MESSAGE.format(slug=slug, latency=latency))
-    return float(latency)
-
-
-def _describe(fn: object) -> str:
-    doc = inspect.getdoc(fn) or ""
-    return doc.strip().split("\n\n")[0].replace("\n", " ")
-
-
-class ModelRegistry:
-    """A thread-safe map of model slug -> callable, with per-model latency.
-
-    :param sleep: default :func:`time.sleep`; how :meth:`complete` waits out a model's latency
-        (tests inject a fake).
-    """
-
-    def __init__(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        self._lock = threading.RLock()
-        self._models: dict[str, RegisteredModel] = {}
-
-    # --- registration -------------------------------------------------------------------------
-
-    @overload
-    def register(
-        self, slug: str, fn: None = None, *, latency: float = 0.0, description: str = ""
-    ) -> Callable[[ModelFn], ModelFn]: ...
-
-    @overload
-    def register(
-        self, slug: str, fn: ModelFn, *, latency: float = 0.0, description: str = ""
-    ) -> ModelFn: ...
-
-    def register(
-        self,
-        slug: str,
-        fn: ModelFn | None = None,
-        *,
-        latency: float = 0.0,
-        description: str = "",
-    ) -> ModelFn | Callable[[ModelFn], ModelFn]:
-        """Register ``fn`` under ``slug`` (replacing any model of that slug); return ``fn``.
-
-        Without ``fn``, return a decorator: ``@registry.register("slug")``.
-
-        :param latency: default ``0.0``; seconds :meth:`complete` waits before each call.
-        :param description: default ``""``: the first paragraph of ``fn``'s docstring.
-        """
-        _check_slug(slug)
-        seconds = _check_latency(slug, latency)
-
-        def add(model: ModelFn) -> ModelFn:
-            if not callable(model):
-                raise TypeError(NOT_CALLABLE_MESSAGE.format(slug=slug, kind=type(model).__name__))
-            entry = RegisteredModel(slug, model, seconds, description or _describe(model))
-            with self._lock:
-                self._models[slug] = entry
-            return model
-
-        if fn is None:
-            return add
-        return add(fn)
-
-    def unregister(self, slug: str) -> None:
-        """Remove the model of ``slug``; :class:`UnknownModelError` if there is none."""
-        with self._lock:
-            if slug not in self._models:
-                raise UnknownModelError(slug, self._models)
-            del self._models[slug]
-
-    def set_latency(self, slug: str, latency: float) -> None:
-        """Change the latency of a registered model."""
-        seconds = _check_latency(slug, latency)
-        with self._lock:
-            entry = self.entry(slug)
-            self._models[slug] = RegisteredModel(entry.slug, entry.fn, seconds, entry.description)
-
-    def update(self, other: ModelRegistry) -> None:
-        """Copy every model of ``other`` into this registry."""
-        for entry in other.entries():
-            with self._lock:
-                self._models[entry.slug] = entry
-
-    # --- lookup -------------------------------------------------------------------------------
-
-    def entry(self, slug: str) -> RegisteredModel:
-        """The registry entry of ``slug``; :class:`UnknownModelError` if there is none."""
-        with self._lock:
-            found = self._models.get(slug)
-            if found is None:
-                raise UnknownModelError(slug, self._models)
-            return found
-
-    def get(self, slug: str) -> ModelFn:
-        """The callable of ``slug``; :class:`UnknownModelError` if there is none."""
-        return self.entry(slug).fn
-
-    def __contains__(self, slug: object) -> bool:
-        with self._lock:
-            return slug in self._models
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._models)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.slugs())
-
-    def slugs(self) -> list[str]:
-        """The registered slugs, sorted."""
-        with self._lock:
-            return sorted(self._models)
-
-    def entries(self) -> list[RegisteredModel]:
-        """The registry entries, sorted by slug."""
-        with self._lock:
-            return [self._models[slug] for slug in sorted(self._models)]
-
-    def describe(self) -> list[dict[str, Any]]:
-        """One JSON-friendly dict per model (slug, name, description, latency), sorted by slug."""
-        return [entry.as_dict() for entry in self.entries()]
-
-    def __repr__(self) -> str:
-        return f"ModelRegistry(slugs={self.slugs()!r})"
-
-    # --- loading user models -----------------------------------------------------------------
-
-    def load_spec(self, spec: str) -> list[str]:
-        """Register the models named by ``spec`` (``"package.module:attr"``); return their slugs.
-
-        ``attr`` may be dotted (``module:Class.attr``) and is one of:
-
-        1. a model callable: registered under its ``slug`` attribute if it has one, else its
-           ``__name__`` (a ``latency`` attribute, if present, sets its latency);
-        2. a dict (any mapping) of slug -> model callable;
-        3. a function whose single parameter is named ``registry`` (or annotated
-           ``ModelRegistry``): it is called with this registry and registers models itself;
-        4. a :class:`ModelRegistry`: its models are copied.
-
-        A spec that cannot be imported or resolved raises :class:`BadModelSpecError` (a
-        ``ValueError``) naming the spec and these forms.
-        """
-        if not isinstance(spec, str) or spec.count(":") != 1:
-            raise BadModelSpecError(str(spec), "expected exactly one ':' between module and attr")
-        module_name, _, attr_path = spec.partition(":")
-        module_name, attr_path = module_name.strip(), attr_path.strip()
-        if not module_name or not attr_path:
-            raise BadModelSpecError(spec, "the module and the attr must both be non-empty")
-        try:
-            target: Any = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise BadModelSpecError(
-                spec, f"module {module_name!r} cannot be imported ({exc})"
-            ) from exc
-        for part in attr_path.split("."):
-            try:
-                target = getattr(target, part)
-            except AttributeError as exc:
-                raise BadModelSpecError(
-                    spec, f"{module_name!r} has no attribute {attr_path!r}"
-                ) from exc
-        return self._load_object(spec, target)
-
-    def _load_object(self, spec: str, target: Any) -> list[str]:
-        if isinstance(target, ModelRegistry):
-            self.update(target)
-            return target.slugs()
-        if isinstance(target, Mapping):
-            if not target:
-                raise BadModelSpecError(spec, "the dict of models is empty")
-            added: list[str] = []
-            for slug, fn in target.items():
-                if not isinstance(slug, str) or not callable(fn):
-                    raise BadModelSpecError(
-                        spec,
-                        f"the dict must map slug strings to callables; got {slug!r}: "
-                        f"{type(fn).__name__}",
-                    )
-                self.register(slug, fn)
-                added.append(slug)
-            return added
-        if not callable(target):
-            raise BadModelSpecError(
-                spec, f"the attribute is a {type(target).__name__}, not a callable or a dict"
-            )
-        if _takes_registry(target):
-            before = {entry.slug: entry for entry in self.entries()}
-            result = target(self)
-            if isinstance(result, (Mapping, ModelRegistry)):
-                self._load_object(spec, result)
-            after = self.entries()
-            changed = [e.slug for e in after if before.get(e.slug) is not e]
-            if not changed:
-                raise BadModelSpecError(spec, "the registration function registered no model")
-            return changed
-        slug = getattr(target, "slug", None) or getattr(target, "__name__", None)
-        if not isinstance(slug, str):
-            raise BadModelSpecError(spec, "the callable has neither a `slug` nor a __name__")
-        latency = getattr(target, "latency", 0.0)
-        try:
-            self.register(slug, target, latency=latency)
-        except ValueError as exc:
-            raise BadModelSpecError(spec, str(exc)) from exc
-        return [slug]
-
-    # --- calling ------------------------------------------------------------------------------
-
-    def complete(self, slug: str, request: ModelRequest) -> ModelResponse:
-        """Call the model of ``slug`` with ``request`` and return its normalised answer.
-
-        Waits the model's latency first (with the injected ``sleep``). A ``str`` answer becomes
-        ``ModelResponse(text=...)``; tool calls without an id get ``call-<n>`` ids.
-
-        :raises UnknownModelError: no model is registered for ``slug``.
-        :raises ModelError: the model raised, or returned something that is not an answer.
-        """
-        entry = self.entry(slug)
-        if entry.latency > 0:
-            self._sleep(entry.latency)
-        try:
-            answer = entry.fn(request)
-        except Exception as exc:
-            raise ModelError(
-                MODEL_FAILED_MESSAGE.format(slug=slug, kind=type(exc).__name__, error=exc),
-                slug=slug,
-            ) from exc
-        return _normalise(slug, answer, len(request.tool_calls_made()))
-
-    def judge(self, slug: str, prompt: str) -> str:
-        """Ask the model of ``slug`` a judge prompt (no tools) and return its text answer.
-
-        This is the ``judge`` callable that :func:`~pytest_pipelines.local._criteria.evaluate_criterion`
-        takes: ``judge=registry.judge``.
-        """
-        request = ModelRequest(
-            model=slug,
-            prompt=prompt,
-            messages=(Message("user", prompt),),
-            temperature=0.0,
-            metadata={"purpose": "judge"},
-        )
-        response = self.complete(slug, request)
-        if response.text is None:
-            raise ModelError(NO_TEXT_MESSAGE.format(slug=slug), slug=slug)
-        return response.text
-
-
-def _takes_registry(fn: Callable[..., Any]) -> bool:
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    if len(params) != 1:
-        return False
-    param = params[0]
-    annotation = param.annotation
-    if annotation is ModelRegistry:
-        return True
-    if isinstance(annotation, str) and annotation.rsplit(".", 1)[-1] == "ModelRegistry":
-        return True
-    return param.name == "registry"
-
-
-def _normalise(slug: str, answer: object, calls_so_far: int) -> ModelResponse:
-    if isinstance(answer, str):
-        return ModelResponse(text=answer)
-    if not isinstance(answer, ModelResponse):
-        raise ModelError(
-            BAD_ANSWER_MESSAGE.format(slug=slug, kind=type(answer).__name__), slug=slug
-        )
-    if answer.text is not None and not isinstance(answer.text, str):
-        raise ModelError(
-            BAD_ANSWER_MESSAGE.format(slug=slug, kind=f"text of type {type(answer.text).__name__}"),
-            slug=slug,
-        )
-    calls: list[ToolCall] = []
-    for index, call in enumerate(answer.tool_calls):
-        if not isinstance(call, ToolCall):
-            raise ModelError(
-                BAD_ANSWER_MESSAGE.format(
-                    slug=slug, kind=f"a tool call of type {type(call).__name__}"
-                ),
-                slug=slug,
-            )
-        calls.append(
-            call
-            if call.id
-            else ToolCall(call.name, call.arguments, f"call-{calls_so_far + index + 1}")
-        )
-    if answer.text is None and not calls:
-        raise ModelError(
-            BAD_ANSWER_MESSAGE.format(slug=slug, kind="an empty ModelResponse"), slug=slug
-        )
-    return ModelResponse(text=answer.text, tool_calls=tuple(calls))
-
-
-def echo_model(request: ModelRequest) -> str:
-    """Answers the rendered prompt, unchanged."""
-    return request.prompt
-
 
 def default_registry(
     *, demo: bool = False, sleep: Callable[[float], None] = time.sleep
@@ -537,10 +97,9 @@ def default_registry(
         ``demo-judge`` and ``gemini-3.5-flash`` (a deterministic stand-in, not the real model).
     :param sleep: default :func:`time.sleep`; see :class:`ModelRegistry`.
     """
-    registry = ModelRegistry(sleep=sleep)
-    registry.register(ECHO_SLUG, echo_model)
+    registry = builtin_registry(sleep=sleep)
     if demo:
-        from pytest_pipelines.local._demo_models import DEMO_MODELS
+        from pytest_pipelines.local._demo.models import DEMO_MODELS
 
         for slug, (fn, description) in DEMO_MODELS.items():
             registry.register(slug, fn, description=description)

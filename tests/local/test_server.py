@@ -12,9 +12,9 @@ import pytest
 
 from pytest_pipelines.client import PipelinesClient
 from pytest_pipelines.local import LocalPipelines
-from pytest_pipelines.local._app import CHAOS_429, CHAOS_503
-from pytest_pipelines.local._db import Database
+from pytest_pipelines.local._http.app import CHAOS_429, CHAOS_503
 from pytest_pipelines.local._server import NOT_STARTED
+from pytest_pipelines.local._store.db import Database
 from pytest_pipelines.local.models import default_registry
 
 

@@ -1,0 +1,159 @@
+"""The state of one running local backend: database, model registry, keys, chaos, job engine.
+
+:class:`BackendState` is what the HTTP surface serves and the engine works on. The public
+:class:`~pytest_pipelines.local.BackendState` adds the demo data (``_demo/``) on top of it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pytest_pipelines._secret import Secret
+from pytest_pipelines.local._engine.jobs import Engine
+from pytest_pipelines.local._engine.registry import ModelRegistry, builtin_registry
+from pytest_pipelines.local._engine.seed import apply_seed
+from pytest_pipelines.local._store.db import Database
+from pytest_pipelines.local._store.identity import (
+    DEFAULT_ORG_ID,
+    DEFAULT_USER_ID,
+    DEMO_KEY,
+    FULL_SCOPES,
+    PROMPTS_ONLY_KEY,
+    PROMPTS_ONLY_SCOPES,
+)
+
+
+@dataclass
+class ChaosConfig:
+    """Share of ``/api/`` requests answered 429 (with Retry-After) or 503, or delayed.
+
+    :param rate_429: probability of a 429 answer (default 0).
+    :param rate_503: probability of a 503 answer (default 0).
+    :param delay_rate: probability of delaying a request by ``delay_ms`` (default 0).
+    :param delay_ms: the delay in milliseconds (default 0).
+    :param retry_after: the ``Retry-After`` seconds sent with a 429 (default 1).
+    :param seed: seed of the random choices, for reproducible chaos (default None).
+    """
+
+    rate_429: float = 0.0
+    rate_503: float = 0.0
+    delay_rate: float = 0.0
+    delay_ms: int = 0
+    retry_after: int = 1
+    seed: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as JSON."""
+        return asdict(self)
+
+
+CHAOS_FIELDS = tuple(ChaosConfig.__dataclass_fields__)
+
+
+class BackendState:
+    """Everything a running local backend holds.
+
+    :param db_path: SQLite file; None (default) uses a temporary file removed on close.
+    :param demo: seed the demo organization, project, workflow and well-known keys.
+    :param api_key: the full-access key (default ``pk_local_demo`` with demo, else random).
+    :param registry: the model registry (default: the built-in ``echo`` model only).
+    :param seeds: seed documents (mappings) applied when the database is new.
+    :param workers: size of the job thread pool (default 8).
+    """
+
+    def __init__(
+        self,
+        *,
+        db_path: str | os.PathLike[str] | None = None,
+        demo: bool = False,
+        api_key: str | None = None,
+        registry: ModelRegistry | None = None,
+        seeds: Iterable[Mapping[str, Any]] = (),
+        workers: int = 8,
+    ) -> None:
+        self.demo = demo
+        self.db = Database(db_path)
+        self.registry: ModelRegistry = registry if registry is not None else builtin_registry()
+        # Secrets: masked in reprs and -l tracebacks, plain in f-strings and comparisons
+        api_key = Secret(api_key or (DEMO_KEY if demo else "pk_local_" + secrets.token_hex(12)))
+        self.api_key: Secret = api_key
+        self.api_keys: dict[str, str] = {"full": self.api_key}
+        if demo:
+            self.api_keys["prompts_only"] = Secret(PROMPTS_ONLY_KEY)
+        self.seeds = [dict(s) for s in seeds]
+        self.chaos = ChaosConfig()
+        self.chaos_random = random.Random()
+        self.idempotency_lock = threading.RLock()
+        self.engine: Engine = Engine(self, workers=workers)
+        self.bootstrap()
+        self.engine.recover()
+
+    def set_chaos(self, **settings: Any) -> ChaosConfig:
+        """Replace the chaos settings (unknown names raise TypeError)."""
+        self.chaos = ChaosConfig(**settings)
+        self.chaos_random = random.Random(self.chaos.seed)
+        return self.chaos
+
+    def bootstrap(self) -> None:
+        """Install the keys; on a new database also the organization, user, demo data and seeds."""
+        new = self.db.is_empty()
+        if new:
+            self.db.insert(
+                "organization",
+                {
+                    "name": "Demo organization" if self.demo else "Local organization",
+                    "slug": "local",
+                },
+                id=DEFAULT_ORG_ID,
+                org_id=DEFAULT_ORG_ID,
+            )
+            email = "demo@pipelines.local" if self.demo else "local@pipelines.local"
+            self.db.insert(
+                "user",
+                {
+                    "email": email,
+                    "name": "Demo User" if self.demo else "Local User",
+                    "org_id": DEFAULT_ORG_ID,
+                    "role": "admin",
+                },
+                id=DEFAULT_USER_ID,
+            )
+        self.db.put_key(
+            self.api_key,
+            name="full",
+            org_id=DEFAULT_ORG_ID,
+            user_id=DEFAULT_USER_ID,
+            scopes=FULL_SCOPES,
+        )
+        if self.demo:
+            self.db.put_key(
+                PROMPTS_ONLY_KEY,
+                name="prompts_only",
+                org_id=DEFAULT_ORG_ID,
+                user_id=DEFAULT_USER_ID,
+                scopes=PROMPTS_ONLY_SCOPES,
+            )
+        if new:
+            self.seed_new_database()
+            for seed in self.seeds:
+                apply_seed(self, seed)
+
+    def seed_new_database(self) -> None:
+        """Fill a new database before the seed documents are applied (nothing here)."""
+
+    def reset(self) -> None:
+        """Cancel pending jobs, delete everything, and bootstrap again."""
+        self.engine.drain()
+        self.db.reset()
+        self.bootstrap()
+
+    def close(self) -> None:
+        """Stop the job engine and close (and, when temporary, remove) the database."""
+        self.engine.shutdown()
+        self.db.close()

@@ -1,0 +1,226 @@
+"""Tasks: create (sync and async), job status, cancel, task detail, tool-call history.
+
+Shapes: docs/reference/local-shapes.md ("Creating tasks", "Job status", "Task detail").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from pytest_pipelines.client._models import create_tasks_errors
+from pytest_pipelines.local._engine.access import Principal, get_or_404
+from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
+from pytest_pipelines.local._engine.state import BackendState
+from pytest_pipelines.local._http.deps import Body, State, TasksAuth, idempotent
+from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
+
+router = APIRouter(prefix="/api/projects/{project_id}/workflows/{workflow_id}", tags=["tasks"])
+
+SYNC_TIMEOUT_S = 300.0
+MAX_TASKS_PER_REQUEST = 10_000
+TOO_MANY_TASKS = (
+    "this request would create {total} tasks; the local backend creates at most {limit} in one "
+    "request: split the run into several requests"
+)
+
+
+def check_task_total(total: int) -> None:
+    """422 at ``count`` when one request would create more than ``MAX_TASKS_PER_REQUEST`` tasks."""
+    if total > MAX_TASKS_PER_REQUEST:
+        raise APIError(
+            422,
+            [
+                error_item(
+                    ["count"],
+                    TOO_MANY_TASKS.format(total=total, limit=MAX_TASKS_PER_REQUEST),
+                    "less_than_equal",
+                )
+            ],
+        )
+
+
+def validate_create(body: dict[str, Any]) -> None:
+    """422 (loc under ``body``) for an invalid task-creation payload."""
+    errors = create_tasks_errors(body)
+    if errors:
+        raise APIError(
+            422, [error_item(e["loc"], e["msg"], e.get("type", "value_error")) for e in errors]
+        )
+    check_task_total(int(body.get("count") or 1))
+
+
+def task_detail(state: BackendState, task: dict[str, Any]) -> dict[str, Any]:
+    """The task detail shape: the task plus its nodes, outputs, evaluation results, tool calls."""
+    nodes = []
+    for node in state.db.query("node", parent_id=task["id"]):
+        nodes.append(
+            {
+                "id": node["id"],
+                "node_id": node["node_id"],
+                "title": node.get("title"),
+                "status": node.get("status"),
+                "outputs": node.get("outputs", {}),
+                "fields": node.get("fields", []),
+                "evaluation_results": node.get("evaluation_results", []),
+                "tool_calls": [_tool_call(c) for c in node.get("tool_calls", [])],
+                "error": node.get("error"),
+                "created_at": node.get("created_at"),
+                "finished_at": node.get("finished_at"),
+            }
+        )
+    keys = (
+        "id",
+        "project_id",
+        "workflow_id",
+        "job_id",
+        "status",
+        "inputs",
+        "expected_output",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    return {**{k: task.get(k) for k in keys}, "nodes": nodes}
+
+
+def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "id",
+        "field_id",
+        "round",
+        "order",
+        "tool_name",
+        "endpoint_id",
+        "input",
+        "output",
+        "error",
+        "created_at",
+    )
+    return {k: call.get(k) for k in keys}
+
+
+def _job_for(
+    state: BackendState, principal: Principal, workflow_id: int, job_id: str
+) -> dict[str, Any]:
+    job = state.engine.get_job(job_id)
+    if job.get("org_id") != principal.org_id or job.get("workflow_id") != workflow_id:
+        raise not_found("job", job_id)
+    return job
+
+
+@router.post("/create-tasks")
+def create_tasks(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, body: Body
+) -> dict[str, Any]:
+    """Create tasks and wait until they finish; the job status plus every task's detail."""
+    workflow = get_workflow_or_404(state, principal, project_id, workflow_id)
+    validate_create(body)
+    job = state.engine.create_job(
+        org_id=principal.org_id, project_id=project_id, workflow=workflow, payload=body
+    )
+    status = state.engine.wait_job(job, SYNC_TIMEOUT_S)
+    tasks = [state.db.get("task", tid) for tid in status["task_ids"]]
+    return {**status, "tasks": [task_detail(state, t) for t in tasks if t is not None]}
+
+
+@router.post("/seeded-data/create-tasks-async")
+def create_tasks_async(
+    request: Request,
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    body: Body,
+) -> dict[str, Any]:
+    """Queue tasks; ``{"job_id", "status", "task_ids"}``. Honours ``Idempotency-Key``."""
+    workflow = get_workflow_or_404(state, principal, project_id, workflow_id)
+    validate_create(body)
+
+    def create() -> dict[str, Any]:
+        job = state.engine.create_job(
+            org_id=principal.org_id, project_id=project_id, workflow=workflow, payload=body
+        )
+        return {"job_id": job["job_id"], "status": "queued", "task_ids": job["task_ids"]}
+
+    return idempotent(state, request, principal, body, create)
+
+
+@router.get("/seeded-data/create-tasks-status/{job_id}")
+def get_create_tasks_status(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, job_id: str
+) -> dict[str, Any]:
+    """The job status shape."""
+    get_workflow_or_404(state, principal, project_id, workflow_id)
+    return state.engine.job_status(_job_for(state, principal, workflow_id, job_id))
+
+
+@router.post("/seeded-data/create-tasks-status/{job_id}/cancel")
+def cancel_create_tasks(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, job_id: str
+) -> dict[str, Any]:
+    """Cancel the job's queued tasks; running tasks finish. The new job status."""
+    get_workflow_or_404(state, principal, project_id, workflow_id)
+    return state.engine.cancel_job(_job_for(state, principal, workflow_id, job_id))
+
+
+@router.get("/tasks/{task_id}")
+def get_task(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, task_id: int
+) -> dict[str, Any]:
+    """The task detail shape."""
+    get_workflow_or_404(state, principal, project_id, workflow_id)
+    task = get_or_404(state, "task", task_id, principal)
+    if task.get("workflow_id") != workflow_id:
+        raise not_found("task", task_id)
+    return task_detail(state, task)
+
+
+@router.get("/tasks/{task_id}/timeline")
+def get_task_timeline(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, task_id: int
+) -> dict[str, Any]:
+    """The task's events in time order (created, started, node finished, finished)."""
+    detail = get_task(state, principal, project_id, workflow_id, task_id)
+    events = [{"event": "created", "at": detail["created_at"]}]
+    if detail.get("started_at"):
+        events.append({"event": "started", "at": detail["started_at"]})
+    for node in detail["nodes"]:
+        events.append(
+            {
+                "event": f"node {node['node_id']} {node['status']}",
+                "at": node.get("finished_at") or node.get("created_at"),
+            }
+        )
+    if detail.get("finished_at"):
+        events.append({"event": detail["status"], "at": detail["finished_at"]})
+    return {"task_id": task_id, "events": events}
+
+
+def get_node_or_404(
+    state: BackendState, principal: Principal, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
+    """A node record of a task of ``workflow_id``, visible to the key; else 404."""
+    node = get_or_404(state, "node", node_db_id, principal)
+    if node.get("workflow_id") != workflow_id:
+        raise not_found("node", node_db_id)
+    return node
+
+
+@router.get("/nodes/{node_db_id}/tool-call-history")
+def get_tool_call_history(
+    state: State, principal: TasksAuth, project_id: int, workflow_id: int, node_db_id: int
+) -> dict[str, Any]:
+    """Every tool call recorded for the node, in call order."""
+    get_workflow_or_404(state, principal, project_id, workflow_id)
+    node = get_node_or_404(state, principal, workflow_id, node_db_id)
+    calls = [_tool_call(c) for c in state.db.query("tool_call", parent_id=node_db_id)]
+    return {
+        "node_db_id": node_db_id,
+        "node_id": node["node_id"],
+        "task_id": node.get("task_id"),
+        "items": calls,
+        "total": len(calls),
+    }
