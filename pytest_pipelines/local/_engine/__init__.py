@@ -1,5 +1,6 @@
-"""The local backend's engine: jobs, the task runner, criteria, tool sets and scoring, models,
-human work, datasets' evaluation, background jobs.
+"""The local backend's engine: jobs, the task runner, the LLM field
+function shared by runs and generations, criteria, tool sets and scoring, models,
+human work, dataset evaluation, background jobs.
 
 Imports the store; never the HTTP surface or the demo.
 """

@@ -106,6 +106,9 @@ def test_errors_are_reported_per_model(client: PipelinesClient, unique: Any) -> 
     failed = client.regenerate_llm(PROJECT, workflow["id"], node)
     assert failed["status"] == "failed"
     assert "no-such-model" in failed["error"]
+    # one field function for runs and generations: the same failure reads the same
+    assert failed["error"] == task["error"]
+    assert failed["fields"][0].keys() == task["nodes"][0]["fields"][0].keys()
     analytics = client.get_workflow_llm_analytics(PROJECT, workflow["id"])
     assert analytics["models"][0]["model"] == "no-such-model"
     assert (analytics["total_calls"], analytics["total_errors"]) == (2, 2)

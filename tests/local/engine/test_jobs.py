@@ -676,16 +676,16 @@ def test_a_crashing_criterion_is_an_error_result_not_a_failed_task(
 
 
 def test_an_internal_error_mid_task_leaves_no_node_running(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_pipelines.local._engine import runner as _runner
+    from pytest_pipelines.local._engine import llm
 
-    real = _runner.render
+    real = llm.render
 
     def failing(template: str, values: Any) -> str:
         if template == "{{x}}":  # node b's prompt
             raise RuntimeError("engine bug")
         return real(template, values)
 
-    monkeypatch.setattr(_runner, "render", failing)
+    monkeypatch.setattr(llm, "render", failing)
     with LocalPipelines() as local, local.client() as client:
         project_id, workflow_id = _evaluated_workflow(client, ["fine"])
         result = client.create_tasks(project_id, workflow_id, {"count": 1})

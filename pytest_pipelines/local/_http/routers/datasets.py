@@ -27,6 +27,7 @@ from pytest_pipelines.local._engine.background import (
     run_in_background,
 )
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
+from pytest_pipelines.local._engine.evaluation import evaluation_criteria, score_rows, summarize
 from pytest_pipelines.local._engine.notifications import notify
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._engine.tables import columns_of, file_ref, matches, parse_table, to_csv
@@ -50,7 +51,6 @@ BAD_FORMAT = "unknown export format {format!r}; valid formats: {valid}"
 UNKNOWN_COLUMN = "column {column!r} is not in dataset {id}; its columns: {valid}"
 AGGS = ("count", "sum", "avg", "min", "max")
 BAD_AGG = "agg must be one of: " + ", ".join(AGGS) + "; sum/avg/min/max need a numeric y column"
-EVAL_ID = "evaluation_id is required (an evaluation visible to this key's organization)"
 OUTPUT_COLUMN = "output_column is required: the dataset column holding the outputs to score"
 DATASET_ID = "dataset_id is required (an imported dataset of this organization)"
 NOT_READY = "dataset {id} is {status}; wait for its import job to complete"
@@ -401,94 +401,10 @@ def chart_query(
 # -- dataset evaluation --------------------------------------------------------------------------
 
 
-def _criteria(
-    state: BackendState, principal: Principal, evaluation_id: Any
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    if not isinstance(evaluation_id, int):
-        raise APIError(422, [error_item(["evaluation_id"], EVAL_ID, "missing")])
-    evaluation = get_or_404(state, "evaluation", evaluation_id, principal)
-    criteria = []
-    for ref in evaluation.get("criteria") or []:
-        criterion = state.db.get("criterion", int(ref.get("criterion_id") or 0))
-        if criterion is not None:
-            criteria.append(criterion)
-    return evaluation, criteria
-
-
-def _score(
-    state: BackendState,
-    criteria: list[dict[str, Any]],
-    rows: list[dict[str, Any]],
-    output_column: str,
-    expected_column: str | None,
-    on_row: Any = None,
-) -> list[dict[str, Any]]:
-    from pytest_pipelines.local._engine.criteria import evaluate_criterion
-
-    scored = []
-    for index, row in enumerate(rows):
-        if on_row is not None:
-            on_row(index)
-        results = []
-        for criterion in criteria:
-            outcome = evaluate_criterion(
-                criterion,
-                row.get(output_column),
-                inputs=row,
-                expected_output=row.get(expected_column) if expected_column else None,
-                judge=state.registry.judge,
-            )
-            results.append(
-                {
-                    "criterion_id": criterion["id"],
-                    "criterion_name": criterion.get("name"),
-                    "status": outcome.status,
-                    "value": outcome.value,
-                    "passed": outcome.passed,
-                    "reason": outcome.reason,
-                    "error": outcome.error,
-                }
-            )
-        scored.append({"row_index": index, "output": row.get(output_column), "results": results})
-    return scored
-
-
-def _summary(scored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by: dict[Any, dict[str, Any]] = {}
-    for row in scored:
-        for r in row["results"]:
-            s = by.setdefault(
-                r["criterion_id"],
-                {
-                    "criterion_id": r["criterion_id"],
-                    "criterion_name": r["criterion_name"],
-                    "count": 0,
-                    "passed": 0,
-                    "failed": 0,
-                    "errors": 0,
-                    "pending": 0,
-                    "values": [],
-                },
-            )
-            s["count"] += 1
-            s["passed"] += r["passed"] is True
-            s["failed"] += r["passed"] is False
-            s["errors"] += r["status"] == "error"
-            s["pending"] += r["status"] == "pending"
-            if isinstance(r["value"], (int, float)):
-                s["values"].append(float(r["value"]))
-    out = []
-    for s in by.values():
-        values = s.pop("values")
-        s["mean"] = round(statistics.fmean(values), 6) if values else None
-        out.append(s)
-    return out
-
-
 def _eval_args(
     state: BackendState, principal: Principal, ds: dict[str, Any], body: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], str, str | None, list[dict[str, Any]]]:
-    _, criteria = _criteria(state, principal, body.get("evaluation_id"))
+    _, criteria = evaluation_criteria(state, principal, body.get("evaluation_id"))
     if body.get("output_column") is None:
         raise APIError(422, [error_item(["output_column"], OUTPUT_COLUMN, "missing")])
     output_column = _column(ds, body.get("output_column"), "output_column")
@@ -537,8 +453,8 @@ def preview_dataset_eval(
     ds = _ready(state, principal, dataset_id)
     body.setdefault("limit", 5)
     criteria, output_column, expected_column, rows = _eval_args(state, principal, ds, body)
-    scored = _score(state, criteria, rows, output_column, expected_column)
-    return {"dataset_id": dataset_id, "rows": scored, "summary": _summary(scored)}
+    scored = score_rows(state, criteria, rows, output_column, expected_column)
+    return {"dataset_id": dataset_id, "rows": scored, "summary": summarize(scored)}
 
 
 @router.post("/datasets/{dataset_id}/eval-run")
@@ -557,7 +473,7 @@ def run_dataset_eval(
     )
 
     def work(job: dict[str, Any]) -> dict[str, Any]:
-        scored = _score(
+        scored = score_rows(
             state,
             criteria,
             rows,
@@ -566,7 +482,7 @@ def run_dataset_eval(
             on_row=lambda i: checkpoint(state, job["id"], i, len(rows)),
         )
         checkpoint(state, job["id"], len(rows), len(rows))
-        return {"rows": scored, "summary": _summary(scored)}
+        return {"rows": scored, "summary": summarize(scored)}
 
     run_in_background(state, job, work)
     return {**job_view(job), "dataset_id": dataset_id}

@@ -1,157 +1,30 @@
-"""Per-node LLM generation: generate, regenerate, admin regenerate, progress, errors, history,
-and the workflow-level LLM analytics rollup.
+"""Per-node LLM generation routes: generate, regenerate, admin regenerate, progress, errors,
+history, and the workflow-level LLM analytics rollup.
 
-A generation re-runs the node's LLM fields with the run's resolved definition (the job's pinned
-prompts, models and tool bindings) through the runner's own field function, synchronously: the
-POST returns when it is done, so progress is always terminal afterwards. Each generation is a
-``generation`` record (parent = node db id). Shapes: ``docs/local-backend-reference.md``.
+The generation itself is ``_engine/generation.py`` (the task runner's own field function, with
+the run's pins), synchronous: the POST returns when it is done, so progress is always terminal
+afterwards. Shapes: ``docs/local-backend-reference.md``.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
 from pytest_pipelines.local._engine.access import Principal, require_role
-from pytest_pipelines.local._engine.errors import APIError, error_item
+from pytest_pipelines.local._engine.errors import APIError
+from pytest_pipelines.local._engine.generation import generate_node
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._engine.work import NOT_YOURS, work_of
 from pytest_pipelines.local._http.deps import OptionalBody, State, TasksAuth
 from pytest_pipelines.local._http.nodes import NodeRef, node_after_role
 from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
-from pytest_pipelines.local._store.db import utcnow
 
 router = APIRouter(prefix="/api/projects/{project_id}/workflows/{workflow_id}", tags=["generation"])
 
-NO_LLM_FIELDS = "node {id} ({node_id!r}) has no LLM fields to generate; its fields: {valid}"
-FIELD_IDS = "field_ids must be a list of LLM field ids of the node; valid: {valid}"
 _NODE = "/nodes/{node_db_id}"
-
-
-def _spec(state: BackendState, node: dict[str, Any]) -> dict[str, Any]:
-    task = state.db.get("task", int(node.get("task_id") or 0)) or {}
-    job = state.db.get("job", int(task.get("job_db_id") or 0)) or {}
-    for spec in (job.get("definition") or {}).get("nodes") or []:
-        if spec.get("id") == node.get("node_id"):
-            return dict(spec)
-    return {}
-
-
-def _values(state: BackendState, node: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = dict(task.get("inputs") or {})
-    for sibling in state.db.query("node", parent_id=int(node.get("task_id") or 0)):
-        if sibling["id"] > node["id"]:
-            break
-        for key, value in (sibling.get("outputs") or {}).items():
-            values[key] = value
-            values[f"{sibling.get('node_id')}.{key}"] = value
-    return values
-
-
-def _generate(
-    state: BackendState, principal: Principal, node: dict[str, Any], body: dict[str, Any], mode: str
-) -> dict[str, Any]:
-    from pytest_pipelines.local._engine.runner import FieldError, _run_llm
-
-    spec = _spec(state, node)
-    llm = [f for f in spec.get("fields") or [] if f.get("type") == "llm"]
-    if not llm:
-        valid = ", ".join(f.get("id", "?") for f in spec.get("fields") or []) or "none"
-        raise APIError(
-            409, NO_LLM_FIELDS.format(id=node["id"], node_id=node.get("node_id"), valid=valid)
-        )
-    wanted = body.get("field_ids")
-    names = [f["id"] for f in llm]
-    if wanted is not None:
-        if not isinstance(wanted, list) or any(w not in names for w in wanted):
-            raise APIError(
-                422, [error_item(["field_ids"], FIELD_IDS.format(valid=", ".join(names)))]
-            )
-        llm = [f for f in llm if f["id"] in wanted]
-    if mode == "generate":
-        outputs = node.get("outputs") or {}
-        llm = [f for f in llm if outputs.get(f["id"]) in (None, "")] or (llm if wanted else [])
-    task = state.db.get("task", int(node.get("task_id") or 0)) or {}
-    gen = state.db.insert(
-        "generation",
-        {
-            "org_id": principal.org_id,
-            "project_id": node.get("project_id"),
-            "workflow_id": node.get("workflow_id"),
-            "task_id": node.get("task_id"),
-            "node_db_id": node["id"],
-            "node_id": node.get("node_id"),
-            "mode": mode,
-            "requested_by": principal.user_id,
-            "status": "running",
-            "total": len(llm),
-            "done": 0,
-            "fields": [],
-            "error": None,
-            "started_at": utcnow(),
-            "finished_at": None,
-        },
-        org_id=principal.org_id,
-        parent_id=node["id"],
-    )
-    values = _values(state, node, task)
-    results: list[dict[str, Any]] = []
-    tool_calls: list[dict[str, Any]] = []
-    error = None
-    for field in llm:
-        started = time.perf_counter()
-        try:
-            output: Any = _run_llm(state, task, node["id"], spec, field, values, tool_calls)
-            field_error = None
-        except FieldError as exc:
-            output, field_error = None, str(exc)
-        results.append(
-            {
-                "field_id": field["id"],
-                "type": "llm",
-                "model": field.get("model"),
-                "prompt_id": field.get("prompt_id"),
-                "prompt_version": field.get("prompt_version"),
-                "output": output,
-                "error": field_error,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-            }
-        )
-        if field_error:
-            error = f"field {field['id']!r}: {field_error}"
-            break
-        values[field["id"]] = output
-        values[f"{node.get('node_id')}.{field['id']}"] = output
-    current = state.db.get("node", node["id"]) or node
-    outputs = dict(current.get("outputs") or {})
-    fields = {f.get("field_id"): f for f in current.get("fields") or []}
-    for result in results:
-        fields[result["field_id"]] = result
-        if result["error"] is None:
-            outputs[result["field_id"]] = result["output"]
-    state.db.patch(
-        "node",
-        node["id"],
-        {
-            "outputs": outputs,
-            "fields": list(fields.values()),
-            "tool_calls": [*(current.get("tool_calls") or []), *tool_calls],
-        },
-    )
-    return state.db.patch(
-        "generation",
-        gen["id"],
-        {
-            "status": "failed" if error else "completed",
-            "done": len(results),
-            "fields": results,
-            "error": error,
-            "finished_at": utcnow(),
-        },
-    )
 
 
 def _may_generate(state: BackendState, principal: Principal, node: dict[str, Any]) -> None:
@@ -173,7 +46,7 @@ def generate_llm_fields(
 ) -> dict[str, Any]:
     """Generate the node's LLM fields that have no output yet (or ``field_ids``)."""
     _may_generate(state, principal, node)
-    return _generate(state, principal, node, body, "generate")
+    return generate_node(state, principal, node, body, "generate")
 
 
 @router.post(_NODE + "/regenerate-llm")
@@ -185,7 +58,7 @@ def regenerate_llm(
 ) -> dict[str, Any]:
     """Re-run every LLM field of the node (or ``field_ids``), replacing their outputs."""
     _may_generate(state, principal, node)
-    return _generate(state, principal, node, body, "regenerate")
+    return generate_node(state, principal, node, body, "regenerate")
 
 
 @router.post(_NODE + "/admin-regenerate-llm")
@@ -198,7 +71,7 @@ def admin_regenerate_llm(
     ],
 ) -> dict[str, Any]:
     """Regenerate as an org admin, whoever the node is assigned to."""
-    return _generate(state, principal, node, body, "admin_regenerate")
+    return generate_node(state, principal, node, body, "admin_regenerate")
 
 
 def _latest(state: BackendState, node_db_id: int) -> dict[str, Any] | None:
