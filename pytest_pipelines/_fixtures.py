@@ -468,9 +468,6 @@ def pipelines_run(
     item = request.node
     config = request.config
     state = _state(config)
-    item.user_properties.append(
-        ("pipelines.test", display_test_name(item.nodeid, _pipelines_variant))
-    )
     parts = collect_spec_parts(item.nodeid, item)
     spec = build_spec(parts, _pipelines_variant)
     timeout = spec.target.timeout or state.settings.timeout
@@ -508,15 +505,11 @@ def pipelines_run(
         )
     except RunBroken as exc:
         broken: str | None = str(exc)
-    except Exception as exc:
-        # not a run problem the plugin recognised (an unknown fixture name, a malformed
-        # response, ...): still a test error, and still listed in the summary and JUnit file
-        item.user_properties.append(("pipelines.error", f"{type(exc).__name__}: {exc}"))
-        raise
     else:
         broken = None
+    # any other exception (an unknown fixture name, a malformed response, ...) propagates: the
+    # report hooks record it, with its causes, as the item's error
     if broken is not None:
-        item.user_properties.append(("pipelines.error", broken))
         pytest.fail(broken, pytrace=False)
     item.stash[RESULT_KEY] = result
     variants = list(parts.get("variants") or {})

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Generator, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_pipelines._fixtures import GATES_KEY, ORDER_KEY, RESULT_KEY
+from pytest_pipelines._fixtures import GATES_KEY, RESULT_KEY
 from pytest_pipelines._secret import Secret
 from pytest_pipelines._session import (
     STATE_KEY,
-    Record,
     load_models,
     session_sweep,
     start_local,
@@ -22,8 +21,15 @@ from pytest_pipelines._session import (
 )
 
 VERDICT_KEY = pytest.StashKey[Any]()
+#: the item's ItemRecord (on the process that runs it)
+RECORD_KEY = pytest.StashKey[Any]()
+#: True once the item's scalar properties went into user_properties (xunit1)
+PROPS_KEY = pytest.StashKey[bool]()
+ROOT_KEY = pytest.StashKey[Path]()
+REPORT_OPTIONS_KEY = pytest.StashKey[Any]()
 RUN_FIXTURE = "pipelines_run"
-RECORD_PROPERTY = "pipelines"
+#: the attribute of a TestReport that holds the record (and the key of its serialized dict)
+REPORT_ATTR = "pipelines_record"
 SECRET_COMPARED = (
     "an API key is compared: its value is not shown (pytest would diff it in full); compare "
     "its length or a prefix such as key.startswith('pk_live_') to see more"
@@ -153,82 +159,65 @@ def _normalize(value: Any) -> Any:
     raise TypeError(BAD_VERDICT.format(value=value))
 
 
-def _record_data(item: pytest.Item, result: Any, verdict: Any, body: str) -> dict[str, Any]:
-    from pytest_pipelines._results import excerpt
+def _root(config: pytest.Config) -> Path:
+    """The directory report paths are relative to: the git top level, else pytest's rootdir."""
+    root = config.stash.get(ROOT_KEY, None)
+    if root is None:
+        from pytest_pipelines._record import repo_root
 
-    criteria = []
-    for s in result.criteria.values():
-        criteria.append(
-            {
-                "name": s.name,
-                "type": s.output_type,
-                "n": s.n,
-                "passes": s.passes,
-                "pass_rate": s.pass_rate,
-                "mean": s.mean,
-                "min": s.min,
-                "max": s.max,
-                "errors": s.errors,
-                "pending": s.pending,
-                "examples": [
-                    {
-                        "task_id": r.task_id,
-                        "status": r.status,
-                        "value": r.value
-                        if isinstance(r.value, (int, float, str, bool))
-                        else repr(r.value),
-                        "passed": r.passed,
-                        "output": excerpt(r.output, 200),
-                        "reason": excerpt(r.reason or "", 300),
-                    }
-                    for r in s.results[:10]
-                ],
-            }
-        )
-    tools = [
-        {
-            "task_id": c.task_id,
-            "node": c.node_id,
-            "field": c.field_id,
-            "score": c.score,
-            "passed": c.passed,
-            "explain": c.explain(),
-        }
-        for c in result.tool_correctness
-    ]
-    return {
-        "variant": result.variant,
-        "variant_index": item.stash.get(ORDER_KEY, 0),
-        "workflow": result.workflow_id,
-        "mode": result.mode,
-        "tasks": len(result.tasks),
-        "criteria": criteria,
-        "tools": tools,
-        "gates": [o.as_dict() for o in verdict.outcomes] if verdict is not None else [],
-        "verdict": ("pass" if verdict.passed else "fail") if verdict is not None else "not applied",
-        "body": body,
-    }
+        root = config.stash[ROOT_KEY] = repo_root(config.rootpath)
+    return root
 
 
-def _add_properties(item: pytest.Item, data: dict[str, Any]) -> None:
-    props = item.user_properties
-    props.append((RECORD_PROPERTY, json.dumps(data, default=str)))
-    if data["variant"] is not None:
-        props.append(("pipelines.variant", data["variant"]))
-    for c in data["criteria"]:
-        for metric in ("pass_rate", "mean"):
-            if c[metric] is not None:
-                props.append((f"pipelines.{c['name']}.{metric}", round(float(c[metric]), 6)))
-        if c["pending"]:
-            props.append((f"pipelines.{c['name']}.pending", int(c["pending"])))
-    for g in data["gates"]:
-        props.append(
-            (
-                f"pipelines.gate.{g['subject']}.{g['metric']}",
-                f"{'pass' if g['passed'] else 'miss'}: observed {g['observed']} {g['threshold']}",
-            )
-        )
-    props.append(("pipelines.verdict", data["verdict"]))
+def _base_record(item: pytest.Item) -> Any:
+    """The identity and location of an eval item, before its run."""
+    from pytest_pipelines._fixtures import display_test_name
+    from pytest_pipelines._record import ItemRecord, def_line, relative_file
+
+    callspec = getattr(item, "callspec", None)
+    variant = callspec.params.get("_pipelines_variant") if callspec is not None else None
+    index = callspec.indices.get("_pipelines_variant", 0) if callspec is not None else 0
+    line = def_line(getattr(item, "obj", None)) or (item.location[1] or 0) + 1
+    return ItemRecord(
+        nodeid=item.nodeid,
+        test=display_test_name(item.nodeid, variant),
+        variant=variant,
+        variant_index=int(index),
+        file=relative_file(Path(item.path), _root(item.config)),
+        line=int(line),
+    )
+
+
+def _junit_family(config: pytest.Config) -> str:
+    try:
+        return str(config.getini("junit_family") or "xunit2")
+    except ValueError:  # pytest's junitxml plugin disabled (-p no:junitxml)
+        return "xunit2"
+
+
+def _store(item: pytest.Item, rec: Any) -> None:
+    """Keep ``rec`` for the item's reports; xunit1: a few readable scalars for --junitxml.
+
+    pytest writes ``user_properties`` as ``<properties>`` inside ``<testcase>``, which only the
+    xunit1 family allows (junit-10.xsd, the xunit2 schema, rejects it): with xunit2 the scores
+    are in the plugin's own reports only.
+    """
+    item.stash[RECORD_KEY] = rec
+    final = rec.has_run or rec.error is not None  # not the setup's placeholder
+    if final and _junit_family(item.config) == "xunit1" and not item.stash.get(PROPS_KEY, False):
+        from pytest_pipelines._junit import scalar_properties
+
+        item.stash[PROPS_KEY] = True
+        item.user_properties.extend(scalar_properties(rec))
+
+
+def _record_run(item: pytest.Item, result: Any, verdict: Any, body: str, skip: str = "") -> None:
+    from pytest_pipelines._record import from_run
+
+    rec = item.stash.get(RECORD_KEY, None) or _base_record(item)
+    rec = from_run(rec, result, verdict, body=body)
+    rec.skip_reason = skip
+    _store(item, rec)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -242,8 +231,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             from pytest_pipelines._gates import apply_gates
 
             verdict = apply_gates(result, item.stash[GATES_KEY])
-            body = "skipped" if isinstance(exc, pytest.skip.Exception) else "failed"
-            _add_properties(item, _record_data(item, result, verdict, body))
+            skipped = isinstance(exc, pytest.skip.Exception)
+            reason = str(getattr(exc, "msg", "") or "") if skipped else ""
+            _record_run(item, result, verdict, "skipped" if skipped else "failed", reason)
         raise
     result = item.stash.get(RESULT_KEY, None)
     if result is None:
@@ -252,10 +242,74 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         item.ihook.pytest_pipelines_verdict(item=item, result=result, gates=item.stash[GATES_KEY])
     )
     item.stash[VERDICT_KEY] = verdict
-    _add_properties(item, _record_data(item, result, verdict, "passed"))
+    _record_run(item, result, verdict, "passed")
     if not verdict.passed:
         pytest.fail(verdict.message or "pipelines: the verdict failed this test", pytrace=False)
     return res
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Attach the item's record to its reports; a setup that stops the run records why."""
+    report = yield
+    if RUN_FIXTURE not in getattr(item, "fixturenames", ()):
+        return report
+    rec = item.stash.get(RECORD_KEY, None)
+    if call.when == "setup" and rec is None:
+        rec = _base_record(item)
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if report.skipped:
+            rec.skip_reason = str(getattr(exc, "msg", "") or report.longreprtext)
+        elif report.failed:
+            from pytest_pipelines._record import error_text
+
+            rec.error = error_text(exc) if exc is not None else report.longreprtext
+        _store(item, rec)
+    if rec is not None:
+        setattr(report, REPORT_ATTR, rec)
+        if call.when == "call" or (call.when == "setup" and not report.passed):
+            _html_extra(item, report, rec)
+    return report
+
+
+def _html_extra(item: pytest.Item, report: pytest.TestReport, rec: Any) -> None:
+    """With pytest-html active, the eval table as an extra of the test's row."""
+    plugin = item.config.pluginmanager.getplugin("html")
+    if plugin is None:
+        return
+    try:
+        from pytest_html import extras  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        return
+    from pytest_pipelines._html import item_fragment
+
+    # pytest-html reads the ``extras`` attribute of a report
+    report.extras = [  # type: ignore[attr-defined]
+        *getattr(report, "extras", []),
+        extras.html(item_fragment(rec)),
+    ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(config: pytest.Config, report: Any) -> Any:
+    """xdist worker: the record travels as a plain dict (execnet sends builtin types only)."""
+    data = yield
+    rec = getattr(report, REPORT_ATTR, None)
+    if isinstance(data, dict) and rec is not None:
+        data[REPORT_ATTR] = rec if isinstance(rec, dict) else rec.to_dict()
+    return data
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_from_serializable(config: pytest.Config, data: Any) -> Any:
+    """xdist controller: the typed record back from its dict."""
+    report = yield
+    raw = data.get(REPORT_ATTR) if isinstance(data, dict) else None
+    if report is not None and isinstance(raw, dict):
+        from pytest_pipelines._record import ItemRecord
+
+        setattr(report, REPORT_ATTR, ItemRecord.from_dict(raw))
+    return report
 
 
 class SessionHooks:
@@ -263,37 +317,30 @@ class SessionHooks:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        from pytest_pipelines._reporting import resolve_report_options
+
+        config.stash[REPORT_OPTIONS_KEY] = resolve_report_options(config)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Controller side: collect each eval test's record from its reports."""
+        """Controller side: keep each eval test's record, with its outcome and time."""
         state = self.config.stash[STATE_KEY]
         if state.is_worker:
             return
-        props = {str(p[0]): p[1] for p in report.user_properties}
-        if RECORD_PROPERTY not in props and "pipelines.error" not in props:
-            return
-        rec = state.records.get(report.nodeid)
+        rec = getattr(report, REPORT_ATTR, None)
         if rec is None:
-            path, line, _ = report.location
-            rec = Record(nodeid=report.nodeid, location=(path, (line or 0) + 1))
-            state.records[report.nodeid] = rec
-        if RECORD_PROPERTY in props and rec.data is None:
-            rec.data = json.loads(str(props[RECORD_PROPERTY]))
-        if "pipelines.test" in props and rec.test is None:
-            rec.test = str(props["pipelines.test"])
-        if "pipelines.error" in props and rec.error is None:
-            rec.error = str(props["pipelines.error"])
-        body_failed = report.when == "call" and (rec.data or {}).get("body") == "failed"
-        if report.failed and rec.problem is None and (body_failed or report.when == "teardown"):
-            crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
-            lines = str(crash or report.longreprtext).strip().splitlines()
-            rec.problem = (report.when, lines[0].strip()[:300] if lines else report.outcome)
-        if report.failed:
-            rec.outcome = "error" if report.when != "call" else "failed"
-        elif report.when == "call" and rec.outcome not in ("error", "failed"):
-            rec.outcome = report.outcome
-            if hasattr(report, "wasxfail"):  # an expected failure is not a skip
-                rec.outcome = "xfailed" if report.skipped else "xpassed"
+            return
+        if isinstance(rec, dict):
+            from pytest_pipelines._record import ItemRecord
+
+            rec = ItemRecord.from_dict(rec)
+        known = state.records.get(report.nodeid)
+        if known is not None and known is not rec:
+            # a later phase's copy (xdist sends one per report) carries the newest results
+            rec.outcome, rec.duration, rec.problem = known.outcome, known.duration, known.problem
+        state.records[report.nodeid] = rec
+        from pytest_pipelines._reporting import apply_report
+
+        apply_report(rec, report)
 
 
 def pytest_assertrepr_compare(
@@ -350,12 +397,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     from pytest_pipelines._summary import ordered, write_summary
 
-    write_summary(terminalreporter, ordered(state.records.values()))
+    width = config.stash[REPORT_OPTIONS_KEY].table_width
+    write_summary(terminalreporter, ordered(state.records.values()), width)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Controller: write the detailed JUnit report and sweep what this run left."""
+    """Controller: write the reports (JUnit, Markdown, HTML) and sweep what this run left."""
     config = session.config
     state = config.stash[STATE_KEY]
     if state.is_worker:
@@ -369,15 +417,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 reporter.write("\n")
             reporter.write_line(line)
 
-    if state.settings.junitxml:
-        from pytest_pipelines._junit import write_junit
-        from pytest_pipelines._summary import ordered
+    try:
+        from pytest_pipelines._reporting import write_reports
 
-        path = write_junit(
-            state.settings.junitxml, ordered(state.records.values()), config.invocation_params.dir
-        )
-        log(f"pipelines: detailed JUnit report written to {path}")
-    session_sweep(state, log, distributed=config.pluginmanager.has_plugin("dsession"))
+        write_reports(config, state, exitstatus, log)
+    finally:
+        session_sweep(state, log, distributed=config.pluginmanager.has_plugin("dsession"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -2,7 +2,8 @@
 
 The controller (the only process without xdist, or xdist's controller) owns the embedded local
 backend, the sweep of leftovers and the suite-level reports. Workers get the base URL, the key
-and the run id through ``workerinput``; results come back on reports' ``user_properties``.
+and the run id through ``workerinput``; results come back as a record on each test report
+(pytest_pipelines._record).
 """
 
 from __future__ import annotations
@@ -46,22 +47,6 @@ NOT_LOCAL = (
 
 
 @dataclass
-class Record:
-    """What the controller knows about one eval test, from its reports."""
-
-    nodeid: str
-    location: tuple[str, int]
-    outcome: str = "passed"
-    data: dict[str, Any] | None = None
-    error: str | None = None
-    #: the test's name for tables: its node id without the variant's part of the brackets
-    test: str | None = None
-    #: a failure that is not a gate miss: ``(phase, last line)`` of the test body's failure or a
-    #: teardown error
-    problem: tuple[str, str] | None = None
-
-
-@dataclass
 class PipelinesState:
     """Plugin state in ``config.stash``."""
 
@@ -76,7 +61,8 @@ class PipelinesState:
     registry: Any = None
     client: Any = None
     org_id: int | None = None
-    records: dict[str, Record] = field(default_factory=dict)
+    #: node id -> its ItemRecord (pytest_pipelines._record), on the controller
+    records: dict[str, Any] = field(default_factory=dict)
     used: bool = False
     seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -5,58 +5,91 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pytest_pipelines._record import CriterionRecord, GateRecord, ItemRecord
 from pytest_pipelines._results import fmt
-from pytest_pipelines._session import Record
 
 
-def ordered(records: Iterable[Record]) -> list[Record]:
+def ordered(records: Iterable[ItemRecord]) -> list[ItemRecord]:
     """Records in a stable order (file, line, variant as declared), whatever order xdist ran them."""
 
-    def key(rec: Record) -> tuple[str, int, str, int, str]:
+    def key(rec: ItemRecord) -> tuple[str, int, str, int, str]:
         # the variants of one parameter set together: test_x[2] baseline, echo; test_x[3] ...
-        index = int((rec.data or {}).get("variant_index") or 0)
-        return (rec.location[0], rec.location[1], rec.test or rec.nodeid, index, rec.nodeid)
+        return (rec.file, rec.line, rec.test, rec.variant_index, rec.nodeid)
 
     return sorted(records, key=key)
 
 
-MIN_TEST_WIDTH = 30
+VERDICT_WORDS = {"passed": "PASS", "failed": "FAILED", "error": "ERROR", "skipped": "SKIPPED"}
 
 
-def _base(nodeid: str) -> str:
-    return nodeid.split("[", 1)[0]
-
-
-def _test(rec: Record) -> str:
-    """The test column: the node id without the variant (parameters of other kinds stay)."""
-    return rec.test or (_base(rec.nodeid) if rec.data and rec.data.get("variant") else rec.nodeid)
+def verdict_word(rec: ItemRecord) -> str:
+    """The test's outcome as the table shows it (PASS, FAILED, ERROR, XFAILED, ...)."""
+    return VERDICT_WORDS.get(rec.outcome, rec.outcome.upper())
 
 
 def shorten(name: str, width: int) -> str:
-    """``name`` cut to ``width``: directories first (``.../test_x.py::test_y``), then the middle."""
+    """``name`` fitted to ``width`` by dropping its path, never by cutting the test's own name.
+
+    ``tests/evals/test_x.py::test_y[a]`` -> ``.../test_x.py::test_y[a]`` -> ``test_y[a]``; a name
+    longer than ``width`` even then is kept whole (rows sharing a prefix must stay apart).
+    """
     if len(name) <= width:
         return name
     path, sep, rest = name.partition("::")
+    if not sep:
+        return name
     if "/" in path:
-        name = ".../" + path.rsplit("/", 1)[1] + sep + rest
-        if len(name) <= width:
-            return name
-    keep = max(width - 3, 2)
-    head = keep // 3
-    return name[:head] + "..." + name[len(name) - (keep - head) :]
+        short = ".../" + path.rsplit("/", 1)[1] + sep + rest
+        if len(short) <= width:
+            return short
+    if len(rest) <= width or "::" not in rest:
+        return rest
+    return rest.rsplit("::", 1)[1]
 
 
-def _value(c: dict[str, Any]) -> str:
+def interval(g: GateRecord) -> str:
+    """``[low, high]`` of a gate's interval, or empty."""
+    if g.low is None or g.high is None:
+        return ""
+    return f" [{fmt(g.low)}, {fmt(g.high)}]"
+
+
+def value_text(c: CriterionRecord, gates: Sequence[GateRecord] = ()) -> str:
+    """A criterion's key scores (with the interval a gate computed for the same metric)."""
+    by_metric = {g.metric: g for g in gates}
     parts = []
-    if c.get("pass_rate") is not None:
-        parts.append(f"pass_rate {fmt(c['pass_rate'])}")
-    if c.get("type") != "boolean" and c.get("mean") is not None:
-        parts.append(f"mean {fmt(c['mean'])}")
-    if c.get("errors"):
-        parts.append(f"errors {c['errors']}")
-    if c.get("pending"):
-        parts.append(f"pending {c['pending']}")
+    if c.pass_rate is not None:
+        g = by_metric.get("pass_rate")
+        parts.append(f"pass_rate {fmt(c.pass_rate)}{interval(g) if g else ''}")
+    if c.type != "boolean" and c.mean is not None:
+        g = by_metric.get("mean")
+        parts.append(f"mean {fmt(c.mean)}{interval(g) if g else ''}")
+    if c.errors:
+        parts.append(f"errors {c.errors}")
+    if c.pending:
+        parts.append(f"pending {c.pending}")
     return ", ".join(parts) or "-"
+
+
+def gate_cell(g: GateRecord) -> str:
+    """A gate threshold, with its decision when the verdict layer made one."""
+    text = f"{g.metric} {g.threshold}"
+    if g.kind == "regression" and g.delta is not None:
+        text += f" (delta {g.delta:+.3f})"
+    if g.decision and g.decision not in ("pass", "fail"):
+        text += f" {g.decision}"
+    if g.severity == "warn":
+        text += " (warn)"
+    return text
+
+
+def gate_word(gates: Sequence[GateRecord]) -> str:
+    """pass, MISS, or WARN (a warn-severity miss) for a subject's gates; ``-`` without gates."""
+    if not gates:
+        return "-"
+    if any(not g.passed for g in gates):
+        return "MISS"
+    return "WARN" if any(g.missed for g in gates) else "pass"
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -70,82 +103,71 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
     return out
 
 
-def result_rows(records: Sequence[Record]) -> list[tuple[str, str, str, str, str, str]]:
+def result_rows(records: Sequence[ItemRecord]) -> list[tuple[str, str, str, str, str, str]]:
     """Rows of the results table: test, variant, criterion, value, gate, verdict."""
     rows: list[tuple[str, str, str, str, str, str]] = []
     for rec in records:
-        test = _test(rec)
-        data = rec.data
-        if data is None:
-            rows.append((test, _variant_of(rec), "(run)", "-", "-", "ERROR"))
+        test = rec.test
+        variant = rec.variant or "-"
+        if not rec.has_run:
+            rows.append((test, variant, "(run)", "-", "-", verdict_word(rec)))
             continue
-        variant = str(data.get("variant") or "-")
-        gates: dict[str, list[dict[str, Any]]] = {}
-        for g in data.get("gates", []):
-            gates.setdefault(g["subject"], []).append(g)
-        verdict = rec.outcome.upper() if rec.outcome != "passed" else "PASS"
-        for c in data.get("criteria", []):
-            gs = gates.pop(c["name"], [])
-            gate_text = ", ".join(f"{g['metric']} {g['threshold']}" for g in gs) or "-"
-            cverdict = "-" if not gs else ("pass" if all(g["passed"] for g in gs) else "MISS")
-            rows.append((test, variant, c["name"], _value(c), gate_text, cverdict))
+        gates: dict[str, list[GateRecord]] = {}
+        for g in rec.gates:
+            gates.setdefault(g.subject, []).append(g)
+        for c in rec.criteria:
+            gs = gates.pop(c.name, [])
+            gate_text = ", ".join(gate_cell(g) for g in gs) or "-"
+            rows.append((test, variant, c.name, value_text(c, gs), gate_text, gate_word(gs)))
         for subject, gs in gates.items():
-            observed = ", ".join(fmt(g["observed"]) for g in gs)
-            gate_text = ", ".join(f"{g['metric']} {g['threshold']}" for g in gs)
-            cverdict = "pass" if all(g["passed"] for g in gs) else "MISS"
-            rows.append((test, variant, subject, observed, gate_text, cverdict))
-        rows.append((test, variant, "(test)", f"{data.get('tasks')} tasks", "-", verdict))
+            observed = ", ".join(fmt(g.observed) + interval(g) for g in gs)
+            gate_text = ", ".join(gate_cell(g) for g in gs)
+            rows.append((test, variant, subject, observed, gate_text, gate_word(gs)))
+        tasks = f"{rec.tasks} tasks"
+        if rec.tasks_planned is not None and rec.tasks_planned != rec.tasks:
+            tasks += f" of {rec.tasks_planned}"
+        rows.append((test, variant, "(test)", tasks, "-", verdict_word(rec)))
     return rows
 
 
-def _variant_of(rec: Record) -> str:
-    """The variant of a record without data: what the test name lost, else ``-``."""
-    if rec.test is None or rec.test == rec.nodeid:
-        return "-"
-    if rec.test + "[" in rec.nodeid:  # test_x[baseline] -> test_x
-        return rec.nodeid[len(rec.test) + 1 : -1]
-    # test_x[Rome-baseline] -> test_x[Rome]: the variant is the id part that went away
-    ids, kept = rec.nodeid.rsplit("[", 1)[1][:-1], rec.test.rsplit("[", 1)[1][:-1]
-    return ids.replace(kept, "", 1).strip("-") or "-"
-
-
-def comparison(records: Sequence[Record]) -> list[list[str]]:
+def comparison(records: Sequence[ItemRecord]) -> list[list[str]]:
     """Tables comparing the variants of each test that has several, criterion by variant."""
-    groups: dict[str, list[Record]] = {}
+    groups: dict[str, list[ItemRecord]] = {}
     for rec in records:
-        if rec.data is not None and rec.data.get("variant") is not None:
-            groups.setdefault(_test(rec), []).append(rec)
+        if rec.has_run and rec.variant is not None:
+            groups.setdefault(rec.test, []).append(rec)
     out = []
     for test, recs in groups.items():
         if len(recs) < 2:
             continue
-        names = [str(r.data["variant"]) for r in recs if r.data]
+        names = [str(r.variant) for r in recs]
         criteria: dict[str, dict[str, str]] = {}
         for r in recs:
-            assert r.data is not None
-            for c in r.data.get("criteria", []):
-                criteria.setdefault(c["name"], {})[str(r.data["variant"])] = _value(c)
+            for c in r.criteria:
+                criteria.setdefault(c.name, {})[str(r.variant)] = value_text(c)
         rows = [[f"{test}: criterion", *names]]
         for cname, by_variant in criteria.items():
             rows.append([cname, *(by_variant.get(n, "-") for n in names)])
-        rows.append(
-            ["verdict", *(r.outcome.upper() if r.outcome != "passed" else "PASS" for r in recs)]
-        )
+        rows.append(["verdict", *(verdict_word(r) for r in recs)])
         out.append(table(rows))
     return out
 
 
 def fit(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
-    """Shorten the test column (never below MIN_TEST_WIDTH) so rows fit ``width`` characters."""
+    """Shorten the test column's paths so rows fit ``width`` characters where they can."""
     others = sum(max(len(r[i]) for r in rows) for i in range(1, len(rows[0])))
-    room = max(MIN_TEST_WIDTH, width - others - 2 * (len(rows[0]) - 1) - 1)
+    room = width - others - 2 * (len(rows[0]) - 1) - 1
     return [(shorten(r[0], room), *r[1:]) for r in rows]
 
 
-def write_summary(reporter: Any, records: Sequence[Record]) -> None:
-    """Write the pipelines section of the terminal summary."""
+def write_summary(reporter: Any, records: Sequence[ItemRecord], width: int | None = None) -> None:
+    """Write the pipelines section of the terminal summary.
+
+    :param width: columns the table may use; None: the terminal's width (default).
+    """
     reporter.write_sep("=", "pipelines results")
-    width = int(getattr(getattr(reporter, "_tw", None), "fullwidth", 0) or 120)
+    if width is None:
+        width = int(getattr(getattr(reporter, "_tw", None), "fullwidth", 0) or 120)
     rows: list[tuple[str, ...]] = [
         ("test", "variant", "criterion", "value", "gate", "verdict"),
         *result_rows(records),
@@ -158,7 +180,10 @@ def write_summary(reporter: Any, records: Sequence[Record]) -> None:
         reporter.write_line("variants side by side:")
         for line in tbl:
             reporter.write_line(line)
-    errors = [r for r in records if r.error]
-    for r in errors:
-        last = r.error.strip().splitlines()[-1].strip() if r.error else ""
-        reporter.write_line(f"{r.nodeid}: {last[:300]}")
+    for r in records:
+        for w in r.warnings:
+            reporter.write_line(f"{r.nodeid}: warning: {w}")
+        if r.error:
+            from pytest_pipelines._record import error_message
+
+            reporter.write_line(f"{r.nodeid}: {error_message(r.error, 300)}")

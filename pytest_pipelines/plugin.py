@@ -53,6 +53,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Write a detailed JUnit report: a testsuite per eval test, a testcase per criterion.",
     )
     group.addoption(
+        "--pipelines-summary-md",
+        dest="pipelines_summary_md",
+        default=None,
+        metavar="PATH",
+        help="Write a Markdown summary of the eval tests (also appended to "
+        "$GITHUB_STEP_SUMMARY when that is set). Default: ini pipelines_summary_md.",
+    )
+    group.addoption(
+        "--pipelines-html",
+        dest="pipelines_html",
+        default=None,
+        metavar="PATH",
+        help="Write a self-contained HTML report of the eval tests. Default: ini pipelines_html.",
+    )
+    group.addoption(
+        "--pipelines-table-width",
+        dest="pipelines_table_width",
+        default=None,
+        metavar="COLUMNS",
+        help="Columns the terminal results table is fitted into (default: ini "
+        "pipelines_table_width, else the terminal's width).",
+    )
+    group.addoption(
         "--pipelines-model",
         dest="pipelines_models",
         action="append",
@@ -95,6 +118,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pipelines_timeout", "pytest-pipelines: seconds a run may take.", default=None)
     parser.addini(
         "pipelines_junitxml", "pytest-pipelines: path of the detailed JUnit report.", default=None
+    )
+    parser.addini(
+        "pipelines_summary_md", "pytest-pipelines: path of the Markdown summary.", default=None
+    )
+    parser.addini("pipelines_html", "pytest-pipelines: path of the HTML report.", default=None)
+    parser.addini(
+        "pipelines_table_width",
+        "pytest-pipelines: columns of the terminal results table.",
+        default=None,
     )
     parser.addini(
         "pipelines_models",

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,13 +19,15 @@ EXAMPLES = ROOT / "examples"
 
 #: test items of the main example suite (test_itinerary_variants counts three variants)
 EXPECTED_PASSED = 16
+#: of which eval tests (the others test the client or the local backend directly)
+EXPECTED_EVAL_ITEMS = 14
 
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     # What the outer run may have set must not change the inner one.
     for name in list(env):
-        if name.startswith(("PYTEST_", "PIPELINES_")):
+        if name.startswith(("PYTEST_", "PIPELINES_")) or name == "GITHUB_STEP_SUMMARY":
             del env[name]
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["COLUMNS"] = "200"
@@ -52,9 +55,14 @@ def _counts(out: str) -> dict[str, int]:
     return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|errors?|skipped)", last)}
 
 
-def test_examples_pass_and_the_failing_gate_fails_readably() -> None:
-    main = _start("examples")
-    failing = _start("examples/failing")
+def test_examples_pass_and_the_failing_gate_fails_readably(tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    main = _start("examples", f"--pipelines-html={html}")
+    failing = _start(
+        "examples/failing",
+        f"--pipelines-junitxml={tmp_path / 'failing.xml'}",
+        f"--pipelines-summary-md={tmp_path / 'failing.md'}",
+    )
     parallel = _start("examples", "-n", "2", "-rA")
     code, out = _finish(main)
     fcode, fout = _finish(failing)
@@ -99,6 +107,35 @@ def test_examples_pass_and_the_failing_gate_fails_readably() -> None:
     # the worst examples: task id, an output excerpt and the judge's reason
     assert re.search(r"task \d+: \"Day 1: Colosseum", fout), fout
     assert "judge demo-judge answered" in fout
+
+    # The README's command with --pipelines-html: a page with every eval test and its charts.
+    page = html.read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="test"[^>]*data-outcome="(\w+)"', page)
+    assert len(sections) == EXPECTED_EVAL_ITEMS, sections
+    assert set(sections) == {"passed"}
+    for criterion in ("Exact Match", "Coherence", "Itinerary Quality Judge"):
+        assert f'aria-label="distribution of {criterion}"' in page, criterion
+    assert "Variants side by side" in page
+
+    # The failing file's detailed report: the schema's rules, the failure text GitLab shows,
+    # the location GitHub annotates (relative to the repository root, the def line).
+    from junit_rules import violations
+
+    root = ET.parse(tmp_path / "failing.xml").getroot()
+    assert violations(root) == []
+    (suite,) = root.iter("testsuite")
+    file = str(suite.get("file"))
+    assert file == "examples/failing/test_intentionally_failing_gate.py"
+    failure = suite.find(".//failure")
+    assert failure is not None
+    assert failure.get("message") == "gate mean >= 4.5: observed 3.5"
+    where = re.search(rf" {re.escape(file)}:(\d+)", str(failure.text))
+    assert where is not None
+    line = (ROOT / file).read_text().splitlines()[int(where.group(1)) - 1]
+    assert line.startswith("def test_"), line
+    md = (tmp_path / "failing.md").read_text(encoding="utf-8")
+    assert "❌ FAILED" in md
+    assert "<details><summary>FAILED:" in md
 
 
 def test_examples_junit_report(tmp_path: Path) -> None:

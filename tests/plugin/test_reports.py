@@ -28,11 +28,13 @@ def test_broken(pipelines_run):
 """
 
 
-def test_scores_reach_pytest_junitxml(pytester: pytest.Pytester, remote_args: list[str]) -> None:
+def test_scores_reach_pytest_junitxml_as_readable_scalars_with_xunit1(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
     pytester.makepyfile(test_eval=SUITE)
-    pytester.runpytest(*remote_args, "--junitxml=plain.xml").assert_outcomes(
-        passed=1, failed=1, errors=1
-    )
+    pytester.runpytest(
+        *remote_args, "--junitxml=plain.xml", "-o", "junit_family=xunit1"
+    ).assert_outcomes(passed=1, failed=1, errors=1)
     root = ET.parse(pytester.path / "plain.xml").getroot()
     cases = {c.get("name"): c for c in root.iter("testcase")}
     props = {
@@ -40,14 +42,36 @@ def test_scores_reach_pytest_junitxml(pytester: pytest.Pytester, remote_args: li
     }
     assert props["pipelines.variant"] == "baseline"
     assert props["pipelines.Mentions Rome Highlights.pass_rate"] == "1.0"
-    assert props["pipelines.gate.Mentions Rome Highlights.pass_rate"] == "pass: observed 1.0 >= 0.8"
-    assert props["pipelines.gate.tools notes.min_score"].startswith("pass: observed 1.0")
+    assert (
+        props["pipelines.gate.Mentions Rome Highlights.pass_rate"]
+        == "pass: gate pass_rate >= 0.8: observed 1"
+    )
+    assert props["pipelines.gate.tools notes.min_score"].startswith("pass: gate min_score >= 1")
     assert props["pipelines.verdict"] == "pass"
-    assert '"criteria"' in props["pipelines"]
+    # a few readable scalars, not a JSON blob of the whole record
+    assert "pipelines" not in props
+    assert all(len(str(v)) < 300 for v in props.values()), props
     echo = {p.get("name"): p.get("value") for p in cases["test_variants[echo]"].iter("property")}
     assert echo["pipelines.verdict"] == "fail"
+    assert echo["pipelines.gate.Mentions Rome Highlights.pass_rate"].startswith("miss: gate")
     broken = {p.get("name"): p.get("value") for p in cases["test_broken"].iter("property")}
     assert "no-such-model" in broken["pipelines.error"]
+
+
+def test_pytest_junitxml_xunit2_has_no_testcase_properties(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    """junit-10.xsd (xunit2, pytest's default family) forbids <properties> in a <testcase>."""
+    from junit_rules import violations
+
+    pytester.makepyfile(test_eval=SUITE)
+    pytester.runpytest(*remote_args, "--junitxml=plain.xml").assert_outcomes(
+        passed=1, failed=1, errors=1
+    )
+    root = ET.parse(pytester.path / "plain.xml").getroot()
+    assert [c.get("name") for c in root.iter("testcase")]
+    assert all(c.find("properties") is None for c in root.iter("testcase"))
+    assert violations(root) == []
 
 
 def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]) -> None:
@@ -64,23 +88,29 @@ def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]
         "test_eval.py::test_broken",
     }
     echo = suites["test_eval.py::test_variants[echo]"]
+    assert echo.get("file") == "test_eval.py"
     props = {p.get("name"): p.get("value") for p in echo.iter("property")}
     assert props["variant"] == "echo"
     assert props["verdict"] == "fail"
     assert props["tasks"] == "2"
+    assert props["line"] == "11"  # the def, not the first decorator (line 5)
     cases = {c.get("name"): c for c in echo.iter("testcase")}
     assert {"Mentions Rome Highlights", "Has Day Number", "Itinerary Quality Judge"} <= set(cases)
-    tool_cases = [n for n in cases if n.startswith("tool correctness research.notes task ")]
-    assert len(tool_cases) == 2
+    # stable names: the task's position in the run, not its id
+    assert {n for n in cases if n.startswith("tool correctness")} == {
+        "tool correctness research.notes #1",
+        "tool correctness research.notes #2",
+    }
     kw = cases["Mentions Rome Highlights"]
-    assert (kw.get("file"), kw.get("line"), kw.get("classname")) == (
-        "test_eval.py",
-        "5",
-        "test_eval.py::test_variants[echo]",
-    )
+    assert kw.get("classname") == "test_eval.test_variants[echo]"
+    assert kw.get("file") is None
+    assert kw.get("line") is None
     failure = kw.find("failure")
     assert failure is not None
-    assert failure.get("message") == "pass_rate observed 0, threshold >= 0.8"
+    assert failure.get("message") == "gate pass_rate >= 0.8: observed 0"
+    assert failure.text is not None
+    assert "at test_eval.py:11" in failure.text
+    assert "output: Plan a 5 day itinerary for Rome." in failure.text
     out = kw.find("system-out")
     assert out is not None
     assert out.text is not None
@@ -97,13 +127,16 @@ def test_detailed_junit_report(pytester: pytest.Pytester, remote_args: list[str]
     error = broken.find("error")
     assert error is not None
     assert "is broken" in str(error.get("message"))
+    # the cause is in the message, not only in the text
+    assert "no model is registered for slug 'no-such-model'" in str(error.get("message"))
+    assert "no-such-model" in str(error.text)
 
 
 def test_terminal_summary_and_side_by_side(
     pytester: pytest.Pytester, remote_args: list[str]
 ) -> None:
     pytester.makepyfile(test_eval=SUITE)
-    result = pytester.runpytest(*remote_args)
+    result = pytester.runpytest(*remote_args, "--pipelines-table-width=200")
     result.stdout.fnmatch_lines(
         [
             "*= pipelines results =*",
@@ -188,12 +221,14 @@ def test_pending_human_ratings_are_shown_as_pending(
 ) -> None:
     pytester.makepyfile(test_eval=PENDING_SUITE)
     result = pytester.runpytest(
-        *remote_args, "--pipelines-junitxml=detail.xml", "--junitxml=plain.xml"
+        *remote_args,
+        "--pipelines-junitxml=detail.xml",
+        "--junitxml=plain.xml",
+        "-o",
+        "junit_family=xunit1",
     )
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        ["test_eval.py::test_rated * - * Reader rating * pending 2 * - * -"]
-    )
+    result.stdout.fnmatch_lines(["test_rated * - * Reader rating * pending 2 * - * -"])
     suite = next(ET.parse(pytester.path / "detail.xml").getroot().iter("testsuite"))
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["pending.Reader rating"] == "2"
@@ -201,6 +236,11 @@ def test_pending_human_ratings_are_shown_as_pending(
     out = cases["Reader rating"].findtext("system-out") or ""
     assert "pending 2: 2 task(s) await a human rating" in out
     assert "pending (awaiting a human rating)" in out
+    # not judged yet is not a pass: the testcase is skipped, with the reason
+    skipped = cases["Reader rating"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "2 of 2 task(s) await a human rating: not judged yet"
+    assert cases["Says Rome"].find("skipped") is None
     assert "pending" not in (cases["Says Rome"].findtext("system-out") or "").split("\n", 1)[1]
     plain = ET.parse(pytester.path / "plain.xml").getroot()
     user = {p.get("name"): p.get("value") for p in plain.iter("property")}
@@ -226,16 +266,15 @@ def test_display_test_name_drops_only_the_variant(
     assert display_test_name(nodeid, variant) == shown
 
 
-def test_long_test_names_are_shortened_to_fit_the_terminal() -> None:
-    from pytest_pipelines._summary import MIN_TEST_WIDTH, fit, shorten
+def test_long_test_names_lose_their_path_never_their_own_name() -> None:
+    from pytest_pipelines._summary import fit, shorten
 
     long = "tests/evals/itineraries/europe/italy/test_rome_itineraries.py::TestRome::test_concise[5-days]"
     assert shorten(long, 200) == long
     assert shorten(long, 70) == ".../test_rome_itineraries.py::TestRome::test_concise[5-days]"
-    cut = shorten(long, 40)
-    assert len(cut) == 40
-    assert "..." in cut
-    assert cut.endswith("test_concise[5-days]")
+    assert shorten(long, 40) == "TestRome::test_concise[5-days]"
+    assert shorten(long, 25) == "test_concise[5-days]"
+    assert shorten(long, 5) == "test_concise[5-days]"  # whole, even wider than asked
     rows = [
         ("test", "variant", "criterion", "value", "gate", "verdict"),
         (long, "-", "Mentions Rome Highlights", "pass_rate 1", "-", "PASS"),
@@ -244,8 +283,12 @@ def test_long_test_names_are_shortened_to_fit_the_terminal() -> None:
     assert len("  ".join(fitted[1])) <= 100
     assert fitted[0] == rows[0]
     assert fitted[1][1:] == rows[1][1:]
-    narrow = fit(rows, 20)  # never below the minimum width of the test column
-    assert len(narrow[1][0]) == MIN_TEST_WIDTH
+    # tests sharing a long prefix stay apart at any width
+    a, b = (
+        long.replace("5-days", "a-long-parameter-1"),
+        long.replace("5-days", "a-long-parameter-2"),
+    )
+    assert len({shorten(a, 20), shorten(b, 20)}) == 2
 
 
 PARAMS_SUITE = """
@@ -267,7 +310,7 @@ def test_summary_keeps_other_parameters_apart(
     pytester: pytest.Pytester, remote_args: list[str]
 ) -> None:
     pytester.makepyfile(test_eval=PARAMS_SUITE)
-    result = pytester.runpytest(*remote_args)
+    result = pytester.runpytest(*remote_args, "--pipelines-table-width=200")
     result.assert_outcomes(passed=4)
     rows = [r for r in _table(result.stdout.str()) if "(test)" in r]
     assert len(rows) == 4
@@ -372,7 +415,7 @@ def test_fixed(pipelines_run):
     pass
 """
     )
-    result = pytester.runpytest(*remote_args)
+    result = pytester.runpytest(*remote_args, "--pipelines-table-width=200")
     result.assert_outcomes(xfailed=1, xpassed=1)
     result.stdout.fnmatch_lines(
         [
