@@ -111,6 +111,10 @@ class Decision:
     current: float | None = None
     baseline: float | None = None
     paired: bool | None = None
+    #: the two-sided level of ``low``/``high`` when it differs from ``confidence``: a
+    #: regression's bounds are one-sided at ``confidence``, so together they span
+    #: ``2 * confidence - 1`` (0.90 at 0.95)
+    interval_confidence: float | None = None
 
     @property
     def decided(self) -> bool:
@@ -463,6 +467,7 @@ def decide_regression(
         current=cur_mean,
         baseline=base_mean,
         paired=result.paired,
+        interval_confidence=level,
     )
 
 

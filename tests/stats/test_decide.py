@@ -231,6 +231,7 @@ def test_regression_is_a_one_sided_test_at_one_minus_confidence() -> None:
     base = {f"k{i}": [b] for i, (_, b) in enumerate(pairs)}
     d = decide_regression(cur, base, kind="boolean", max_drop=0.0, confidence=0.95)
     assert d.p_value == pytest.approx(67 / 2048)
+    assert (d.confidence, d.interval_confidence) == (0.95, pytest.approx(0.90))
     assert _stats.mcnemar_exact(2, 9) > 0.05
     assert d.outcome == "regression"
     assert decide_regression(cur, base, kind="boolean", max_drop=0.0, confidence=0.99).outcome == (
