@@ -6,7 +6,8 @@ rules of Jenkins' junit-10.xsd (the schema of pytest's default ``xunit2`` family
 
 - a ``<testcase>`` carries ``name``, ``classname`` and ``time`` only; the test's file is the
   ``file`` attribute of its ``<testsuite>`` and its line is in each failure's text
-  (``at examples/test_x.py:12``), where GitHub's JUnit annotators look for it. With
+  (``examples/test_x.py:12: ...`` first, ``at examples/test_x.py:12`` last: where GitHub's JUnit
+  annotators look for it). With
   ``junit_family = xunit1`` the testcases also get ``file``/``line`` attributes (as pytest's
   own xunit1 report does);
 - properties only at suite level; ``<failure>``/``<error>``/``<skipped>`` hold their text, which
@@ -240,7 +241,14 @@ def _gate_threshold(threshold: str) -> float | None:
 
 def _suite(rec: ItemRecord, family: str) -> ET.Element:
     s = _Suite(rec, family)
-    where = f"at {rec.file}:{rec.line}"
+
+    def located(message: str, *details: str) -> str:
+        # Two readers of the location: dorny/test-reporter's pytest parser splits the first line
+        # as "<file>:<line>: ..."; mikepenz/action-junit-report takes the last " <file>...:<n>"
+        return "\n".join(
+            [f"{rec.file}:{rec.line}: {message}", *details, f"  at {rec.file}:{rec.line}"]
+        )
+
     if not rec.has_run:
         if rec.error:
             s.case(
@@ -248,7 +256,7 @@ def _suite(rec: ItemRecord, family: str) -> ET.Element:
                 result="error",
                 message=error_message(rec.error),
                 type_="PipelinesRunError",
-                text=f"{rec.error}\n  {where}",
+                text=located(*rec.error.split("\n")),
             )
         else:
             s.case("run", result="skipped", message=rec.skip_reason or "skipped")
@@ -275,7 +283,7 @@ def _suite(rec: ItemRecord, family: str) -> ET.Element:
                 result="failure",
                 message=message,
                 type_="PipelinesInconclusive" if inconclusive else "PipelinesGateMiss",
-                text="\n".join([message, f"  {where}", *examples]),
+                text=located(message, *examples),
                 out=out,
             )
         elif c.pending and not gates:
@@ -293,7 +301,7 @@ def _suite(rec: ItemRecord, family: str) -> ET.Element:
                 result="failure",
                 message=message,
                 type_="PipelinesGateMiss",
-                text=f"{message}\n  {where}",
+                text=located(message),
                 out=text,
             )
         else:
@@ -308,7 +316,7 @@ def _suite(rec: ItemRecord, family: str) -> ET.Element:
                     result="failure",
                     message=text,
                     type_="PipelinesRegression" if g.kind == "regression" else "PipelinesCompare",
-                    text="\n".join([text, f"  {where}", *lines[1:]]),
+                    text=located(text, *lines[1:]),
                     out="\n".join(lines),
                 )
             else:
@@ -327,7 +335,7 @@ def _suite(rec: ItemRecord, family: str) -> ET.Element:
                 result="failure",
                 message=message,
                 type_="PipelinesGateMiss",
-                text=f"{message}\n  {where}",
+                text=located(message),
                 out=out,
             )
         else:
@@ -340,7 +348,7 @@ def _suite(rec: ItemRecord, family: str) -> ET.Element:
                 result="failure",
                 message=message,
                 type_="PipelinesGateMiss",
-                text=f"{message}\n  {where}",
+                text=located(message),
             )
     if rec.verdict == "fail" and all(g.passed for g in rec.gates):
         s.case(
@@ -348,7 +356,7 @@ def _suite(rec: ItemRecord, family: str) -> ET.Element:
             result="failure",
             message=HOOK_VERDICT,
             type_="PipelinesVerdict",
-            text=f"{HOOK_VERDICT}\n  {where}",
+            text=located(HOOK_VERDICT),
         )
     if rec.problem is not None:
         phase, last = rec.problem

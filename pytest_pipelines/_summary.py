@@ -56,7 +56,8 @@ def interval(g: GateRecord) -> str:
 
 def value_text(c: CriterionRecord, gates: Sequence[GateRecord] = ()) -> str:
     """A criterion's key scores (with the interval a gate computed for the same metric)."""
-    by_metric = {g.metric: g for g in gates}
+    # a regression gate's interval is of the difference, not of the score
+    by_metric = {g.metric: g for g in gates if g.kind == "criterion"}
     parts = []
     if c.pass_rate is not None:
         g = by_metric.get("pass_rate")

@@ -267,6 +267,8 @@ def test_consumers_read_counts_names_times_and_locations(
                 1 for c in cases if any(isinstance(r, Skipped) for r in c.result)
             )
             assert suite.time > 0  # defect 6: timings
+            # dorny/test-reporter parseFloat()s the time of every suite and testcase
+            assert all(c._elem.get("time") is not None for c in cases)
             assert abs(sum(c.time for c in cases) - suite.time) < 0.01 * len(cases) + 0.001
             file = suite._elem.get("file")
             assert file is not None
@@ -284,6 +286,9 @@ def test_consumers_read_counts_names_times_and_locations(
                         line = int(hits[-1])
                         source = (pytester.path / file).read_text().splitlines()
                         assert source[line - 1].startswith("def test_"), (file, line)
+                        # dorny/test-reporter (pytest-junit): "<file>:<line>" on the first line
+                        path, pos = r.text.split("\n")[0].split(":")[:2]
+                        assert (path, int(pos)) == (file, line)
             seen[str(suite.name)] = sorted(
                 (c.name, c.classname, c.result[0]._tag if c.result else None) for c in cases
             )
