@@ -13,8 +13,10 @@ An endpoint is the stored tool endpoint dict: ``endpoint_type`` (``mock``, ``cod
   against ``input_schema``.
 - ``code``: ``config.module`` is ``"package.module:attr"`` (a dict name -> callable, or an
   object whose public callables are the tools) or ``"package.module"`` (its public functions).
-  The module must opt in with ``__pipelines_tools__ = True`` (checked in its source before it
-  is imported) unless the server called :func:`allow_code_module` for it.
+  The module must opt in with ``__pipelines_tools__ = True`` or a list of tool names (checked
+  in its source before anything is imported) unless the server called
+  :func:`allow_code_module` for it. Only what the module defines (or lists) is served: ``attr``
+  is one name, never a path into the modules it imports.
   Discovery reads signatures and docstrings; a call is ``fn(**arguments)``.
 - ``mcp_server``: JSON-RPC 2.0 over HTTP POST to ``url`` (``initialize``, then ``tools/list``
   and ``tools/call``; JSON or server-sent-event answers).
@@ -29,10 +31,11 @@ from __future__ import annotations
 
 import base64
 import importlib
-import importlib.util
+import importlib.machinery
 import inspect
 import json
 import re
+import sys
 import threading
 import time
 import types
@@ -88,6 +91,17 @@ MSG_NOT_OPTED_IN = (
     "allow_code_module({module!r}). The local backend only runs code from modules that opt in, "
     "so an API key cannot make it call arbitrary library functions"
 )
+MSG_DOTTED_ATTR = (
+    "{attr!r} is a dotted path; name one attribute of the module itself (module:attr), which "
+    "the module defines or lists in __pipelines_tools__"
+)
+MSG_NOT_OWN = (
+    "{attr} is not defined in module {module!r} (it comes from elsewhere, e.g. an import); "
+    "a code tool set serves only what the module defines, or what it lists in "
+    "__pipelines_tools__ = [...]"
+)
+MSG_NOT_LISTED = "{attr!r} is not listed in {module}.__pipelines_tools__ ({listed})"
+MSG_LISTED_NOT_CALLABLE = "{name!r} is listed in __pipelines_tools__ but is not a function"
 MSG_BAD_AUTH = "unknown auth_type {auth!r}; valid types: " + ", ".join(AUTH_TYPES)
 MSG_BAD_ARGUMENTS = "invalid arguments for tool {name!r}: {problem}"
 MSG_TOOL_FAILED = "tool {name!r} failed: {error}"
@@ -317,14 +331,46 @@ def allow_code_module(module_name: str) -> None:
         _ALLOWED_CODE_MODULES.add(module_name)
 
 
+def _spec_without_importing(module_name: str) -> importlib.machinery.ModuleSpec | None:
+    """The module's spec, found the way ``import`` would find it but importing nothing.
+
+    :func:`importlib.util.find_spec` imports the parent packages of a dotted name, so asking
+    about ``"pkg.mod"`` would run ``pkg/__init__.py`` of any installed package before the
+    opt-in is checked. Here each level is looked up with the meta path finders, the parent's
+    search locations taken from its spec.
+    """
+    spec: importlib.machinery.ModuleSpec | None = None
+    search: Any = None
+    parts = module_name.split(".")
+    for depth in range(1, len(parts) + 1):
+        fullname = ".".join(parts[:depth])
+        loaded = sys.modules.get(fullname)
+        if loaded is not None:
+            spec = getattr(loaded, "__spec__", None)
+        else:
+            spec = None
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                if find is None:
+                    continue
+                spec = find(fullname, search, None)
+                if spec is not None:
+                    break
+        if spec is None:
+            return None
+        search = spec.submodule_search_locations
+        if depth < len(parts) and search is None:
+            return None  # a module, not a package: it has no submodules
+    return spec
+
+
 def _opted_in_source(module_name: str) -> bool:
-    """Whether the module's source declares the marker, read without running the module."""
-    try:
-        found = importlib.util.find_spec(module_name)
-    except (ImportError, ValueError) as exc:
+    """Whether the module's source declares the marker, read without running any module."""
+    if not all(part.isidentifier() for part in module_name.split(".")):
         raise ToolEndpointError(
-            MSG_BAD_CODE_SPEC.format(problem=f"module {module_name!r} cannot be imported ({exc})")
-        ) from exc
+            MSG_BAD_CODE_SPEC.format(problem=f"{module_name!r} is not a module name")
+        )
+    found = _spec_without_importing(module_name)
     if found is None:
         raise ToolEndpointError(
             MSG_BAD_CODE_SPEC.format(problem=f"module {module_name!r} cannot be imported")
@@ -339,7 +385,15 @@ def _opted_in_source(module_name: str) -> bool:
         return False
 
 
-def _import_code_module(module_name: str) -> types.ModuleType:
+def _listed_tools(marker: Any) -> tuple[str, ...] | None:
+    """The names a ``__pipelines_tools__`` list names; None for ``True`` (or not a list)."""
+    if isinstance(marker, (list, tuple)) and all(isinstance(n, str) for n in marker):
+        return tuple(marker)
+    return None
+
+
+def _import_code_module(module_name: str) -> tuple[types.ModuleType, tuple[str, ...] | None]:
+    """The opted-in (or allowed) module and the tool names it lists (None: none listed)."""
     with _ALLOWED_LOCK:
         allowed = module_name in _ALLOWED_CODE_MODULES
     if not allowed and not _opted_in_source(module_name):
@@ -350,49 +404,92 @@ def _import_code_module(module_name: str) -> types.ModuleType:
         raise ToolEndpointError(
             MSG_BAD_CODE_SPEC.format(problem=f"module {module_name!r} cannot be imported ({exc})")
         ) from exc
-    if not allowed and getattr(module, CODE_TOOLS_MARKER, False) is not True:
+    marker = getattr(module, CODE_TOOLS_MARKER, None)
+    listed = _listed_tools(marker)
+    if not allowed and marker is not True and listed is None:
         raise ToolEndpointError(MSG_NOT_OPTED_IN.format(module=module_name))
-    return module
+    return module, listed
+
+
+def _defined_in(obj: Any, module: types.ModuleType) -> bool:
+    """Whether ``obj`` (a function, a class, or an instance of a class) is the module's own."""
+    owner = getattr(obj, "__module__", None)
+    if owner is None and not isinstance(obj, type):
+        owner = getattr(type(obj), "__module__", None)
+    return owner == module.__name__
 
 
 def _code_tools(endpoint: Mapping[str, Any]) -> dict[str, Callable[..., Any]]:
+    """The tools of a code endpoint: only what the opted-in module defines or lists.
+
+    ``module:attr`` names one attribute of the module, never a path: a dotted walk would reach
+    the modules it imports (``travel_tools:subprocess``). Without a ``__pipelines_tools__``
+    list, the attribute and the tools it holds must be defined in the module itself.
+    """
     spec = _config(endpoint).get("module")
     if not isinstance(spec, str) or not spec.strip():
         raise ToolEndpointError(MSG_BAD_CODE_SPEC.format(problem="config.module is missing"))
-    module_name, _, attr_path = spec.strip().partition(":")
-    target: Any = _import_code_module(module_name.strip())
-    if attr_path:
-        for part in attr_path.split("."):
-            try:
-                target = getattr(target, part)
-            except AttributeError as exc:
-                raise ToolEndpointError(
-                    MSG_BAD_CODE_SPEC.format(
-                        problem=f"{module_name!r} has no attribute {attr_path!r}"
-                    )
-                ) from exc
+    module_name, _, attr = spec.strip().partition(":")
+    attr = attr.strip()
+    if "." in attr:
+        raise ToolEndpointError(MSG_BAD_CODE_SPEC.format(problem=MSG_DOTTED_ATTR.format(attr=attr)))
+    module, listed = _import_code_module(module_name.strip())
+    own = module.__name__
     tools: dict[str, Callable[..., Any]] = {}
+    if not attr:
+        if listed is not None:
+            for name in listed:
+                fn = getattr(module, name, None)
+                if not callable(fn) or isinstance(fn, types.ModuleType):
+                    raise ToolEndpointError(
+                        MSG_BAD_CODE_SPEC.format(problem=MSG_LISTED_NOT_CALLABLE.format(name=name))
+                    )
+                tools[name] = fn
+        else:
+            for name, fn in vars(module).items():
+                if not name.startswith("_") and inspect.isfunction(fn) and fn.__module__ == own:
+                    tools[name] = fn
+        if not tools:
+            raise ToolEndpointError(MSG_BAD_CODE_SPEC.format(problem=f"{spec!r} holds no tool"))
+        return tools
+    if listed is not None and attr not in listed:
+        raise ToolEndpointError(
+            MSG_BAD_CODE_SPEC.format(
+                problem=MSG_NOT_LISTED.format(attr=attr, module=own, listed=", ".join(listed))
+            )
+        )
+    try:
+        target = getattr(module, attr)
+    except AttributeError as exc:
+        raise ToolEndpointError(
+            MSG_BAD_CODE_SPEC.format(problem=f"{own!r} has no attribute {attr!r}")
+        ) from exc
+    explicit = listed is not None
+    if isinstance(target, types.ModuleType) or not (
+        explicit or isinstance(target, Mapping) or _defined_in(target, module)
+    ):
+        raise ToolEndpointError(
+            MSG_BAD_CODE_SPEC.format(problem=MSG_NOT_OWN.format(attr=attr, module=own))
+        )
     if isinstance(target, Mapping):
         for name, fn in target.items():
             if not isinstance(name, str) or not callable(fn):
                 raise ToolEndpointError(
                     MSG_BAD_CODE_SPEC.format(problem=f"the entry {name!r} is not a callable")
                 )
+            if not explicit and not _defined_in(fn, module):
+                raise ToolEndpointError(
+                    MSG_BAD_CODE_SPEC.format(
+                        problem=MSG_NOT_OWN.format(attr=f"{attr}[{name!r}]", module=own)
+                    )
+                )
             tools[name] = fn
-    elif isinstance(target, types.ModuleType):
-        for name, fn in vars(target).items():
-            if (
-                not name.startswith("_")
-                and inspect.isfunction(fn)
-                and fn.__module__ == target.__name__
-            ):
-                tools[name] = fn
     else:
         for name in dir(target):
             if name.startswith("_"):
                 continue
             fn = getattr(target, name)
-            if inspect.isroutine(fn):
+            if inspect.isroutine(fn) and (explicit or getattr(fn, "__module__", None) == own):
                 tools[name] = fn
     if not tools:
         raise ToolEndpointError(MSG_BAD_CODE_SPEC.format(problem=f"{spec!r} holds no tool"))

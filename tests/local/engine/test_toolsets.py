@@ -15,7 +15,10 @@ import pytest
 from pytest_pipelines.local._demo.models import DEMO_TOOL_ENDPOINT
 from pytest_pipelines.local._engine import toolsets as _toolsets
 from pytest_pipelines.local._engine.toolsets import (
+    MSG_DOTTED_ATTR,
+    MSG_NOT_LISTED,
     MSG_NOT_OPTED_IN,
+    MSG_NOT_OWN,
     ToolCallError,
     ToolEndpointError,
     ToolEndpointUnreachableError,
@@ -274,6 +277,95 @@ def test_allow_code_module_lets_the_server_allow_a_module(monkeypatch: pytest.Mo
     names = {t["name"] for t in discover_tools(code("textwrap"))}
     assert {"dedent", "shorten", "wrap"} <= names
     assert call_tool(code("textwrap"), "shorten", {"text": "a b c d e f", "width": 7}) == "a [...]"
+
+
+IMPORTING_MODULE = """
+__pipelines_tools__ = True
+
+import os
+import subprocess
+from os import getcwd
+from subprocess import getoutput as run
+
+TOOLS = {"safe": lambda: 1, "run": run}
+
+
+def safe() -> str:
+    \"\"\"The only tool this module defines.\"\"\"
+    return "ok"
+
+
+class Wrapped(subprocess.Popen):
+    def own(self) -> str:
+        return "mine"
+"""
+
+
+def test_code_tools_never_reach_the_modules_a_tool_module_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 finding 1: ``travel_tools:subprocess`` must not expose ``getoutput``."""
+    name = write_module(tmp_path, monkeypatch, IMPORTING_MODULE)
+    marker = tmp_path / "pwned"
+    for spec, problem in [
+        (f"{name}:subprocess", MSG_NOT_OWN.format(attr="subprocess", module=name)),
+        (f"{name}:os", MSG_NOT_OWN.format(attr="os", module=name)),
+        (f"{name}:run", MSG_NOT_OWN.format(attr="run", module=name)),
+        (f"{name}:getcwd", MSG_NOT_OWN.format(attr="getcwd", module=name)),
+        (f"{name}:TOOLS", MSG_NOT_OWN.format(attr="TOOLS['run']", module=name)),
+        (f"{name}:subprocess.getoutput", MSG_DOTTED_ATTR.format(attr="subprocess.getoutput")),
+        (f"{name}:os.path", MSG_DOTTED_ATTR.format(attr="os.path")),
+    ]:
+        with pytest.raises(ToolEndpointError) as info:
+            call_tool(code(spec), "getoutput", {"cmd": f"touch {marker}"})
+        assert problem in str(info.value), spec
+        with pytest.raises(ToolEndpointError):
+            discover_tools(code(spec))
+    assert not marker.exists()
+    # what the module defines is still served; a class's inherited methods are not
+    assert [t["name"] for t in discover_tools(code(name))] == ["safe"]
+    assert [t["name"] for t in discover_tools(code(f"{name}:Wrapped"))] == ["own"]
+
+
+def test_a_tools_list_names_exactly_the_served_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = write_module(
+        tmp_path,
+        monkeypatch,
+        "from textwrap import dedent\n"
+        "__pipelines_tools__ = ['add', 'dedent']\n\n"
+        "def add(a: int, b: int) -> int:\n    return a + b\n\n"
+        "def hidden() -> str:\n    return 'not listed'\n",
+    )
+    assert sorted(t["name"] for t in discover_tools(code(name))) == ["add", "dedent"]
+    assert call_tool(code(name), "add", {"a": 1, "b": 2}) == 3
+    with pytest.raises(ToolEndpointError) as info:
+        discover_tools(code(f"{name}:hidden"))
+    assert MSG_NOT_LISTED.format(attr="hidden", module=name, listed="add, dedent") in str(
+        info.value
+    )
+
+
+def test_the_opt_in_check_imports_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11 finding 6: asking for ``pkg.mod`` must not run ``pkg`` (``this.x`` printed the
+    Zen of Python) before the opt-in is checked."""
+    monkeypatch.setattr(_toolsets, "_ALLOWED_CODE_MODULES", set())
+    flag = tmp_path / "imported"
+    loud = write_module(
+        tmp_path, monkeypatch, f"open({str(flag)!r}, 'w').close()\nprint('side effect')\n"
+    )
+    package = tmp_path / f"{loud}_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"open({str(flag)!r}, 'w').close()\n")
+    (package / "tools.py").write_text("def f() -> int:\n    return 1\n")
+    for spec in (f"{loud}.x", loud, f"{loud}_pkg.tools", f"{loud}_pkg"):
+        with pytest.raises(ToolEndpointError):
+            discover_tools(code(spec))
+        assert not flag.exists(), spec
+    assert "side effect" not in capsys.readouterr().out
 
 
 # --- MCP --------------------------------------------------------------------------------------
