@@ -19,7 +19,7 @@ import uvicorn
 from pytest_pipelines._secret import Secret, secret
 from pytest_pipelines.local._demo.seed import seed_demo
 from pytest_pipelines.local._engine.seed import apply_seed
-from pytest_pipelines.local._engine.state import BackendState
+from pytest_pipelines.local._engine.state import BackendState, new_admin_key
 from pytest_pipelines.local._http.app import create_app
 from pytest_pipelines.local.models import default_registry
 
@@ -41,6 +41,7 @@ class LocalState(BackendState):
     :param demo: seed the demo organization, project, workflow and well-known keys (default
         False).
     :param api_key: the full-access key (default ``pk_local_demo`` with demo, else random).
+    :param admin_key: the administrator key of the control endpoints (default: random).
     :param registry: the model registry (default ``default_registry(demo=demo)``).
     :param seeds: seed documents (mappings) applied when the database is new.
     :param workers: size of the job thread pool (default 8).
@@ -52,6 +53,7 @@ class LocalState(BackendState):
         db_path: str | os.PathLike[str] | None = None,
         demo: bool = False,
         api_key: str | None = None,
+        admin_key: str | None = None,
         registry: ModelRegistry | None = None,
         seeds: Iterable[Mapping[str, Any]] = (),
         workers: int = 8,
@@ -60,6 +62,7 @@ class LocalState(BackendState):
             db_path=db_path,
             demo=demo,
             api_key=api_key,
+            admin_key=admin_key,
             registry=registry if registry is not None else default_registry(demo=demo),
             seeds=seeds,
             workers=workers,
@@ -84,6 +87,9 @@ class LocalPipelines:
     :param demo: seed the demo organization 2, project 22, workflow 10 and the well-known keys
         ``pk_local_demo`` / ``pk_local_prompts_only`` (default False).
     :param api_key: the full-access key (default ``pk_local_demo`` with demo, else random).
+    :param admin_key: the server administrator's key, the only key the control endpoints
+        (``/_local/reset``, ``/_local/seed``, ``/_local/chaos``) accept (default: random,
+        exposed as :attr:`admin_key`).
     :param models: ``"module:attr"`` specs of models to register (default none).
     :param seeds: seed documents, as mappings or paths of JSON files (default none).
     :param host: interface to bind (default ``127.0.0.1``).
@@ -97,6 +103,7 @@ class LocalPipelines:
         db_path: str | os.PathLike[str] | None = None,
         demo: bool = False,
         api_key: str | None = None,
+        admin_key: str | None = None,
         models: Iterable[str] = (),
         seeds: Iterable[Mapping[str, Any] | str | os.PathLike[str]] = (),
         host: str = "127.0.0.1",
@@ -107,6 +114,8 @@ class LocalPipelines:
         self.db_path = db_path
         self.demo = demo
         api_key = self._api_key = secret(api_key)  # masked in -l tracebacks
+        # Fixed here, not at start: a restart of this object keeps the key its callers hold.
+        admin_key = self._admin_key = Secret(admin_key or new_admin_key())
         self.host = host
         self.port = port
         self.workers = workers
@@ -132,6 +141,7 @@ class LocalPipelines:
             db_path=self.db_path,
             demo=self.demo,
             api_key=self._api_key,
+            admin_key=self._admin_key,
             registry=self.registry,
             seeds=self.seeds,
             workers=self.workers,
@@ -202,6 +212,11 @@ class LocalPipelines:
     def api_key(self) -> str:
         """The full-access API key."""
         return self._state().api_key
+
+    @property
+    def admin_key(self) -> str:
+        """The administrator key of the control endpoints (not an organization's key)."""
+        return self._admin_key
 
     @property
     def api_keys(self) -> dict[str, str]:

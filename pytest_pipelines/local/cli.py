@@ -1,19 +1,23 @@
 """``pipelines-local``: serve the local Pipelines backend from the command line.
 
     pipelines-local serve [--host 127.0.0.1] [--port 0] [--db PATH] [--seed FILE ...] [--demo]
-                          [--api-key KEY] [--models module:attr ...] [--workers N]
+                          [--api-key KEY] [--admin-key KEY] [--models module:attr ...]
+                          [--workers N]
                           [--chaos-429 RATE] [--chaos-503 RATE] [--chaos-delay-ms MS]
                           [--chaos-delay-rate RATE]
 
-On start it prints the base URL and the API key(s), one ``NAME=value`` line each, then serves
-until interrupted (Ctrl-C / SIGTERM). A key given with ``--api-key`` is the user's own secret: it
-is printed masked but for its last 4 characters (``****4242``); generated and demo keys are
-printed in full (the caller needs them, and the demo keys are well known).
+On start it prints the base URL, the API key(s) and the administrator key of the control
+endpoints (``PIPELINES_ADMIN_KEY``), one ``NAME=value`` line each, then serves until interrupted
+(Ctrl-C / SIGTERM). A key given with ``--api-key`` or ``--admin-key`` (or
+``$PIPELINES_LOCAL_ADMIN_KEY``) is the user's own secret: it is printed masked but for its last 4
+characters (``****4242``); generated and demo keys are printed in full (the caller needs them,
+and the demo keys are well known).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -21,6 +25,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 BANNER = "pipelines-local {version} serving on {url}"
+ADMIN_KEY_ENV = "PIPELINES_LOCAL_ADMIN_KEY"
 MASKED_PREFIX = "****"
 
 
@@ -70,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed org 2, project 22, workflow 10 and the keys pk_local_demo / pk_local_prompts_only",
     )
     serve.add_argument("--api-key", default=None, metavar="KEY", help="the full-access API key")
+    serve.add_argument(
+        "--admin-key",
+        default=None,
+        metavar="KEY",
+        help=f"the administrator key of /_local/reset, /_local/seed and /_local/chaos "
+        f"(default: ${ADMIN_KEY_ENV}, else random; printed on start)",
+    )
     serve.add_argument(
         "--models",
         action="append",
@@ -121,11 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pytest_pipelines.local._server import LocalPipelines
 
     args = build_parser().parse_args(argv)
+    admin_key = args.admin_key or os.environ.get(ADMIN_KEY_ENV) or None
     try:
         local = LocalPipelines(
             db_path=args.db,
             demo=args.demo,
             api_key=args.api_key,
+            admin_key=admin_key,
             models=args.models,
             seeds=args.seed,
             host=args.host,
@@ -157,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, key in local.api_keys.items():
             print(f"PIPELINES_API_KEY_{name.upper()}={shown_key(key, supplied)}", flush=True)
         print(f"PIPELINES_API_KEY={shown_key(local.api_key, supplied)}", flush=True)
+        print(f"PIPELINES_ADMIN_KEY={shown_key(local.admin_key, admin_key)}", flush=True)
         stop.wait()
     return 0
 

@@ -12,15 +12,21 @@ import pytest
 
 from pytest_pipelines.client import PipelinesClient
 from pytest_pipelines.local import LocalPipelines
+from pytest_pipelines.local._engine.errors import APIError
+from pytest_pipelines.local._engine.seed import KEY_EXISTS
 from pytest_pipelines.local._http.app import CHAOS_429, CHAOS_503
+from pytest_pipelines.local._http.routers.control import ADMIN_KEY_MISSING, ADMIN_KEY_WRONG
 from pytest_pipelines.local._server import NOT_STARTED
 from pytest_pipelines.local._store.db import Database
+from pytest_pipelines.local._store.identity import ADMIN_KEY_PREFIX
 from pytest_pipelines.local.models import default_registry
 
 
-def raw(local: LocalPipelines) -> httpx.Client:
+def raw(local: LocalPipelines, key: str | None = None) -> httpx.Client:
     return httpx.Client(
-        base_url=local.base_url, headers={"Authorization": f"Bearer {local.api_key}"}, timeout=30
+        base_url=local.base_url,
+        headers={"Authorization": f"Bearer {key or local.api_key}"},
+        timeout=30,
     )
 
 
@@ -101,20 +107,25 @@ def test_unfinished_tasks_resume_after_restart(tmp_path: Path) -> None:
 
 
 def test_reset_and_seed_endpoints() -> None:
-    with LocalPipelines(demo=True) as local, raw(local) as http:
+    with (
+        LocalPipelines(demo=True) as local,
+        raw(local) as http,
+        raw(local, local.admin_key) as admin,
+    ):
         http.post("/api/prompts", json={"name": "temp", "prompt_text": "x"}).raise_for_status()
         assert http.get("/api/prompts", params={"name": "temp"}).json()["total"] == 1
-        assert http.post("/_local/reset").json() == {"status": "reset"}
+        assert admin.post("/_local/reset").json() == {"status": "reset"}
         assert http.get("/api/prompts", params={"name": "temp"}).json()["total"] == 0
         assert http.get("/api/projects/22/workflows/10").json()["name"] == "Italy"
-        seeded = http.post(
+        seeded = admin.post(
             "/_local/seed", json={"prompts": [{"name": "seeded", "prompt_text": "s"}]}
         ).json()
         assert len(seeded["created"]["prompts"]) == 1
-        bad = http.post("/_local/seed", json={"bananas": []})
+        bad = admin.post("/_local/seed", json={"bananas": []})
         assert bad.status_code == 422
         assert "valid sections" in bad.json()["detail"][0]["msg"]
-        assert httpx.post(local.base_url + "/_local/reset").status_code == 401
+        missing = httpx.post(local.base_url + "/_local/reset")
+        assert (missing.status_code, missing.json()["detail"]) == (401, ADMIN_KEY_MISSING)
 
 
 def test_seed_file_applies_on_new_database(tmp_path: Path) -> None:
@@ -132,29 +143,29 @@ def test_seed_file_applies_on_new_database(tmp_path: Path) -> None:
 
 
 def test_chaos_switch_answers_429_503_and_delays() -> None:
-    with LocalPipelines() as local, raw(local) as http:
+    with LocalPipelines() as local, raw(local) as http, raw(local, local.admin_key) as admin:
         assert (
-            http.put("/_local/chaos", json={"rate_429": 1.0, "retry_after": 7}).status_code == 200
+            admin.put("/_local/chaos", json={"rate_429": 1.0, "retry_after": 7}).status_code == 200
         )
         limited = http.get("/api/prompts")
         assert limited.status_code == 429
         assert limited.headers["Retry-After"] == "7"
         assert limited.json() == {"detail": CHAOS_429.format(seconds=7)}
         assert http.get("/_local/health").status_code == 200  # control endpoints are exempt
-        http.put("/_local/chaos", json={"rate_503": 1.0})
+        admin.put("/_local/chaos", json={"rate_503": 1.0})
         assert http.get("/api/prompts").json() == {"detail": CHAOS_503}
-        http.put("/_local/chaos", json={"rate_429": 0.5, "seed": 42})
+        admin.put("/_local/chaos", json={"rate_429": 0.5, "seed": 42})
         codes = {http.get("/api/prompts").status_code for _ in range(40)}
         assert codes == {200, 429}
-        http.put("/_local/chaos", json={"delay_rate": 1.0, "delay_ms": 150})
+        admin.put("/_local/chaos", json={"delay_rate": 1.0, "delay_ms": 150})
         assert http.get("/api/prompts").elapsed.total_seconds() >= 0.15
-        bad = http.put("/_local/chaos", json={"rate_429": 2, "explode": True})
+        bad = admin.put("/_local/chaos", json={"rate_429": 2, "explode": True})
         assert bad.status_code == 422
         assert {tuple(e["loc"]) for e in bad.json()["detail"]} == {
             ("body", "rate_429"),
             ("body", "explode"),
         }
-        http.put("/_local/chaos", json={})
+        admin.put("/_local/chaos", json={})
         assert http.get("/api/prompts").status_code == 200
 
 
@@ -181,7 +192,7 @@ def test_cli_serves_demo_and_prints_url_and_keys(tmp_path: Path) -> None:
     ) as proc:
         assert proc.stdout is not None
         try:
-            lines = [proc.stdout.readline().strip() for _ in range(5)]
+            lines = [proc.stdout.readline().strip() for _ in range(6)]
             values = dict(line.split("=", 1) for line in lines[1:])
             assert lines[0].startswith("pipelines-local ")
             assert values["PIPELINES_API_KEY_FULL"] == "pk_local_demo"
@@ -190,25 +201,62 @@ def test_cli_serves_demo_and_prints_url_and_keys(tmp_path: Path) -> None:
                 api_key="pk_local_demo", base_url=values["PIPELINES_BASE_URL"]
             ) as c:
                 assert c.whoami()["email"] == "demo@pipelines.local"
+            admin_key = values["PIPELINES_ADMIN_KEY"]
+            assert admin_key.startswith(ADMIN_KEY_PREFIX)
+            assert len(admin_key) > len(ADMIN_KEY_PREFIX) + 16
+            chaos = values["PIPELINES_BASE_URL"] + "/_local/chaos"
+            assert httpx.get(chaos, headers={"Authorization": f"Bearer {admin_key}"}).is_success
         finally:
             proc.terminate()
         assert proc.wait(20) == 0
 
 
-def test_control_endpoints_need_a_full_key(local_backend: LocalPipelines) -> None:
-    limited = httpx.post(
-        local_backend.base_url + "/_local/reset",
-        headers={"Authorization": "Bearer pk_local_prompts_only"},
-    )
-    assert limited.status_code == 403
-    assert "full-access key" in limited.json()["detail"]
-    assert (
-        httpx.get(
-            local_backend.base_url + "/_local/chaos",
-            headers={"Authorization": "Bearer pk_local_prompts_only"},
-        ).status_code
-        == 403
-    )
+def test_control_endpoints_need_the_admin_key_not_an_org_key() -> None:
+    """Issue 11 finding 2: any organization's full-access key could reset every organization,
+    mint keys for another one through /_local/seed, and switch chaos on for everyone."""
+    other_org_key = "pk_local_org3_full"
+    with LocalPipelines(demo=True) as local:
+        local.seed(
+            {
+                "organizations": [{"id": 3, "name": "Other"}],
+                "api_keys": [{"key": other_org_key, "org_id": 3, "scopes": ["*"]}],
+            }
+        )
+        mint = {"api_keys": [{"key": "pk_local_minted", "org_id": 2, "scopes": ["*"]}]}
+        for key in (other_org_key, local.api_key, "pk_local_prompts_only"):
+            with raw(local, key) as http:
+                for method, path, body in (
+                    ("POST", "/_local/reset", None),
+                    ("POST", "/_local/seed", mint),
+                    ("GET", "/_local/chaos", None),
+                    ("PUT", "/_local/chaos", {"rate_503": 1.0}),
+                ):
+                    answer = http.request(method, path, json=body)
+                    assert (answer.status_code, answer.json()["detail"]) == (403, ADMIN_KEY_WRONG)
+        with raw(local) as http:
+            assert http.get("/api/projects/22/workflows/10").status_code == 200  # no reset
+            assert http.get("/api/prompts").status_code == 200  # no chaos
+        with raw(local, "pk_local_minted") as http:
+            assert http.get("/api/prompts").status_code == 401  # nothing minted
+        with raw(local, local.admin_key) as admin:
+            assert admin.get("/_local/chaos").json()["rate_503"] == 0
+            # the admin key is no organization's key
+            assert admin.get("/api/prompts").status_code == 401
+
+
+def test_a_seed_never_replaces_an_existing_key() -> None:
+    with LocalPipelines(demo=True) as local, raw(local, local.admin_key) as admin:
+        admin.post("/_local/seed", json={"organizations": [{"id": 3, "name": "Other"}]})
+        repoint = {"api_keys": [{"key": str(local.api_key), "org_id": 3, "name": "stolen"}]}
+        answer = admin.post("/_local/seed", json=repoint)
+        assert answer.status_code == 409
+        assert answer.json()["detail"] == KEY_EXISTS.format(index=0, name="stolen")
+        assert str(local.api_key) not in answer.text
+        with pytest.raises(APIError) as info:
+            local.seed(repoint)
+        assert info.value.status_code == 409
+        with local.client() as client:
+            assert client.whoami()["org_id"] == 2
 
 
 @pytest.mark.parametrize(

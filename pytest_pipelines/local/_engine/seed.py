@@ -38,6 +38,11 @@ SECTIONS = (
 )
 UNKNOWN_SECTION = "unknown seed section {name!r}; valid sections: " + ", ".join(SECTIONS)
 KEY_FIELDS = "an api_keys entry needs 'key' (a string) and 'org_id' (an integer)"
+KEY_EXISTS = (
+    "api_keys[{index}] ({name!r}): this key already exists; a seed adds keys and never "
+    "replaces one (that would re-point someone's key to another organization or scope); "
+    "use a new key"
+)
 
 _KINDS = {
     "organizations": "organization",
@@ -66,12 +71,17 @@ def apply_seed(state: BackendState, seed: Mapping[str, Any]) -> dict[str, Any]:
         for section in SECTIONS:
             items = seed.get(section) or []
             out: list[Any] = created.setdefault(section, [])
-            for item in items:
+            for index, item in enumerate(items):
                 if section == "api_keys":
                     if not isinstance(item.get("key"), str) or not isinstance(
                         item.get("org_id"), int
                     ):
                         raise APIError(422, [error_item(["api_keys"], KEY_FIELDS)])
+                    if state.db.get_key(item["key"]) is not None:
+                        raise APIError(
+                            409,
+                            KEY_EXISTS.format(index=index, name=item.get("name", "seeded")),
+                        )
                     state.db.put_key(
                         item["key"],
                         name=item.get("name", "seeded"),

@@ -20,6 +20,7 @@ from pytest_pipelines.local._engine.registry import ModelRegistry, builtin_regis
 from pytest_pipelines.local._engine.seed import apply_seed
 from pytest_pipelines.local._store.db import Database
 from pytest_pipelines.local._store.identity import (
+    ADMIN_KEY_PREFIX,
     DEFAULT_ORG_ID,
     DEFAULT_USER_ID,
     DEMO_KEY,
@@ -56,12 +57,19 @@ class ChaosConfig:
 CHAOS_FIELDS = tuple(ChaosConfig.__dataclass_fields__)
 
 
+def new_admin_key() -> str:
+    """A fresh random administrator key (``pk_local_admin_`` + 32 hex digits)."""
+    return ADMIN_KEY_PREFIX + secrets.token_hex(16)
+
+
 class BackendState:
     """Everything a running local backend holds.
 
     :param db_path: SQLite file; None (default) uses a temporary file removed on close.
     :param demo: seed the demo organization, project, workflow and well-known keys.
     :param api_key: the full-access key (default ``pk_local_demo`` with demo, else random).
+    :param admin_key: the server administrator's key for the control endpoints (default:
+        random); it belongs to no organization and is never stored in the database.
     :param registry: the model registry (default: the built-in ``echo`` model only).
     :param seeds: seed documents (mappings) applied when the database is new.
     :param workers: size of the job thread pool (default 8).
@@ -73,6 +81,7 @@ class BackendState:
         db_path: str | os.PathLike[str] | None = None,
         demo: bool = False,
         api_key: str | None = None,
+        admin_key: str | None = None,
         registry: ModelRegistry | None = None,
         seeds: Iterable[Mapping[str, Any]] = (),
         workers: int = 8,
@@ -83,6 +92,7 @@ class BackendState:
         # Secrets: masked in reprs and -l tracebacks, plain in f-strings and comparisons
         api_key = Secret(api_key or (DEMO_KEY if demo else "pk_local_" + secrets.token_hex(12)))
         self.api_key: Secret = api_key
+        self.admin_key: Secret = Secret(admin_key or new_admin_key())
         self.api_keys: dict[str, str] = {"full": self.api_key}
         if demo:
             self.api_keys["prompts_only"] = Secret(PROMPTS_ONLY_KEY)

@@ -9,6 +9,8 @@ DEFAULT_ORG_ID = 2
 DEFAULT_USER_ID = 1
 DEMO_KEY = "pk_local_demo"
 PROMPTS_ONLY_KEY = "pk_local_prompts_only"
+# The server administrator's key (control endpoints) starts with this; the rest is random.
+ADMIN_KEY_PREFIX = "pk_local_admin_"
 
 FULL_SCOPES = ("*",)
 AREAS = (

@@ -1,36 +1,50 @@
-"""Control endpoints outside ``/api/``: health, reset, seed, chaos."""
+"""Control endpoints outside ``/api/``: health, reset, seed, chaos.
+
+Reset, seed and chaos act on every organization, so they take the server administrator's key
+(generated at start, printed by ``pipelines-local serve``), never an organization's key; the
+health check needs no key.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from pytest_pipelines.local._engine.access import Principal
 from pytest_pipelines.local._engine.errors import APIError, error_item
 from pytest_pipelines.local._engine.seed import apply_seed
 from pytest_pipelines.local._engine.state import CHAOS_FIELDS
-from pytest_pipelines.local._http.deps import Body, OptionalBody, State, authenticate
+from pytest_pipelines.local._http.deps import Body, OptionalBody, State, get_state
 
 router = APIRouter(prefix="/_local", tags=["control"])
 
-CONTROL_NEEDS_FULL_KEY = (
-    "the control endpoints (reset, seed, chaos) need a full-access key (scope '*'); this key's "
-    "scopes are: {scopes}. Use the key printed on start (with --demo, pk_local_demo)"
+ADMIN_KEY_MISSING = (
+    "the control endpoints (reset, seed, chaos) need the server's admin key: send "
+    "'Authorization: Bearer <admin key>'; pipelines-local serve prints it as PIPELINES_ADMIN_KEY "
+    "and LocalPipelines exposes it as .admin_key"
+)
+ADMIN_KEY_WRONG = (
+    "this is not the server's admin key; the control endpoints act on every organization, so "
+    "an organization's API key (even a full-access one) cannot use them. Use the admin key "
+    "printed on start (PIPELINES_ADMIN_KEY, LocalPipelines.admin_key)"
 )
 CHAOS_UNKNOWN = "unknown chaos setting {name!r}; valid settings: {valid}"
 CHAOS_RATE = "must be a number between 0 and 1"
 
 
-def full_key(request: Request) -> Principal:
-    """A key with every scope; 401 without a valid key, 403 with a limited one."""
-    principal = authenticate(request)
-    if "*" not in principal.scopes:
-        raise APIError(403, CONTROL_NEEDS_FULL_KEY.format(scopes=", ".join(principal.scopes)))
-    return principal
+def admin(request: Request) -> None:
+    """The request carries the server's admin key; 401 without a key, 403 with another one."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise APIError(401, ADMIN_KEY_MISSING, headers={"WWW-Authenticate": "Bearer"})
+    expected = str(get_state(request).admin_key)
+    if not hmac.compare_digest(key.encode(), expected.encode()):
+        raise APIError(403, ADMIN_KEY_WRONG)
 
 
-FullKey = Annotated[Principal, Depends(full_key)]
+Admin = Annotated[None, Depends(admin)]
 
 
 @router.get("/health")
@@ -45,27 +59,27 @@ def health(state: State) -> dict[str, Any]:
 
 
 @router.post("/reset")
-def reset(state: State, _: FullKey) -> dict[str, Any]:
+def reset(state: State, _: Admin) -> dict[str, Any]:
     """Delete everything and seed again (demo data and seed files included)."""
     state.reset()
     return {"status": "reset"}
 
 
 @router.post("/seed")
-def seed(state: State, _: FullKey, body: Body) -> dict[str, Any]:
+def seed(state: State, _: Admin, body: Body) -> dict[str, Any]:
     """Apply one seed document (see docs/local-backend.md)."""
     return apply_seed(state, body)
 
 
 @router.get("/chaos")
-def get_chaos(state: State, _: FullKey) -> dict[str, Any]:
+def get_chaos(state: State, _: Admin) -> dict[str, Any]:
     """The current chaos settings."""
     return state.chaos.as_dict()
 
 
 @router.put("/chaos")
 @router.post("/chaos")
-def set_chaos(state: State, _: FullKey, body: OptionalBody) -> dict[str, Any]:
+def set_chaos(state: State, _: Admin, body: OptionalBody) -> dict[str, Any]:
     """Replace the chaos settings; ``{}`` turns chaos off."""
     errors = []
     for name, value in body.items():
