@@ -407,3 +407,23 @@ def test_rome_itinerary_mentions_the_day_numbers_for_long_trips(pipelines_run):
         assert "short_trips" in rows[0] or "short_trips" in rows[1]
         assert "long_trips" in rows[0] or "long_trips" in rows[1]
         assert not any("..." in r.split()[0] and r.split()[0].endswith("...") for r in rows)
+
+
+def test_a_report_that_cannot_be_written_costs_no_other(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    """Defect 1's other half: one failing writer used to skip the rest and the sweep."""
+    from pytest_pipelines._reporting import WRITE_FAILED
+
+    pytester.makepyfile(test_eval=TOOLS)
+    (pytester.path / "taken").mkdir()  # a directory where the JUnit file should go
+    result = pytester.runpytest(
+        *remote_args, "--pipelines-junitxml=taken", "--pipelines-html=report.html"
+    )
+    result.assert_outcomes(passed=1)
+    head = WRITE_FAILED.split("{error}")[0].format(
+        what="detailed JUnit report", path=pytester.path / "taken"
+    )
+    result.stdout.fnmatch_lines([f"{head}IsADirectoryError*"])
+    assert (pytester.path / "report.html").is_file()
+    result.stdout.fnmatch_lines(["pipelines: HTML report written to *report.html"])
