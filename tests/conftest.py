@@ -27,6 +27,8 @@ _OUTER_ENVIRONMENT = (
     "PIPELINES_API_KEY",
     "PIPELINES_BASE_URL",
     "PIPELINES_ENV",
+    # GitHub Actions' job summary file: inner runs must not append their tables to it
+    "GITHUB_STEP_SUMMARY",
 )
 
 

@@ -28,7 +28,11 @@ def _blocks(page: Path) -> list[tuple[str, str]]:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PIPELINES_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "PIPELINES_")) and k != "GITHUB_STEP_SUMMARY"
+    }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["COLUMNS"] = "200"
     return env

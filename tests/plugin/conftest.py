@@ -21,8 +21,6 @@ ENV_VARS = (
     "PIPELINES_BASE_URL",
     "PYTEST_ADDOPTS",
     "PYTEST_XDIST_AUTO_NUM_WORKERS",
-    # on GitHub Actions, inner runs must not append to the real job summary
-    "GITHUB_STEP_SUMMARY",
 )
 
 
