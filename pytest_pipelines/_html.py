@@ -277,10 +277,26 @@ def _tools(rec: ItemRecord) -> str:
     return "".join(rows)
 
 
+def scoped_css(scope: str) -> str:
+    """:data:`CSS` with every selector limited to ``scope``: a fragment inside another page
+    (pytest-html's, whose rows use the classes ``passed``/``failed`` too) styles only itself."""
+    rules = []
+    for rule in CSS.split("}"):
+        if "{" not in rule:
+            continue
+        selectors, body = rule.split("{", 1)
+        scoped = ",".join(
+            scope if sel.strip() == ":root" else f"{scope} {sel.strip()}"
+            for sel in selectors.split(",")
+        )
+        rules.append(f"{scoped}{{{body}}}")
+    return "".join(rules)
+
+
 def item_fragment(rec: ItemRecord) -> str:
     """One test's gates and criteria as an HTML fragment (pytest-html's extra)."""
     return (
-        f'<div class="pipelines"><style>{CSS}</style>'
+        f'<div class="pipelines"><style>{scoped_css(".pipelines")}</style>'
         + _gates_table(rec)
         + _criteria(rec)
         + _tools(rec)

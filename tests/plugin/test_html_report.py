@@ -135,6 +135,9 @@ def test_pytest_html_gets_the_eval_table_as_an_extra(
     # pytest-html keeps its rows as escaped JSON in a data attribute
     assert "Mentions Rome Highlights" in page
     assert "gate on" in page
+    # its styles apply to the extra only: pytest-html's own rows use the class names too
+    assert ".pipelines .passed" in page
+    assert ".passed,.xpassed{" not in page
 
 
 def test_html_escapes_hostile_text() -> None:
