@@ -11,7 +11,8 @@ Semantics (also in ``docs/models-and-tools.md``):
   are compared as canonical JSON. No expected output is an error.
 - ``contains_keywords``: substring search; ``mode`` ``any`` (default) or ``all``;
   ``case_sensitive`` default ``True``.
-- ``regex_match``: :func:`re.search` with ``flags`` (names of :mod:`re` flags).
+- ``regex_match``: a search with ``flags`` (names of :mod:`re` flags), run by RE2 in linear
+  time (``regex.py``): a valid Python pattern that needs backtracking is an error result.
 - ``json_validity``: the output parses as JSON (a dict/list output is already JSON) and, when
   ``schema`` is set, validates against it (JSON Schema, the draft its ``$schema`` names, else
   2020-12).
@@ -36,6 +37,7 @@ from pytest_pipelines.client._models import (
     PROGRAMMATIC_SUBTYPES,
     REGEX_FLAGS,
 )
+from pytest_pipelines.local._engine.regex import UnsupportedRegexError, compile_regex
 
 __all__ = [
     "DEFAULT_METRIC_MODEL",
@@ -294,31 +296,50 @@ def _contains_keywords(config: Mapping[str, Any], output: Any) -> CriterionOutco
     return _boolean(value, "; ".join(parts))
 
 
-def _regex_flags(names: Any) -> int:
+def _regex_flags(names: Any) -> list[str]:
     if names is None:
-        return 0
+        return []
     if isinstance(names, str):
         names = [names]
     if not isinstance(names, list):
         raise _CriterionProblem(MSG_BAD_FLAG.format(flag=names))
-    flags = 0
+    flags = []
     for name in names:
         key = str(name).upper()
         if key not in REGEX_FLAGS:
             raise _CriterionProblem(MSG_BAD_FLAG.format(flag=name))
-        flags |= int(getattr(re, key))
+        flags.append(key)
     return flags
 
 
-def _regex_match(config: Mapping[str, Any], output: Any) -> CriterionOutcome:
+def regex_problem(config: Mapping[str, Any]) -> str | None:
+    """Why a ``regex_match`` config cannot run here (RE2), or None when it can."""
+    try:
+        _compiled_regex(config)
+    except _CriterionProblem as exc:
+        return str(exc)
+    return None
+
+
+def _compiled_regex(config: Mapping[str, Any]) -> Any:
     pattern = config.get("pattern")
     if not isinstance(pattern, str) or not pattern:
         raise _CriterionProblem(MSG_NO_PATTERN)
     flags = _regex_flags(config.get("flags"))
     try:
-        compiled = re.compile(pattern, flags)
+        re.compile(pattern)
     except re.error as exc:
         raise _CriterionProblem(MSG_BAD_PATTERN.format(pattern=pattern, error=exc)) from exc
+    try:
+        # User patterns run on RE2 (linear time): Python's re can block the server (ReDoS).
+        return compile_regex(pattern, flags)
+    except UnsupportedRegexError as exc:
+        raise _CriterionProblem(str(exc)) from None
+
+
+def _regex_match(config: Mapping[str, Any], output: Any) -> CriterionOutcome:
+    pattern = config.get("pattern")
+    compiled = _compiled_regex(config)
     text = _as_text(output)
     match = compiled.search(text)
     if match is None:

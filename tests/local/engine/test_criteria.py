@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from pytest_pipelines.local._engine.criteria import (
     parse_judge_answer,
     render_judge_prompt,
 )
+from pytest_pipelines.local._engine.regex import MSG_UNSUPPORTED, MSG_VERBOSE
 from pytest_pipelines.local.models import ModelRequest, default_registry
 
 
@@ -168,6 +170,50 @@ def test_regex_match_errors() -> None:
     assert bad_pattern.error.startswith("regex_match pattern '(unclosed' does not compile")
     missing = run(programmatic("regex_match"), "x")
     assert missing.error == "regex_match needs config.pattern, a regular expression string"
+
+
+def test_a_catastrophic_pattern_finishes() -> None:
+    """Issue 11 finding 3: ``^(a+)+$`` on 28 a's and a ``!`` blocked the server for 12 s under
+    Python's backtracking re (each 2 more characters quadruple it; 60 would take centuries).
+    RE2 answers at once; the join's bound only keeps a regression from hanging the suite."""
+    outcomes: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: outcomes.append(
+            run(programmatic("regex_match", pattern="^(a+)+$"), "a" * 60 + "!")
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "regex_match is still backtracking"
+    assert (outcomes[0].status, outcomes[0].value) == ("completed", False)
+    assert run(programmatic("regex_match", pattern="^(a+)+$"), "aaaa").value is True
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "construct"),
+    [
+        (r"(a)\1", None, "invalid escape sequence: \\1"),
+        (r"(?<=a)b", None, "invalid perl operator: (?<="),
+        (r"a(?=b)", None, "invalid perl operator: (?="),
+        (r"a++", None, "bad repetition operator: ++"),
+        (r"a b", ["VERBOSE"], MSG_VERBOSE),
+    ],
+)
+def test_patterns_that_need_backtracking_are_errors_naming_the_construct(
+    pattern: str, flags: list[str] | None, construct: str
+) -> None:
+    outcome = run(programmatic("regex_match", pattern=pattern, flags=flags), "aab")
+    assert outcome.status == "error"
+    assert outcome.error == MSG_UNSUPPORTED.format(pattern=pattern, problem=construct)
+
+
+def test_regex_flags_and_positions_keep_their_meaning() -> None:
+    dotall = programmatic("regex_match", pattern="a.b", flags=["DOTALL", "ASCII"])
+    assert run(dotall, "a\nb").value is True
+    assert run(programmatic("regex_match", pattern="a.b"), "a\nb").value is False
+    found = run(programmatic("regex_match", pattern="é+"), "café")
+    assert found.reason == "matched 'é' at position 3"
 
 
 # --- json_validity ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pytest_pipelines.client import (
 )
 from pytest_pipelines.local import LocalPipelines
 from pytest_pipelines.local._engine.errors import OTHER_ORG
+from pytest_pipelines.local._engine.regex import MSG_UNSUPPORTED
 
 RECIPES: dict[str, dict[str, Any]] = {
     "exact_match": {
@@ -132,6 +133,18 @@ def test_criterion_type_config_mismatch_is_422_naming_field(
     response = http.post("/api/criteria", json=payload)
     assert response.status_code == 422
     assert ["body", "config", missing] in [e["loc"] for e in response.json()["detail"]]
+
+
+def test_a_pattern_re2_cannot_run_is_422_naming_the_construct(http: httpx.Client) -> None:
+    payload = criterion("backreference", "regex_match")
+    payload["config"]["pattern"] = r"(Day) \1"
+    response = http.post("/api/criteria", json=payload)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "config", "pattern"]
+    assert error["msg"] == MSG_UNSUPPORTED.format(
+        pattern=r"(Day) \1", problem="invalid escape sequence: \\1"
+    )
 
 
 def test_absent_body_is_422(http: httpx.Client) -> None:
