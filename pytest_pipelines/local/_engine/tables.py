@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pytest_pipelines.local._engine import limits
 from pytest_pipelines.local._engine.errors import APIError
 
 NO_ROWS = (
@@ -39,15 +40,28 @@ def _coerce(text: str) -> Any:
     return text
 
 
+_BLANK = object()
+
+
+def _json_line(number: int, line: str) -> Any:
+    if not line.strip():
+        return _BLANK
+    try:
+        return limits.loads(line)
+    except limits.InputProblem as exc:
+        raise ValueError(f"line {number}: {exc}") from None
+
+
 def parse_table(filename: str, content: bytes) -> list[dict[str, Any]]:
     """Rows of an uploaded file (CSV, JSON list of objects, JSONL); 422 when unreadable."""
     name = filename.lower()
     try:
         text = content.decode("utf-8-sig")
         if name.endswith((".jsonl", ".ndjson")):
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+            rows = [_json_line(number, line) for number, line in enumerate(text.splitlines(), 1)]
+            rows = [row for row in rows if row is not _BLANK]
         elif name.endswith(".json"):
-            rows = json.loads(text)
+            rows = limits.loads(text)
         else:
             reader = csv.DictReader(io.StringIO(text))
             rows = [

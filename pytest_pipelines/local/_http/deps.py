@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
+from pytest_pipelines.local._engine import limits
 from pytest_pipelines.local._engine.access import Principal
 from pytest_pipelines.local._engine.errors import APIError, error_item
 from pytest_pipelines.local._engine.state import BackendState
@@ -97,12 +98,15 @@ State = Annotated[BackendState, Depends(get_state)]
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; 422 (FastAPI style) when absent or not an object."""
+    """The request body as a JSON object; 422 (FastAPI style) when absent or not an object, when
+    it nests deeper than ``limits.MAX_JSON_DEPTH`` or when it holds a lone surrogate."""
     raw = await request.body()
     if not raw:
         raise APIError(422, [error_item(["body"], "Field required", "missing")])
     try:
-        value = json.loads(raw)
+        value = limits.loads(raw)
+    except limits.InputProblem as exc:
+        raise APIError(422, [error_item(["body", *exc.loc], str(exc), "value_error")]) from None
     except ValueError:
         raise APIError(422, [error_item(["body"], "JSON decode error", "json_invalid")]) from None
     if not isinstance(value, dict):

@@ -1,0 +1,88 @@
+"""What stored JSON may hold: at most ``MAX_JSON_DEPTH`` levels, and only valid Unicode text.
+
+Both are checked where data comes in (request bodies, imported ``.json``/``.jsonl`` files), so
+nothing stored can break a later read: a lone surrogate (``"x\\ud800"``) cannot be encoded as
+UTF-8, and JSON nested a few hundred levels deep exceeds the encoder's recursion on every
+listing that includes it, for every organization that can see it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_JSON_DEPTH = 64
+TOO_DEEP = (
+    "JSON nested deeper than {limit} levels (objects and lists) at {where}; the local backend "
+    "stores at most {limit} levels: flatten the data or store it as a string"
+)
+LONE_SURROGATE = (
+    "the text at {where} holds a lone surrogate (U+{code:04X}), which is not valid Unicode; a "
+    "\\uD800-\\uDFFF escape must be half of a pair (e.g. \\ud83d\\ude00)"
+)
+
+
+class InputProblem(ValueError):
+    """Data that may not be stored; ``loc`` is the path to it (keys and indices)."""
+
+    def __init__(self, message: str, loc: list[str | int]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _where(loc: list[str | int]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+
+
+def _printable(part: str | int) -> str | int:
+    """A path element safe to answer with: a key's lone surrogates as ``\\udXXX`` escapes."""
+    return part.encode("utf-8", "backslashreplace").decode() if isinstance(part, str) else part
+
+
+def _check_text(text: str, loc: list[str | int]) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        safe = [_printable(p) for p in loc]
+        raise InputProblem(LONE_SURROGATE.format(where=_where(safe), code=code), safe) from None
+
+
+def check_json(value: Any, *, limit: int = MAX_JSON_DEPTH) -> None:
+    """:class:`InputProblem` when ``value`` nests deeper than ``limit`` or holds a lone surrogate.
+
+    Iterative, so the check itself cannot exceed the recursion limit.
+    """
+    if isinstance(value, str):
+        _check_text(value, [])
+        return
+    stack: list[tuple[Any, list[str | int]]] = [(value, [])]
+    while stack:
+        node, loc = stack.pop()
+        if len(loc) >= limit:
+            raise InputProblem(TOO_DEEP.format(limit=limit, where=_where(loc)), loc)
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(key, str):
+                _check_text(key, [*loc, key])
+            if isinstance(child, str):
+                _check_text(child, [*loc, key])
+            elif isinstance(child, (dict, list)):
+                stack.append((child, [*loc, key]))
+
+
+def loads(text: str | bytes, *, limit: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses what :func:`check_json` refuses.
+
+    :raises InputProblem: too deep (also when the decoder itself runs out of recursion) or a
+        lone surrogate.
+    :raises ValueError: not JSON.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise InputProblem(TOO_DEEP.format(limit=limit, where="$"), []) from None
+    check_json(value, limit=limit)
+    return value
