@@ -21,7 +21,14 @@ if TYPE_CHECKING:
         ToolEndpointFactory,
         ToolGroundTruthFactory,
     )
-    from pytest_pipelines._gates import GateOutcome, Gates, Verdict
+    from pytest_pipelines._gates import (
+        GateOutcome,
+        Gates,
+        PipelinesGateWarning,
+        PipelinesInconclusiveWarning,
+        PipelinesWarning,
+        Verdict,
+    )
     from pytest_pipelines._markers import Gate, ToolGate
     from pytest_pipelines._results import (
         CriterionResult,
@@ -76,6 +83,9 @@ _LAZY: dict[str, str] = {
     "Gates": "pytest_pipelines._gates",
     "GateOutcome": "pytest_pipelines._gates",
     "Verdict": "pytest_pipelines._gates",
+    "PipelinesWarning": "pytest_pipelines._gates",
+    "PipelinesInconclusiveWarning": "pytest_pipelines._gates",
+    "PipelinesGateWarning": "pytest_pipelines._gates",
     "PipelinesSettings": "pytest_pipelines._settings",
     "PromptFactory": "pytest_pipelines._fixtures",
     "CriterionFactory": "pytest_pipelines._fixtures",
@@ -104,8 +114,11 @@ __all__ = [
     "PipelinesConfigError",
     "PipelinesConnectionError",
     "PipelinesError",
+    "PipelinesGateWarning",
+    "PipelinesInconclusiveWarning",
     "PipelinesSettings",
     "PipelinesTimeoutError",
+    "PipelinesWarning",
     "PromptFactory",
     "RateLimitError",
     "RunResult",

@@ -472,6 +472,16 @@ def pipelines_run(
     spec = build_spec(parts, _pipelines_variant)
     timeout = spec.target.timeout or state.settings.timeout
     progress = _progress(config, state, item.nodeid)
+    gates = Gates(
+        spec.gates,
+        spec.tool_gates,
+        state.settings.default_gate,
+        confidence=state.settings.confidence,
+        on_inconclusive=state.settings.on_inconclusive,
+        # an adaptive run looks at its results after every batch: decide with the anytime-valid
+        # interval, the same in the loop and in the final verdict
+        sequential=spec.target.max_count is not None,
+    )
 
     def on_launch(started: Launch) -> None:
         # An experiment runs in workflow copies: delete them at teardown, pass or fail.
@@ -502,6 +512,7 @@ def pipelines_run(
             progress=progress,
             variant_name=variant_name,
             on_launch=on_launch,
+            undecided=gates.undecided,
         )
     except RunBroken as exc:
         broken: str | None = str(exc)
@@ -516,6 +527,6 @@ def pipelines_run(
     item.stash[ORDER_KEY] = (
         variants.index(_pipelines_variant) if _pipelines_variant in variants else 0
     )
-    item.stash[GATES_KEY] = Gates(spec.gates, spec.tool_gates, state.settings.default_gate)
+    item.stash[GATES_KEY] = gates
     item.ihook.pytest_pipelines_run_finished(item=item, result=result)
     return result

@@ -1,7 +1,14 @@
-"""Gates: thresholds on criteria and tool correctness, and the default verdict."""
+"""Gates: thresholds on criteria and tool correctness, and the default verdict.
+
+A criterion gate's threshold is decided by :func:`pytest_pipelines._decide.decide_threshold`
+over the run's per-input values: without a confidence level by the point rule (pass or fail),
+with one by an interval (pass, fail or inconclusive). This module maps that decision to the
+test's outcome: a gate's ``on_inconclusive`` policy and ``severity`` say whether it blocks.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +28,34 @@ NOTHING_TO_JUDGE = (
     "`pipelines_default_gate = none` in the ini file to let the test body alone decide."
 )
 NOTHING_SUBJECT = "(evaluation results)"
+INCONCLUSIVE = (
+    "{subject} {metric} = {value} (interval {low} to {high} at {confidence:.0%} confidence over "
+    "{n} task(s)) neither clears nor misses {threshold}: inconclusive. {needed}"
+)
+NEEDED_HINT = (
+    "About {needed_n} tasks would likely decide it (pipelines_workflow(count=...), "
+    "repeat=... or max_count=... for adaptive sampling)."
+)
+NEVER_DECIDES = "The value sits at the threshold: more tasks are unlikely to decide it."
+SEVERITY_WARN = (
+    "{subject} {metric} = {value} misses {threshold} (severity='warn': reported, not failed)"
+)
+
+
+class PipelinesWarning(UserWarning):
+    """Base class of the warnings pytest-pipelines emits for an eval test."""
+
+
+class PipelinesInconclusiveWarning(PipelinesWarning):
+    """A confident gate could not decide (its interval straddles the threshold).
+
+    With ``on_inconclusive="warn"`` (the default) the test passes and this warning names the
+    gate, its interval and about how many tasks would decide it.
+    """
+
+
+class PipelinesGateWarning(PipelinesWarning):
+    """A gate with ``severity="warn"`` missed its threshold: reported, not failed."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +69,14 @@ class Example:
 
 @dataclass(frozen=True)
 class GateOutcome:
-    """One threshold of one gate, checked against the run."""
+    """One threshold of one gate, checked against the run.
+
+    ``passed`` is the blocking bit: False only when this outcome fails the test. ``decision``
+    is the statistical outcome (``pass``, ``fail``, ``inconclusive``; ``""`` for the point rule
+    without a confidence level), with its interval ``low``/``high`` at ``confidence`` over ``n``
+    tasks of ``n_inputs`` inputs; ``needed_n`` estimates the tasks that would decide an
+    inconclusive gate. ``warning`` is the text of the warning this outcome raised, if any.
+    """
 
     subject: str
     metric: str
@@ -44,6 +86,19 @@ class GateOutcome:
     note: str = ""
     examples: tuple[Example, ...] = ()
     kind: str = "criterion"
+    decision: str = ""
+    low: float | None = None
+    high: float | None = None
+    confidence: float | None = None
+    n: int | None = None
+    n_inputs: int | None = None
+    needed_n: int | None = None
+    severity: str = "error"
+    baseline: float | None = None
+    delta: float | None = None
+    p_value: float | None = None
+    method: str = ""
+    warning: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (travels on reports)."""
@@ -55,29 +110,67 @@ class GateOutcome:
             "passed": self.passed,
             "note": self.note,
             "kind": self.kind,
+            "decision": self.decision,
+            "low": self.low,
+            "high": self.high,
+            "confidence": self.confidence,
+            "n": self.n,
+            "n_inputs": self.n_inputs,
+            "needed_n": self.needed_n,
+            "severity": self.severity,
+            "baseline": self.baseline,
+            "delta": self.delta,
+            "p_value": self.p_value,
+            "method": self.method,
+            "warning": self.warning,
             "examples": [e.__dict__ for e in self.examples],
         }
+
+    @property
+    def verdict(self) -> str:
+        """The word the failure table shows for this outcome."""
+        if self.decision == "inconclusive":
+            return "inconclusive" if self.passed else "INCONCLUSIVE"
+        missed = self.decision == "fail" or (not self.decision and not self.passed)
+        if self.severity == "warn" and missed:
+            return "miss (warn)"
+        if self.decision == "fail":
+            return "FAIL"
+        return "pass" if self.passed else "MISS"
 
 
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of an eval test's gates: ``passed`` and the outcomes behind it.
 
-    A ``pytest_pipelines_verdict`` implementation returns one (or a bool).
+    A ``pytest_pipelines_verdict`` implementation returns one (or a bool). ``warnings`` are
+    shown as pytest warnings (an inconclusive gate that passes, a ``severity="warn"`` miss).
     """
 
     passed: bool
     outcomes: tuple[GateOutcome, ...] = ()
     message: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Gates:
-    """The gates that apply to one test item."""
+    """The gates that apply to one test item, and the session's defaults for them.
+
+    :param confidence: the confidence level of a gate that sets none (``--pipelines-confidence``
+        or ini ``pipelines_confidence``); default None: the point rule.
+    :param on_inconclusive: what an inconclusive decision does when the gate does not say (ini
+        ``pipelines_inconclusive``); default ``"warn"``.
+    :param sequential: the run looked at its results more than once (adaptive sampling), so
+        decisions use the anytime-valid interval; default False.
+    """
 
     criteria: tuple[Gate, ...] = ()
     tools: tuple[ToolGate, ...] = ()
     default: str = "all-boolean-pass"
+    confidence: float | None = None
+    on_inconclusive: str = "warn"
+    sequential: bool = False
 
     def nothing_to_judge(self, result: RunResult) -> bool:
         """True when the default gate applies and no task has a completed criterion result."""
@@ -95,23 +188,66 @@ class Gates:
             if s.output_type == "boolean"
         )
 
+    def check(self, gate: Gate, result: RunResult, examples: int = 3) -> list[GateOutcome]:
+        """:func:`check_gate` with this item's defaults."""
+        return check_gate(
+            gate,
+            result,
+            examples,
+            confidence=self.confidence,
+            on_inconclusive=self.on_inconclusive,
+            sequential=self.sequential,
+        )
 
-def _compare(observed: float, op: str, threshold: float) -> bool:
-    eps = 1e-9
-    return observed >= threshold - eps if op == ">=" else observed <= threshold + eps
+    def undecided(self, result: RunResult) -> bool:
+        """True while a gate with a confidence level is inconclusive (adaptive sampling goes on)."""
+        return any(
+            o.decision == "inconclusive"
+            for gate in self.effective(result)
+            for o in self.check(gate, result, examples=0)
+        )
 
 
-def check_gate(gate: Gate, result: RunResult, examples: int = 3) -> list[GateOutcome]:
-    """Check every threshold of one criterion gate."""
+def check_gate(
+    gate: Gate,
+    result: RunResult,
+    examples: int = 3,
+    *,
+    confidence: float | None = None,
+    on_inconclusive: str = "warn",
+    sequential: bool = False,
+) -> list[GateOutcome]:
+    """Check every threshold of one criterion gate.
+
+    :param examples: worst tasks to show for a threshold that is not cleared; default 3.
+    :param confidence: the level when the gate sets none; default None (the point rule).
+    :param on_inconclusive: the policy when the gate sets none; default ``"warn"``.
+    :param sequential: decide with the anytime-valid interval (adaptive runs); default False.
+    """
+    from pytest_pipelines._baseline import criterion_series
+    from pytest_pipelines._decide import decide_threshold
+
+    level = gate.confidence if gate.confidence is not None else confidence
+    policy = gate.on_inconclusive or on_inconclusive
+    warn_only = gate.severity == "warn"
     try:
         stats = result.criterion(gate.criterion)
     except KeyError as exc:
         return [
-            GateOutcome(
-                gate.criterion, metric, None, f"{op} {fmt(t)}", False, note=str(exc.args[0])
+            _missed(
+                GateOutcome(
+                    gate.criterion,
+                    metric,
+                    None,
+                    f"{op} {fmt(t)}",
+                    False,
+                    note=str(exc.args[0]),
+                    severity=gate.severity,
+                )
             )
             for metric, op, t in gate.thresholds()
         ]
+    passes, values = criterion_series(result, gate.criterion)
 
     def worst(op: str) -> tuple[Example, ...]:
         # a lower bound is missed by the lowest values, an upper bound by the highest
@@ -124,27 +260,112 @@ def check_gate(gate: Gate, result: RunResult, examples: int = 3) -> list[GateOut
 
     out = []
     for metric, op, threshold in gate.thresholds():
-        observed = stats.metric(metric)
-        note = ""
-        if observed is None:
-            passed = False
+        series = passes if metric == "pass_rate" else values
+        if not series:
             note = f"criterion {gate.criterion!r} " + (
                 NO_PASS_FAIL if metric == "pass_rate" else NO_VALUES
             )
+            out.append(
+                _missed(
+                    GateOutcome(
+                        gate.criterion,
+                        metric,
+                        None,
+                        f"{op} {fmt(threshold)}",
+                        False,
+                        note=note,
+                        severity=gate.severity,
+                    )
+                )
+            )
+            continue
+        if metric in ("pass_rate", "mean"):
+            clusters = list(series.values())
+            reduce = gate.reduce or "mean"
         else:
-            passed = _compare(observed, op, threshold)
-        out.append(
-            GateOutcome(
+            # min/max are over every task ("on any task"), whatever the reduction
+            clusters = [[v] for vs in series.values() for v in vs]
+            reduce = "mean"
+        d = decide_threshold(
+            clusters,
+            metric=metric,
+            op=op,
+            threshold=threshold,
+            confidence=level,
+            reduce=reduce,
+            sequential=sequential,
+        )
+        statistical = level is not None and d.low is not None
+        outcome = GateOutcome(
+            subject=gate.criterion,
+            metric=metric,
+            observed=d.value,
+            threshold=f"{op} {fmt(threshold)}",
+            passed=d.outcome == "pass",
+            note=d.note,
+            decision=d.outcome if statistical else "",
+            low=d.low,
+            high=d.high,
+            confidence=d.confidence if statistical else None,
+            n=d.n,
+            n_inputs=d.n_inputs,
+            needed_n=d.needed_n,
+            severity=gate.severity,
+            method=d.method,
+        )
+        if d.outcome == "inconclusive":
+            text = INCONCLUSIVE.format(
                 subject=gate.criterion,
                 metric=metric,
-                observed=observed,
-                threshold=f"{op} {fmt(threshold)}",
-                passed=passed,
-                note=note,
-                examples=() if passed else worst(op),
+                value=fmt(d.value),
+                low=fmt(d.low),
+                high=fmt(d.high),
+                confidence=level or 0.0,
+                n=d.n,
+                threshold=outcome.threshold,
+                needed=NEEDED_HINT.format(needed_n=d.needed_n)
+                if d.needed_n is not None
+                else NEVER_DECIDES,
             )
-        )
+            blocks = policy == "fail" and not warn_only
+            outcome = _replace(
+                outcome,
+                passed=not blocks,
+                note="; ".join(x for x in (outcome.note, text) if x),
+                warning=text if policy != "pass" and not blocks else "",
+            )
+        elif d.outcome == "fail":
+            outcome = _missed(outcome)
+        if not outcome.passed or outcome.decision == "inconclusive" or outcome.warning:
+            outcome = _replace(outcome, examples=worst(op))
+        out.append(outcome)
     return out
+
+
+def _replace(outcome: GateOutcome, **changes: Any) -> GateOutcome:
+    from dataclasses import replace
+
+    return replace(outcome, **changes)
+
+
+def _missed(outcome: GateOutcome) -> GateOutcome:
+    """A missed threshold: it fails the test, or with ``severity="warn"`` only warns."""
+    if outcome.severity != "warn":
+        return _replace(outcome, passed=False)
+    text = SEVERITY_WARN.format(
+        subject=outcome.subject,
+        metric=outcome.metric,
+        value=fmt(outcome.observed),
+        threshold=outcome.threshold,
+    )
+    if outcome.note:
+        text += f": {outcome.note}"
+    return _replace(outcome, passed=True, warning=text)
+
+
+def _compare(observed: float, op: str, threshold: float) -> bool:
+    eps = 1e-9
+    return observed >= threshold - eps if op == ">=" else observed <= threshold + eps
 
 
 def check_tool_gate(gate: ToolGate, result: RunResult, examples: int = 3) -> GateOutcome:
@@ -207,24 +428,48 @@ def apply_gates(result: RunResult, gates: Gates) -> Verdict:
         return Verdict(passed=False, outcomes=(outcome,), message=message)
     outcomes: list[GateOutcome] = []
     for gate in gates.effective(result):
-        outcomes.extend(check_gate(gate, result))
+        outcomes.extend(gates.check(gate, result))
     for tool_gate in gates.tools:
         outcomes.append(check_tool_gate(tool_gate, result))
     passed = all(o.passed for o in outcomes)
     return Verdict(
-        passed=passed, outcomes=tuple(outcomes), message="" if passed else failure_table(outcomes)
+        passed=passed,
+        outcomes=tuple(outcomes),
+        message="" if passed else failure_table(outcomes),
+        warnings=tuple(o.warning for o in outcomes if o.warning),
     )
 
 
-def failure_table(outcomes: Sequence[GateOutcome]) -> str:
-    """The table a gate miss fails with: criterion, observed, threshold, worst examples."""
-    missed = [o for o in outcomes if not o.passed]
-    rows = [("criterion", "metric", "observed", "threshold", "verdict")]
-    for o in outcomes:
-        rows.append(
-            (o.subject, o.metric, fmt(o.observed), o.threshold, "pass" if o.passed else "MISS")
+def emit_warnings(verdict: Verdict) -> None:
+    """Show the verdict's warnings as pytest warnings (in the warnings summary)."""
+    for text in verdict.warnings:
+        category: type[Warning] = (
+            PipelinesInconclusiveWarning if "inconclusive" in text else PipelinesGateWarning
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        warnings.warn(category(f"pipelines: {text}"), stacklevel=2)
+
+
+def failure_table(outcomes: Sequence[GateOutcome]) -> str:
+    """The table a gate miss fails with: criterion, observed, interval, threshold, decision.
+
+    The interval column appears when some outcome has one; the worst examples follow.
+    """
+    missed = [o for o in outcomes if not o.passed]
+    intervals = any(o.low is not None for o in outcomes)
+    head = ["criterion", "metric", "observed"]
+    if intervals:
+        head.append("interval")
+    rows = [(*head, "threshold", "verdict")]
+    for o in outcomes:
+        cells = [o.subject, o.metric, fmt(o.observed)]
+        if intervals:
+            cells.append(
+                f"[{fmt(o.low)}, {fmt(o.high)}] @{o.confidence:.0%}"
+                if o.low is not None and o.confidence is not None
+                else "-"
+            )
+        rows.append((*cells, o.threshold, o.verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [f"pipelines: {len(missed)} of {len(outcomes)} gate threshold(s) missed"]
     for i, row in enumerate(rows):
         lines.append("  " + "  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())

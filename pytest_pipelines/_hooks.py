@@ -243,6 +243,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     )
     item.stash[VERDICT_KEY] = verdict
     _record_run(item, result, verdict, "passed")
+    from pytest_pipelines._gates import emit_warnings
+
+    emit_warnings(verdict)
     if not verdict.passed:
         pytest.fail(verdict.message or "pipelines: the verdict failed this test", pytrace=False)
     return res

@@ -18,6 +18,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+# the decision code's reducer names (one list): _decide is pure stdlib, cheap at configure
+from pytest_pipelines._decide import NUMERIC_REDUCERS, PASS_FAIL_REDUCERS
+
 WORKFLOW = "pipelines_workflow"
 PROMPT_SWAP = "pipelines_prompt_swap"
 MODEL_SWAP = "pipelines_model_swap"
@@ -30,6 +33,9 @@ MODES = ("tasks", "experiment")
 TOOL_EVALUATION_PARAMS = ("input_parameters",)
 OVERRIDE_KEYS = ("prompts", "models", "evaluations")
 DEFAULT_EXPECTED_COLUMN = "expected_output"
+INCONCLUSIVE_POLICIES = ("warn", "fail", "pass")
+SEVERITIES = ("error", "warn")
+
 MARKER_ERROR = "{nodeid}: @pytest.mark.{marker}: {problem}\n  signature: {signature}"
 NEEDS_RUN_FIXTURE = (
     "{nodeid}: has @pytest.mark.{marker} but does not request the pipelines_run fixture, so "
@@ -51,6 +57,18 @@ THRESHOLD_NAMES = ("min_pass_rate", "min_mean", "max_mean", "min_value", "max_va
 NEEDS_WORKFLOW = (
     "{nodeid}: requests pipelines_run but no @pytest.mark.pipelines_workflow(project, workflow, "
     "...) applies to it (on the test, its class or its module). Add one."
+)
+BAD_CONFIDENCE = (
+    "argument 'confidence' must be None (the point rule; ini pipelines_confidence) or a number "
+    "strictly between 0 and 1 such as 0.95, got {value!r}"
+)
+BAD_REDUCE = (
+    "argument 'reduce' is {value!r}; valid values: {valid} (how the {kind} of one input's "
+    "repeats reduce to one value)"
+)
+BAD_MAX_COUNT = (
+    "argument 'max_count' ({max_count!r}) is less than 'count' ({count!r}); adaptive sampling "
+    "starts with count tasks and may grow up to max_count: give max_count >= count"
 )
 
 
@@ -150,6 +168,24 @@ def _count(name: str, value: Any) -> int:
     return int(value)
 
 
+def _repeat(name: str, value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _Bad(
+            f"argument {name!r} must be an int >= 1 (how many times every input runs), "
+            f"got {value!r}"
+        )
+    return int(value)
+
+
+def _max_count(name: str, value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _Bad(
+            f"argument {name!r} must be None (no adaptive sampling) or an int >= 1 (the most "
+            f"inputs to run while a confident gate is inconclusive), got {value!r}"
+        )
+    return int(value)
+
+
 def _inputs(name: str, value: Any) -> tuple[dict[str, Any], ...] | str:
     if isinstance(value, str):
         if not value.strip():
@@ -219,6 +255,24 @@ def _unit_score(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_confidence(name: str, value: Any) -> float:
+    """A confidence level: strictly between 0 and 1 (also used for the ini key and option)."""
+    if not _is_number(value) or not 0 < value < 1:
+        raise _Bad(BAD_CONFIDENCE.format(value=value).replace("'confidence'", repr(name)))
+    return float(value)
+
+
+def _reduce(name: str, value: Any) -> str:
+    valid = tuple(dict.fromkeys(PASS_FAIL_REDUCERS + NUMERIC_REDUCERS))
+    if value not in valid:
+        raise _Bad(
+            BAD_REDUCE.format(
+                value=value, valid=", ".join(map(repr, valid)), kind="pass/fail or values"
+            )
+        )
+    return str(value)
+
+
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Bad(f"argument {name!r} must be True or False, got {value!r}")
@@ -247,7 +301,7 @@ class WorkflowTarget:
     _: KW_ONLY
     count: int | None = arg(
         None,
-        doc="inputs to run (default 1, or one per row of dataset=)",
+        doc="inputs to run (default 1, or one per row of dataset=); with repeat=K, count*K tasks",
         check=_count,
     )
     inputs: tuple[dict[str, Any], ...] | str | None = arg(
@@ -273,6 +327,17 @@ class WorkflowTarget:
         None, doc="seconds the run may take (default --pipelines-timeout)", check=_timeout
     )
     mode: str = arg("tasks", doc="'tasks' (create-tasks) or 'experiment'", check=_choice(MODES))
+    repeat: int = arg(
+        1,
+        doc="runs of every input (results grouped by input; gates choose the reduction)",
+        check=_repeat,
+    )
+    max_count: int | None = arg(
+        None,
+        doc="adaptive sampling: run more inputs, up to max_count, while a confident gate is "
+        "inconclusive",
+        check=_max_count,
+    )
 
     @property
     def count_from_rows(self) -> bool:
@@ -292,6 +357,8 @@ class WorkflowTarget:
                     f"argument 'expected_outputs' has {len(self.expected_outputs)} item(s) but "
                     f"'inputs' has {n_rows} row(s); give one expected output per input row"
                 )
+        if self.max_count is not None and self.max_count < (self.count or 1):
+            return BAD_MAX_COUNT.format(max_count=self.max_count, count=self.count or 1)
         return None
 
 
@@ -342,6 +409,26 @@ class Gate:
     max_mean: float | None = arg(None, doc="highest mean value", check=_number)
     min_value: float | None = arg(None, doc="lowest value on any task", check=_number)
     max_value: float | None = arg(None, doc="highest value on any task", check=_number)
+    confidence: float | None = arg(
+        None,
+        doc="decide with an interval at this level: pass, fail or inconclusive (default ini "
+        "pipelines_confidence; None: the point rule)",
+        check=check_confidence,
+    )
+    reduce: str | None = arg(
+        None,
+        doc="how one input's repeats reduce: mean (default), all, any, majority for a pass "
+        "rate; mean, median, min for a mean",
+        check=_reduce,
+    )
+    on_inconclusive: str | None = arg(
+        None,
+        doc="an inconclusive decision warns (default; ini pipelines_inconclusive), fails or passes",
+        check=_choice(INCONCLUSIVE_POLICIES),
+    )
+    severity: str = arg(
+        "error", doc="'warn': a miss is a warning, not a failure", check=_choice(SEVERITIES)
+    )
     implicit: bool = internal(False)
 
     def thresholds(self) -> list[tuple[str, str, float]]:
@@ -366,6 +453,14 @@ class Gate:
             a, b = getattr(self, low), getattr(self, high)
             if a is not None and b is not None and a > b:
                 return f"argument {low!r} ({a!r}) is greater than {high!r} ({b!r})"
+        if self.reduce is not None:
+            if self.min_pass_rate is not None and self.reduce not in PASS_FAIL_REDUCERS:
+                valid = ", ".join(map(repr, PASS_FAIL_REDUCERS))
+                return BAD_REDUCE.format(value=self.reduce, valid=valid, kind="pass/fail")
+            mean_set = self.min_mean is not None or self.max_mean is not None
+            if mean_set and self.reduce not in NUMERIC_REDUCERS:
+                valid = ", ".join(map(repr, NUMERIC_REDUCERS))
+                return BAD_REDUCE.format(value=self.reduce, valid=valid, kind="values")
         return None
 
 
@@ -390,7 +485,8 @@ MARKERS: dict[str, tuple[type[Any], str]] = {
         WorkflowTarget,
         "the Pipelines workflow this eval test runs (mode 'tasks' or 'experiment'; inputs: list "
         "of input rows or a fixture name; dataset: a dataset id, fixture name or object with "
-        "'id' whose rows are the inputs; count defaults to 1, or to the dataset's row count).",
+        "'id' whose rows are the inputs; count defaults to 1, or to the dataset's row count; "
+        "repeat: runs per input; max_count: adaptive sampling limit).",
     ),
     PROMPT_SWAP: (
         PromptSwap,
@@ -405,7 +501,8 @@ MARKERS: dict[str, tuple[type[Any], str]] = {
     ),
     GATE: (
         Gate,
-        "fail the test when a criterion misses a threshold.",
+        "fail the test when a criterion misses a threshold (with confidence: when the interval "
+        "is confidently on the wrong side; severity='warn' only warns).",
     ),
     TOOL_GATE: (
         ToolGate,

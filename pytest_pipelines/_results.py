@@ -129,6 +129,10 @@ class TaskResult:
     tool_correctness: tuple[ToolCorrectness, ...] = ()
     #: the model and prompt version of each LLM field (what a baseline records as "used")
     llm_fields: tuple[LlmField, ...] = ()
+    #: the input this task ran (stable across runs and reorderings: see :func:`assign_inputs`)
+    input_key: str = ""
+    #: which run of its input this task is (0 .. repeat-1)
+    repeat_index: int = 0
 
     def output(self, node: str, field: str) -> Any:
         """The output of ``node.field`` on this task (KeyError lists what exists)."""
@@ -316,6 +320,32 @@ def with_tool_correctness(task: TaskResult, checks: Iterable[ToolCorrectness]) -
     return replace(task, tool_correctness=task.tool_correctness + tuple(checks))
 
 
+def assign_inputs(tasks: Sequence[TaskResult], repeat: int = 1) -> tuple[TaskResult, ...]:
+    """The tasks, in creation order, with their ``input_key`` and ``repeat_index``.
+
+    Tasks are grouped by their inputs (canonical JSON). Within a group, in creation order, the
+    t-th task is repeat ``t % repeat`` of the group's ``t // repeat``-th input: the plugin lays a
+    repeated run out input by input (``repeat`` consecutive copies of each row), and tasks that
+    ran the same row are interchangeable, so this needs neither the backend's row order nor a
+    marker carried in the inputs. The key is :func:`~pytest_pipelines._baseline.derive_input_key`
+    of the inputs and that occurrence number: identical rows stay apart, and a reordered dataset
+    still pairs.
+    """
+    from dataclasses import replace
+
+    from pytest_pipelines._baseline import canonical_json, derive_input_key
+
+    seen: dict[str, int] = {}
+    out: list[TaskResult] = []
+    for task in tasks:
+        body = canonical_json(dict(task.inputs))
+        rank = seen.get(body, 0)
+        seen[body] = rank + 1
+        key = derive_input_key(task.inputs, rank // repeat)
+        out.append(replace(task, input_key=key, repeat_index=rank % repeat))
+    return tuple(out)
+
+
 def run_problems(tasks: Sequence[TaskResult]) -> list[str]:
     """What makes a run broken rather than worse: failed tasks and evaluator errors."""
     problems: list[str] = []
@@ -346,6 +376,25 @@ class RunResult:
     job_id: str | None = None
     experiment_id: str | None = None
     run_workflow_id: int | None = None
+    #: runs of every input (``pipelines_workflow(repeat=K)``)
+    repeat: int = 1
+    #: tasks the markers asked for before adaptive sampling (None: not recorded)
+    tasks_planned: int | None = None
+    #: create-tasks jobs (or experiments) the run took: more than one when adaptive sampling
+    #: ran more tasks
+    batches: int = 1
+
+    @property
+    def tasks_used(self) -> int:
+        """Tasks the run used (more than ``tasks_planned`` when adaptive sampling added some)."""
+        return len(self.tasks)
+
+    def by_input(self) -> dict[str, tuple[TaskResult, ...]]:
+        """Input key -> its tasks (repeats in order), in first-seen order."""
+        groups: dict[str, list[TaskResult]] = {}
+        for task in self.tasks:
+            groups.setdefault(task.input_key, []).append(task)
+        return {key: tuple(ts) for key, ts in groups.items()}
 
     @property
     def criteria(self) -> dict[str, CriterionStats]:
@@ -385,7 +434,12 @@ class RunResult:
         head = f"workflow={self.workflow_id}"
         if self.variant is not None:
             head += f" variant={self.variant!r}"
-        lines = [f"<RunResult {head} mode={self.mode} tasks={len(self.tasks)}>"]
+        head += f" mode={self.mode} tasks={len(self.tasks)}"
+        if self.repeat > 1:
+            head += f" repeat={self.repeat}"
+        if self.tasks_planned is not None and self.tasks_planned != len(self.tasks):
+            head += f" planned={self.tasks_planned}"
+        lines = [f"<RunResult {head}>"]
         for _name, s in self.criteria.items():
             lines.append("  " + format_stats(s))
         for c in self.tool_correctness:

@@ -12,13 +12,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_pipelines._markers import DEFAULT_EXPECTED_COLUMN, RunSpec
 from pytest_pipelines._results import (
     RunResult,
     TaskResult,
+    assign_inputs,
     node_of_field,
     parse_task,
     parse_tool_correctness,
@@ -207,15 +208,27 @@ def build_payload(
     *,
     variant_name: str | None = None,
     client: Any = None,
+    first_input: int = 0,
+    n_inputs: int | None = None,
 ) -> dict[str, Any]:
-    """The create-tasks or experiment payload of a run.
+    """The create-tasks or experiment payload of a run (or of one batch of an adaptive run).
 
     ``variant_name`` names the experiment's variant (default: the variant, or ``baseline``);
     the plugin passes a run-unique name so the workflow copy's name carries the session prefix.
     ``client`` reads the rows of ``pipelines_workflow(dataset=...)``.
+
+    Inputs are positions ``0 .. count-1`` over the rows, round-robin. With ``repeat=K`` every
+    position runs K times: the payload lists each position's row K times in a row (count*K
+    tasks), so the tasks of one input are consecutive in creation order
+    (:func:`~pytest_pipelines._results.assign_inputs` relies on it). Without rows (the
+    workflow's own inputs) the backend picks them and the tasks are grouped by what they ran.
+
+    :param first_input: the first input position of this batch; default 0.
+    :param n_inputs: inputs in this batch; default None: the run's count.
     """
     target = spec.target
-    payload: dict[str, Any] = {"count": target.count or 1}
+    repeat = target.repeat
+    count = target.count or 1
     rows = target.inputs
     expected_outputs = target.expected_outputs
     if target.dataset is not None:
@@ -226,16 +239,29 @@ def build_payload(
         rows = tuple(data_rows)
         expected_outputs = tuple(data_expected) if data_expected is not None else None
         if target.count_from_rows:
-            payload["count"] = len(data_rows)
+            count = len(data_rows)
     if isinstance(rows, str):
         value = resolve_fixture(rows)
         if isinstance(value, Mapping):
             value = [value]
         rows = tuple(dict(r) for r in value)
-    if rows:
-        payload["inputs"] = [dict(r) for r in rows]
-    if expected_outputs is not None:
-        payload["expected_outputs"] = list(expected_outputs)
+    n = count if n_inputs is None else n_inputs
+    payload: dict[str, Any] = {"count": n * repeat}
+    if rows and (repeat > 1 or first_input > 0):
+        # lay the positions out explicitly: the backend's round-robin restarts at row 0
+        positions = [(first_input + i) % len(rows) for i in range(n)]
+        payload["inputs"] = [dict(rows[p]) for p in positions for _ in range(repeat)]
+        if expected_outputs is not None:
+            payload["expected_outputs"] = [
+                expected_outputs[p % len(expected_outputs)]
+                for p in positions
+                for _ in range(repeat)
+            ]
+    else:
+        if rows:
+            payload["inputs"] = [dict(r) for r in rows]
+        if expected_outputs is not None:
+            payload["expected_outputs"] = list(expected_outputs)
     overrides = build_overrides(spec, resolve_fixture)
     if target.mode == "experiment":
         name = variant_name or spec.variant or "baseline"
@@ -465,6 +491,12 @@ def delete_experiment_copies(client: Any, spec: RunSpec, launch_: Launch) -> lis
     return deleted
 
 
+MAX_COUNT_BELOW_ROWS = (
+    "pipelines_workflow(max_count={max_count}) is less than the {count} input(s) of the first "
+    "batch (one per dataset row); give max_count >= {count}, or count= to start smaller"
+)
+
+
 def execute(
     client: Any,
     spec: RunSpec,
@@ -475,16 +507,59 @@ def execute(
     progress: ProgressFn | None = None,
     variant_name: str | None = None,
     on_launch: Callable[[Launch], None] | None = None,
+    undecided: Callable[[RunResult], bool] | None = None,
 ) -> RunResult:
-    """Launch, wait for and gather one run.
+    """Launch, wait for and gather one run; with ``max_count``, run more batches while needed.
 
-    ``on_launch`` is called as soon as the job or experiment exists (before waiting), so the
+    ``on_launch`` is called as soon as a job or experiment exists (before waiting), so the
     caller can arrange its cleanup even when the wait or the gathering fails. ``key`` makes the
-    Idempotency-Key from the payload.
+    Idempotency-Key from the payload (a later batch's key covers its batch number).
+
+    Adaptive sampling (``pipelines_workflow(max_count=...)``): after each batch, while
+    ``undecided(result)`` is true (a confident gate is inconclusive), another batch of new input
+    positions starts, sized by :func:`pytest_pipelines._decide.next_batch` (doubling), until
+    ``max_count`` inputs ran. ``timeout`` applies to each batch.
     """
+    from pytest_pipelines._decide import next_batch
+
+    target = spec.target
     payload = build_payload(spec, resolve_fixture, variant_name=variant_name, client=client)
+    planned = int(payload["count"]) // target.repeat
+    if target.max_count is not None and target.max_count < planned:
+        raise RunBroken(MAX_COUNT_BELOW_ROWS.format(max_count=target.max_count, count=planned))
     started = launch(client, spec, payload, key(payload))
     if on_launch is not None:
         on_launch(started)
     status = wait(client, spec, started, timeout=timeout, progress=progress)
-    return gather(client, spec, started, status)
+    first = gather(client, spec, started, status)
+    tasks = first.tasks
+    result = replace(
+        first,
+        tasks=assign_inputs(tasks, target.repeat),
+        repeat=target.repeat,
+        tasks_planned=planned * target.repeat,
+    )
+    if target.max_count is None or undecided is None:
+        return result
+    done, batches = planned, 1
+    while undecided(result):
+        more = next_batch(done, planned, target.max_count)
+        if more == 0:
+            break
+        batch = build_payload(
+            spec,
+            resolve_fixture,
+            variant_name=variant_name,
+            client=client,
+            first_input=done,
+            n_inputs=more,
+        )
+        started = launch(client, spec, batch, key({**batch, "batch": batches}))
+        if on_launch is not None:
+            on_launch(started)
+        status = wait(client, spec, started, timeout=timeout, progress=progress)
+        tasks += gather(client, spec, started, status).tasks
+        done += more
+        batches += 1
+        result = replace(result, tasks=assign_inputs(tasks, target.repeat), batches=batches)
+    return result

@@ -18,6 +18,7 @@ PRODUCTION_URL = "https://api.pipelines.tech"
 ENV_CHOICES = ("local", "production", "<http(s) URL>")
 DEFAULT_GATE_CHOICES = ("all-boolean-pass", "none")
 DEFAULT_TIMEOUT = 300.0
+INCONCLUSIVE_CHOICES = ("warn", "fail", "pass")
 
 BAD_ENV = (
     "pytest-pipelines: {source} is {value!r}; valid values are 'local', 'production' or an "
@@ -30,6 +31,14 @@ BAD_TIMEOUT = (
 BAD_DEFAULT_GATE = (
     "pytest-pipelines: ini key pipelines_default_gate is {value!r}; valid values are "
     "'all-boolean-pass' (a test fails when any boolean criterion fails on any task) and 'none'."
+)
+BAD_CONFIDENCE = (
+    "pytest-pipelines: {source} is {value!r}; it must be a confidence level strictly between 0 "
+    "and 1, e.g. --pipelines-confidence=0.95 (omit it for the point rule)."
+)
+BAD_INCONCLUSIVE = (
+    "pytest-pipelines: ini key pipelines_inconclusive is {value!r}; valid values are 'warn' "
+    "(pass with a warning; the default), 'fail' and 'pass'."
 )
 BAD_BASE_URL = (
     "pytest-pipelines: {source} is {value!r}; it must be an http(s):// URL, "
@@ -61,6 +70,10 @@ class PipelinesSettings:
     :param seeds: seed references for local mode.
     :param demo: whether local mode loads the demo data.
     :param default_gate: ``"all-boolean-pass"`` or ``"none"``.
+    :param confidence: the confidence level of gates that set none (default None: the point
+        rule).
+    :param on_inconclusive: what an inconclusive gate does when it does not say: ``"warn"``
+        (default), ``"fail"`` or ``"pass"``.
     :param sources: where each value came from (``"cli"``, ``"ini"``, ``"env"``, ``"default"``).
     """
 
@@ -75,6 +88,8 @@ class PipelinesSettings:
     demo: bool
     default_gate: str
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+    confidence: float | None = None
+    on_inconclusive: str = "warn"
 
     def describe(self, base_url: str | None = None) -> str:
         """One line for the report header: mode and base URL, never the key."""
@@ -229,6 +244,28 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     if gate_value not in DEFAULT_GATE_CHOICES:
         raise pytest.UsageError(BAD_DEFAULT_GATE.format(value=gate_value))
 
+    raw_conf, c_src = _pick(config, "pipelines_confidence", "pipelines_confidence", None)
+    sources["confidence"] = c_src
+    confidence: float | None = None
+    if raw_conf is not None:
+        try:
+            confidence = float(str(raw_conf))
+        except ValueError:
+            confidence = -1.0
+        if not 0 < confidence < 1:  # NaN fails too
+            raise pytest.UsageError(
+                BAD_CONFIDENCE.format(
+                    source=_label(c_src, "pipelines_confidence", "pipelines_confidence", None),
+                    value=raw_conf,
+                )
+            )
+
+    raw_policy = config.getini("pipelines_inconclusive")
+    sources["on_inconclusive"] = "ini" if raw_policy else "default"
+    on_inconclusive = str(raw_policy or "warn").strip()
+    if on_inconclusive not in INCONCLUSIVE_CHOICES:
+        raise pytest.UsageError(BAD_INCONCLUSIVE.format(value=on_inconclusive))
+
     return PipelinesSettings(
         env=env,
         mode=mode,
@@ -241,4 +278,6 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
         demo=demo,
         default_gate=gate_value,
         sources=sources,
+        confidence=confidence,
+        on_inconclusive=on_inconclusive,
     )

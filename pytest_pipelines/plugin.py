@@ -99,6 +99,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Local mode: load the demo data (project 22, workflow 10 'Italy').",
     )
     group.addoption(
+        "--pipelines-confidence",
+        dest="pipelines_confidence",
+        default=None,
+        metavar="LEVEL",
+        help="Confidence level (0 < LEVEL < 1, e.g. 0.95) of gates that set none: they decide "
+        "pass, fail or inconclusive by an interval. Default: ini pipelines_confidence, else the "
+        "point rule.",
+    )
+    group.addoption(
         "--pipelines-baseline-update",
         dest="pipelines_baseline_update",
         action="store_true",
@@ -150,6 +159,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "pipelines_max_drop",
         "pytest-pipelines: largest tolerated drop from the baseline, for every gate (0 to 1).",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_confidence",
+        "pytest-pipelines: confidence level of gates that set none (e.g. 0.95).",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_inconclusive",
+        "pytest-pipelines: an inconclusive gate warns (default), fails or passes.",
         default=None,
     )
     parser.addini(

@@ -144,8 +144,50 @@ BAD = [
         ["argument 'criterion' must be a non-empty string"],
     ),
     (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, confidence=1)",
+        ["argument 'confidence' must be None", "strictly between 0 and 1", "got 1"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, confidence=0)",
+        ["argument 'confidence' must be None", "got 0"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, reduce='best')",
+        [
+            "argument 'reduce' is 'best'; valid values: 'mean', 'all', 'any', 'majority', 'median', 'min'"
+        ],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, reduce='median')",
+        ["argument 'reduce' is 'median'; valid values: 'mean', 'all', 'any', 'majority'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_mean=3, reduce='all')",
+        ["argument 'reduce' is 'all'; valid values: 'mean', 'median', 'min'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, on_inconclusive='ignore')",
+        ["argument 'on_inconclusive' is 'ignore'; valid values: 'warn', 'fail', 'pass'"],
+    ),
+    (
+        WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, severity='info')",
+        ["argument 'severity' is 'info'; valid values: 'error', 'warn'"],
+    ),
+    (
         WF + "\n@pytest.mark.pipelines_gate('X', min_pass_rate=0.8, implicit=True)",
         ["pipelines_gate() got an unexpected keyword argument 'implicit'"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, repeat=0)",
+        ["argument 'repeat' must be an int >= 1", "got 0"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, count=20, max_count=10)",
+        ["argument 'max_count' (10) is less than 'count' (20)", "give max_count >= count"],
+    ),
+    (
+        "@pytest.mark.pipelines_workflow(22, 10, max_count=0)",
+        ["argument 'max_count' must be None (no adaptive sampling) or an int >= 1"],
     ),
     (
         "@pytest.mark.pipelines_workflow(22, 10, project=22)",
@@ -285,11 +327,17 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
             "expected_outputs": ["x"],
             "timeout": 5,
             "mode": "experiment",
+            "repeat": 3,
+            "max_count": 10,
         },
         "pipelines_gate": {
             "min_pass_rate": 0.8,
             "min_value": 0,
             "max_value": 1,
+            "confidence": 0.9,
+            "reduce": "all",
+            "on_inconclusive": "fail",
+            "severity": "warn",
         },
         "pipelines_tool_gate": {
             "node": "n",
@@ -313,7 +361,7 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
     covered: dict[str, set[str]] = {}
     cases = [(m, positional[m], kw) for m, kw in valid.items()]
     cases.append(("pipelines_workflow", (22, 10), {"dataset": 5, "expected_column": None}))
-    cases.append(("pipelines_gate", ("C",), {"min_mean": 1, "max_mean": 2}))
+    cases.append(("pipelines_gate", ("C",), {"min_mean": 1, "max_mean": 2, "reduce": "median"}))
     for marker, args, kwargs in cases:
         covered.setdefault(marker, set()).update(kwargs)
         value = options("t.py::test", marker, getattr(pytest.mark, marker)(*args, **kwargs).mark)
