@@ -131,8 +131,7 @@ class GateOutcome:
         """The word the failure table shows for this outcome."""
         if self.decision == "inconclusive":
             return "inconclusive" if self.passed else "INCONCLUSIVE"
-        missed = self.decision == "fail" or (not self.decision and not self.passed)
-        if self.severity == "warn" and missed:
+        if self.severity == "warn" and self.warning:
             return "miss (warn)"
         if self.decision == "fail":
             return "FAIL"
