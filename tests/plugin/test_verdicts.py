@@ -430,11 +430,10 @@ def test_adaptive_sampling_runs_more_tasks_until_the_gate_decides(
 ) -> None:
     # every task passes: the anytime-valid lower bound clears 0.5 at 12 tasks (3, +3, +6)
     pytester.makepyfile(test_adaptive=ADAPTIVE.format(max_count=48, rate=0.5))
-    decided = pytester.runpytest(*remote_args, "-s", "--junitxml=out.xml")
+    decided = pytester.runpytest(*remote_args, "-s")
     decided.assert_outcomes(passed=1)
-    decided.stdout.fnmatch_lines(["*USED 3 12 3*"])
-    xml = (pytester.path / "out.xml").read_text()
-    assert "&quot;tasks&quot;: 12, &quot;tasks_planned&quot;: 3" in xml
+    # the results table says how many tasks the item needed
+    decided.stdout.fnmatch_lines(["*USED 3 12 3*", "*test_adaptive*(test)*12 tasks of 3*"])
     # a threshold the data cannot clear: stops at max_count, inconclusive (a warning)
     pytester.makepyfile(test_adaptive=ADAPTIVE.format(max_count=6, rate=0.99))
     capped = pytester.runpytest(*remote_args, "-s", *SHOW)
