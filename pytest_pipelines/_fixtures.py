@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import pytest
 
+from pytest_pipelines._retry import create as create_once
+from pytest_pipelines._retry import first
 from pytest_pipelines._session import (
     LOCAL_ON_WORKER,
     NOT_LOCAL,
@@ -24,6 +26,8 @@ from pytest_pipelines._settings import PipelinesSettings
 RESULT_KEY = pytest.StashKey[Any]()
 GATES_KEY = pytest.StashKey[Any]()
 ORDER_KEY = pytest.StashKey[int]()
+#: phase -> why that phase's error is a broken run (platform trouble), not a quality failure
+BROKEN_KEY = pytest.StashKey[dict[str, str]]()
 PROGRESS_AFTER = 2.0
 TEARDOWN_LEAK = "pipelines: could not delete ephemeral object(s) at teardown: {errors}"
 
@@ -115,6 +119,11 @@ def _id(value: Any) -> int:
     return int(value.id)
 
 
+def named(name: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches the listed object called ``name`` (ephemeral names are run-unique)."""
+    return lambda obj: obj.get("name") == name
+
+
 def _tools(items: Sequence[str | Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": t} if isinstance(t, str) else dict(t) for t in items]
 
@@ -127,6 +136,12 @@ class _Janitor:
 
     def add(self, what: str, fn: Callable[[], Any]) -> None:
         self.undo.append((what, fn))
+
+    def add_delete(self, what: str, client: Any, fn: Callable[[], Any]) -> None:
+        """Undo by a DELETE: retried on transient failures, a 404 after a retry is success."""
+        from pytest_pipelines._retry import delete
+
+        self.undo.append((what, functools.partial(delete, client, fn)))
 
     def clean(self) -> None:
         from pytest_pipelines.client import NotFoundError, PipelinesError
@@ -181,16 +196,24 @@ async def pipelines_async_client(pytestconfig: pytest.Config) -> AsyncIterator[A
     """An authenticated AsyncPipelinesClient for one test (needs an async test runner such as anyio)."""
     from pytest_pipelines.client import AsyncPipelinesClient
 
-    base_url, api_key = credentials(_state(pytestconfig))
-    async with AsyncPipelinesClient(api_key=api_key, base_url=base_url) as client:
+    state = _state(pytestconfig)
+    base_url, api_key = credentials(state)
+    async with AsyncPipelinesClient(
+        api_key=api_key, base_url=base_url, max_retries=state.settings.max_retries
+    ) as client:
         yield client
 
 
 @pytest.fixture
-def _pipelines_janitor() -> Iterator[_Janitor]:
+def _pipelines_janitor(request: pytest.FixtureRequest) -> Iterator[_Janitor]:
     janitor = _Janitor()
     yield janitor
-    janitor.clean()
+    try:
+        janitor.clean()
+    except pytest.fail.Exception:
+        # objects the API would not delete: the platform's problem, not the model's
+        request.node.stash.setdefault(BROKEN_KEY, {})["teardown"] = "cleanup failed"
+        raise
 
 
 @pytest.fixture
@@ -211,9 +234,15 @@ def pipelines_prompt(
             "org_id": org_id(state, pipelines_client),
             **fields,
         }
-        prompt: dict[str, Any] = pipelines_client.create_prompt(payload)
-        _pipelines_janitor.add(
-            f"prompt {prompt['id']}", lambda: pipelines_client.delete_prompt(prompt["id"])
+        prompt: dict[str, Any] = create_once(
+            pipelines_client,
+            lambda: pipelines_client.create_prompt(payload),
+            lambda: first(pipelines_client.iter_prompts(), named(payload["name"])),
+        )
+        _pipelines_janitor.add_delete(
+            f"prompt {prompt['id']}",
+            pipelines_client,
+            lambda: pipelines_client.delete_prompt(prompt["id"]),
         )
         return prompt
 
@@ -245,9 +274,14 @@ def pipelines_criterion(
             "org_id": org_id(state, pipelines_client),
             **fields,
         }
-        criterion: dict[str, Any] = pipelines_client.create_criterion(payload)
-        _pipelines_janitor.add(
+        criterion: dict[str, Any] = create_once(
+            pipelines_client,
+            lambda: pipelines_client.create_criterion(payload),
+            lambda: first(pipelines_client.iter_criteria(), named(payload["name"])),
+        )
+        _pipelines_janitor.add_delete(
             f"criterion {criterion['id']}",
+            pipelines_client,
             lambda: pipelines_client.delete_criterion(criterion["id"]),
         )
         return criterion
@@ -275,9 +309,14 @@ def pipelines_evaluation(
             "org_id": org_id(state, pipelines_client),
             **fields,
         }
-        evaluation: dict[str, Any] = pipelines_client.create_evaluation(payload)
-        _pipelines_janitor.add(
+        evaluation: dict[str, Any] = create_once(
+            pipelines_client,
+            lambda: pipelines_client.create_evaluation(payload),
+            lambda: first(pipelines_client.iter_evaluations(), named(payload["name"])),
+        )
+        _pipelines_janitor.add_delete(
             f"evaluation {evaluation['id']}",
+            pipelines_client,
             lambda: pipelines_client.delete_evaluation(evaluation["id"]),
         )
         return evaluation
@@ -301,9 +340,14 @@ def pipelines_tool_endpoint(
     ) -> dict[str, Any]:
         org = org_id if org_id is not None else _org(state, pipelines_client)
         payload = {"name": state.unique_name(name), "endpoint_type": endpoint_type, **fields}
-        endpoint: dict[str, Any] = pipelines_client.create_tool_endpoint(org, payload)
-        _pipelines_janitor.add(
+        endpoint: dict[str, Any] = create_once(
+            pipelines_client,
+            lambda: pipelines_client.create_tool_endpoint(org, payload),
+            lambda: first(pipelines_client.iter_tool_endpoints(org), named(payload["name"])),
+        )
+        _pipelines_janitor.add_delete(
             f"tool endpoint {endpoint['id']}",
+            pipelines_client,
             lambda: pipelines_client.delete_tool_endpoint(org, endpoint["id"]),
         )
         return endpoint
@@ -339,9 +383,19 @@ def pipelines_tool_binding(
             "max_tool_rounds": max_tool_rounds,
             **fields,
         }
-        binding: dict[str, Any] = pipelines_client.create_tool_binding(workflow_id, payload)
-        _pipelines_janitor.add(
+        # a binding has no name: the run-unique endpoint on this field identifies it
+        same_slot = ("endpoint_id", "node_id", "field_id")
+        binding: dict[str, Any] = create_once(
+            pipelines_client,
+            lambda: pipelines_client.create_tool_binding(workflow_id, payload),
+            lambda: first(
+                pipelines_client.iter_tool_bindings(workflow_id),
+                lambda b: all(b.get(k) == payload[k] for k in same_slot),
+            ),
+        )
+        _pipelines_janitor.add_delete(
             f"tool binding {binding['id']}",
+            pipelines_client,
             lambda: pipelines_client.delete_tool_binding(workflow_id, binding["id"]),
         )
         return binding
@@ -376,9 +430,17 @@ def pipelines_tool_ground_truth(
             "confidence": fields.pop("confidence", 1.0),
             **fields,
         }
-        truth: dict[str, Any] = pipelines_client.create_tool_ground_truth(workflow_id, payload)
-        _pipelines_janitor.add(
+        truth: dict[str, Any] = create_once(
+            pipelines_client,
+            lambda: pipelines_client.create_tool_ground_truth(workflow_id, payload),
+            lambda: first(
+                pipelines_client.iter_tool_ground_truths(workflow_id),
+                lambda g: g.get("source") == payload["source"],
+            ),
+        )
+        _pipelines_janitor.add_delete(
             f"tool ground truth {truth['id']}",
+            pipelines_client,
             lambda: pipelines_client.delete_tool_ground_truth(workflow_id, truth["id"]),
         )
         return truth
@@ -516,6 +578,8 @@ def pipelines_run(
         )
     except RunBroken as exc:
         broken: str | None = str(exc)
+        # set up before the body, or from it (request.getfixturevalue): either phase
+        item.stash.setdefault(BROKEN_KEY, {}).update(setup="broken run", call="broken run")
     else:
         broken = None
     # any other exception (an unknown fixture name, a malformed response, ...) propagates: the

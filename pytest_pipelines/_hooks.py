@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_pipelines._fixtures import GATES_KEY, RESULT_KEY
+from pytest_pipelines._fixtures import BROKEN_KEY, GATES_KEY, RESULT_KEY
 from pytest_pipelines._secret import Secret
 from pytest_pipelines._session import (
     STATE_KEY,
@@ -27,6 +27,14 @@ RECORD_KEY = pytest.StashKey[Any]()
 PROPS_KEY = pytest.StashKey[bool]()
 ROOT_KEY = pytest.StashKey[Path]()
 REPORT_OPTIONS_KEY = pytest.StashKey[Any]()
+#: The exit code of a session whose only problems are broken runs (with --pipelines-exit-codes).
+#: pytest's own codes are 0-5; 7 is not one of them, nor one pytest-xdist uses.
+EXIT_BROKEN_RUNS = 7
+BROKEN_ATTR = "pipelines_broken"
+EXIT_CODE_LINE = (
+    "pipelines: every failure of this session is a broken run ({n}: platform errors, timeouts, "
+    "failed cleanup), none a quality miss: exit code {code} (--pipelines-exit-codes)"
+)
 RUN_FIXTURE = "pipelines_run"
 #: the attribute of a TestReport that holds the record (and the key of its serialized dict)
 REPORT_ATTR = "pipelines_record"
@@ -251,10 +259,36 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     return res
 
 
+def broken_reason(item: pytest.Item, call: pytest.CallInfo[None]) -> str | None:
+    """Why a failed phase is a broken run, or ``None`` when it may be a quality failure.
+
+    Broken: a run the plugin could not complete (:class:`RunBroken`: task failed or timed out,
+    evaluator error, API error), objects the API would not delete at teardown, or an error the
+    client raised for the platform (any ``PipelinesError`` but a bad payload caught before
+    sending, ``PipelinesConfigError``).
+    """
+    from pytest_pipelines.client import PipelinesConfigError, PipelinesError
+
+    marked = item.stash.get(BROKEN_KEY, {}).get(call.when)
+    if marked is not None:
+        return marked
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, PipelinesError) and not isinstance(exc, PipelinesConfigError):
+        return type(exc).__name__
+    return None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Attach the item's record to its reports; a setup that stops the run records why."""
+    """Attach the item's record to its reports; a setup that stops the run records why.
+
+    A failed report whose cause is a broken run is marked (an attribute that crosses xdist).
+    """
     report = yield
+    if report.failed:
+        reason = broken_reason(item, call)
+        if reason is not None:
+            setattr(report, BROKEN_ATTR, reason)
     if RUN_FIXTURE not in getattr(item, "fixturenames", ()):
         return report
     rec = item.stash.get(RECORD_KEY, None)
@@ -329,6 +363,11 @@ class SessionHooks:
         state = self.config.stash[STATE_KEY]
         if state.is_worker:
             return
+        if report.failed:
+            if getattr(report, BROKEN_ATTR, None):
+                state.broken_failures += 1
+            else:
+                state.other_failures += 1
         rec = getattr(report, REPORT_ATTR, None)
         if rec is None:
             return
@@ -426,6 +465,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_reports(config, state, exitstatus, log)
     finally:
         session_sweep(state, log, distributed=config.pluginmanager.has_plugin("dsession"))
+    if (
+        state.settings.exit_codes
+        and exitstatus == pytest.ExitCode.TESTS_FAILED
+        and state.broken_failures
+        and not state.other_failures
+    ):
+        log(EXIT_CODE_LINE.format(n=state.broken_failures, code=EXIT_BROKEN_RUNS))
+        session.exitstatus = EXIT_BROKEN_RUNS
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

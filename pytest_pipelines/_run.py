@@ -26,6 +26,7 @@ from pytest_pipelines._results import (
     run_problems,
     with_tool_correctness,
 )
+from pytest_pipelines._retry import delete, repeat
 
 # The client's terminal statuses and adaptive poll schedule (both public): one definition for
 # both waiters. The loop itself is here because a timeout must cancel the job and report the
@@ -453,7 +454,12 @@ def _tool_checks(client: Any, spec: RunSpec, run_wf: int, task: TaskResult) -> T
                 continue
             response = _api(
                 f"evaluating tool correctness of {node_id}.{gate.field} on task {task.id}",
-                functools.partial(client.evaluate_tool_correctness, run_wf, db_id, body),
+                # a computation with no lasting effect: repeated on a transient failure
+                functools.partial(
+                    repeat,
+                    client,
+                    functools.partial(client.evaluate_tool_correctness, run_wf, db_id, body),
+                ),
             )
             checks.append(parse_tool_correctness(task, node_id, response))
     return with_tool_correctness(task, checks)
@@ -479,7 +485,7 @@ def delete_experiment_copies(client: Any, spec: RunSpec, launch_: Launch) -> lis
     first: PipelinesError | None = None
     for wid in experiment_copies(client, spec, launch_):
         try:
-            client.delete_workflow(spec.target.project, wid)
+            delete(client, functools.partial(client.delete_workflow, spec.target.project, wid))
         except NotFoundError:
             continue
         except PipelinesError as exc:

@@ -40,6 +40,7 @@ BAD_MODEL_SPEC = (
     "key adds a folder to sys.path)."
 )
 MODEL_SPEC_RAISED = "loading {spec!r} raised {kind}: {error}"
+SWEEP_LEFT = "pipelines: the sweep could not delete {n} object(s) of this run: {errors}"
 NOT_LOCAL = (
     "pipelines_local is only available in local mode (current mode: {mode}, env {env!r}). "
     "Run with --pipelines-env=local or set `pipelines_env = local` in the ini file."
@@ -63,6 +64,9 @@ class PipelinesState:
     org_id: int | None = None
     #: node id -> its ItemRecord (pytest_pipelines._record), on the controller
     records: dict[str, Any] = field(default_factory=dict)
+    #: failed reports (controller): broken runs, and every other failure or error
+    broken_failures: int = 0
+    other_failures: int = 0
     used: bool = False
     seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -192,13 +196,25 @@ def credentials(state: PipelinesState) -> tuple[str, str]:
     return state.base_url, state.api_key
 
 
+def client_options(state: PipelinesState, api_key: str, base_url: str) -> dict[str, Any]:
+    """Keyword arguments of the plugin's sync clients: credentials and the retry budget."""
+    from pytest_pipelines._retry import client_sleep
+
+    return {
+        "api_key": api_key,
+        "base_url": base_url,
+        "max_retries": state.settings.max_retries,
+        "sleep": client_sleep,
+    }
+
+
 def make_client(state: PipelinesState) -> Any:
     """The session's sync client (created once)."""
     if state.client is None:
         from pytest_pipelines.client import PipelinesClient
 
         base_url, api_key = credentials(state)
-        state.client = PipelinesClient(api_key=api_key, base_url=base_url)
+        state.client = PipelinesClient(**client_options(state, api_key, base_url))
     return state.client
 
 
@@ -239,14 +255,19 @@ def sweep(
     factories set it). Bindings and ground truths are looked for in every workflow of every
     project when ``workflows`` is true or an endpoint of this run was found.
     """
-    from pytest_pipelines.client import NotFoundError
+    from pytest_pipelines._retry import delete
+    from pytest_pipelines.client import NotFoundError, PipelinesError
 
     deleted: list[str] = []
+    failed: list[str] = []
 
     def drop(what: str, fn: Callable[[], Any]) -> None:
         try:
-            fn()
+            delete(client, fn)
         except NotFoundError:
+            return
+        except PipelinesError as exc:
+            failed.append(f"{what}: {exc}")  # the others are still deleted
             return
         deleted.append(what)
 
@@ -292,6 +313,8 @@ def sweep(
                 drop(f"{kind} {obj['id']} {obj['name']!r}", functools.partial(deleter, obj["id"]))
     if log is not None and deleted:
         log(f"pipelines: swept {len(deleted)} object(s) left by this run: {', '.join(deleted)}")
+    if log is not None and failed:
+        log(SWEEP_LEFT.format(n=len(failed), errors="; ".join(failed)))
     return deleted
 
 
@@ -315,7 +338,8 @@ def session_sweep(
     )
 
     try:
-        with PipelinesClient(api_key=state.api_key, base_url=state.base_url) as client:
+        options = client_options(state, state.api_key, state.base_url)
+        with PipelinesClient(**options) as client:
             try:
                 org: int | None = int(client.whoami()["org_id"])
             except (PipelinesConnectionError, AuthenticationError):

@@ -12,6 +12,7 @@ from typing import Literal
 
 import pytest
 
+from pytest_pipelines._retry import DEFAULT_MAX_RETRIES
 from pytest_pipelines._secret import Secret
 
 PRODUCTION_URL = "https://api.pipelines.tech"
@@ -27,6 +28,10 @@ BAD_ENV = (
 BAD_TIMEOUT = (
     "pytest-pipelines: {source} is {value!r}; it must be a number of seconds greater than 0, "
     "e.g. --pipelines-timeout=300."
+)
+BAD_MAX_RETRIES = (
+    "pytest-pipelines: {source} is {value!r}; it must be a whole number of retries >= 0, "
+    "e.g. --pipelines-max-retries=5 (0 turns retries off)."
 )
 BAD_DEFAULT_GATE = (
     "pytest-pipelines: ini key pipelines_default_gate is {value!r}; valid values are "
@@ -65,6 +70,8 @@ class PipelinesSettings:
     :param base_url: the API base URL; ``None`` in local mode until the backend starts.
     :param api_key: the API key (``None`` when not given); excluded from ``repr``.
     :param timeout: seconds a run may take before it is a test error (default 300).
+    :param max_retries: retries of a request that failed transiently (default 5).
+    :param exit_codes: whether a session with only broken runs exits 7 (default False).
     :param junitxml: path of the detailed JUnit report, or ``None``.
     :param models: ``module:attr`` model registrations for local mode.
     :param seeds: seed references for local mode.
@@ -83,6 +90,8 @@ class PipelinesSettings:
     api_key: str | None = field(repr=False)
     timeout: float
     junitxml: str | None
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True)
+    exit_codes: bool = field(default=False, kw_only=True)
     models: tuple[str, ...]
     seeds: tuple[str, ...]
     demo: bool
@@ -135,7 +144,7 @@ def _label(source: str, option: str, ini: str | None, env: str | None) -> str:
     return f"environment variable {env}"
 
 
-def _as_bool(value: object) -> bool:
+def _as_bool(value: object, key: str = "pipelines_demo") -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -144,7 +153,7 @@ def _as_bool(value: object) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise pytest.UsageError(
-        f"pytest-pipelines: ini key pipelines_demo is {value!r}; valid values are true or false."
+        f"pytest-pipelines: ini key {key} is {value!r}; valid values are true or false."
     )
 
 
@@ -226,6 +235,20 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
                 )
             )
 
+    raw_retries, r_src = _pick(config, "pipelines_max_retries", "pipelines_max_retries", None)
+    sources["max_retries"] = r_src
+    max_retries = DEFAULT_MAX_RETRIES
+    if raw_retries is not None:
+        text = str(raw_retries).strip()
+        if not text.isdigit():
+            raise pytest.UsageError(
+                BAD_MAX_RETRIES.format(
+                    source=_label(r_src, "pipelines_max_retries", "pipelines_max_retries", None),
+                    value=raw_retries,
+                )
+            )
+        max_retries = int(text)
+
     raw_junit, j_src = _pick(config, "pipelines_junitxml", "pipelines_junitxml", None)
     sources["junitxml"] = j_src
     junitxml = str(raw_junit) if raw_junit is not None else None
@@ -238,6 +261,10 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     raw_demo, d_src = _pick(config, "pipelines_demo", "pipelines_demo", None)
     sources["demo"] = d_src
     demo = _as_bool(raw_demo) if raw_demo is not None else False
+
+    raw_codes, c_src = _pick(config, "pipelines_exit_codes", "pipelines_exit_codes", None)
+    sources["exit_codes"] = c_src
+    exit_codes = _as_bool(raw_codes, "pipelines_exit_codes") if raw_codes is not None else False
 
     gate_value = str(config.getini("pipelines_default_gate") or "all-boolean-pass").strip()
     sources["default_gate"] = "ini" if config.getini("pipelines_default_gate") else "default"
@@ -273,6 +300,8 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
         api_key=api_key,
         timeout=timeout,
         junitxml=junitxml,
+        max_retries=max_retries,
+        exit_codes=exit_codes,
         models=_lines(raw_models),
         seeds=_lines(raw_seeds),
         demo=demo,

@@ -46,6 +46,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Seconds a run may take before the test errors (default 300).",
     )
     group.addoption(
+        "--pipelines-max-retries",
+        dest="pipelines_max_retries",
+        default=None,
+        metavar="N",
+        help="Retries of a request that failed transiently (429, 502-504, connection errors), "
+        "waiting Retry-After or 1, 2, 4... s (default: ini pipelines_max_retries, else 5).",
+    )
+    group.addoption(
+        "--pipelines-exit-codes",
+        dest="pipelines_exit_codes",
+        action="store_true",
+        default=None,
+        help="Exit with code 7 (not 1) when every failure is a broken run (platform errors, "
+        "timeouts), so CI can retry those and block on quality failures (ini "
+        "pipelines_exit_codes).",
+    )
+    group.addoption(
         "--pipelines-junitxml",
         dest="pipelines_junitxml",
         default=None,
@@ -127,6 +144,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("pipelines_timeout", "pytest-pipelines: seconds a run may take.", default=None)
     parser.addini(
         "pipelines_junitxml", "pytest-pipelines: path of the detailed JUnit report.", default=None
+    )
+    parser.addini(
+        "pipelines_exit_codes",
+        "pytest-pipelines: exit 7 when every failure is a broken run (true/false).",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_max_retries",
+        "pytest-pipelines: retries of a transiently failed request (default 5).",
+        default=None,
     )
     parser.addini(
         "pipelines_summary_md", "pytest-pipelines: path of the Markdown summary.", default=None

@@ -17,11 +17,13 @@ from pytest_pipelines.client._base import (
     POLL_FACTOR,
     POLL_START,
     PRODUCTION_URL,
+    RETRY_STATUSES,
     TERMINAL_STATUSES,
     artifact_bundle_template,
     bundle_errors,
     is_terminal,
     poll_delays,
+    retry_delay,
 )
 from pytest_pipelines.client._exceptions import (
     AuthenticationError,
@@ -71,6 +73,7 @@ __all__ = [
     "POLL_FACTOR",
     "POLL_START",
     "PRODUCTION_URL",
+    "RETRY_STATUSES",
     "TERMINAL_STATUSES",
     "AsyncPipelinesClient",
     "AuthenticationError",
@@ -111,4 +114,5 @@ __all__ = [
     "error_for_status",
     "is_terminal",
     "poll_delays",
+    "retry_delay",
 ]

@@ -889,6 +889,18 @@ def _retry_after_seconds(response: httpx.Response | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def retry_delay(retry_after: float | None, attempt: int) -> float:
+    """Seconds before retry ``attempt + 1``: ``retry_after`` when the server gave one, else
+    ``min(2**attempt, 30)`` (``attempt`` counts from 0).
+
+    The one backoff rule of the clients and of the pytest plugin's retries of the requests the
+    clients do not retry themselves.
+    """
+    if retry_after is not None:
+        return retry_after
+    return float(min(2**attempt, MAX_BACKOFF))
+
+
 class BaseClient:
     """Settings, headers, request building, retries and error mapping for both clients."""
 
@@ -1044,10 +1056,7 @@ class BaseClient:
 
     def _retry_delay(self, response: httpx.Response | None, attempt: int) -> float:
         """``Retry-After`` when present, else ``min(2**attempt, 30)`` (attempt counts from 0)."""
-        after = _retry_after_seconds(response)
-        if after is not None:
-            return after
-        return float(min(2**attempt, MAX_BACKOFF))
+        return retry_delay(_retry_after_seconds(response), attempt)
 
     def _retry_plan(
         self, request: httpx.Request, response: httpx.Response | None, attempt: int
@@ -1174,6 +1183,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "NOT_GIVEN",
     "PRODUCTION_URL",
+    "RETRY_STATUSES",
     "TERMINAL_STATUSES",
     "AsyncSleep",
     "BaseClient",
@@ -1188,6 +1198,7 @@ __all__ = [
     "poll_delays",
     "resolve_api_key",
     "resolve_base_url",
+    "retry_delay",
     "user_agent",
     "validate_bundle",
 ]

@@ -53,6 +53,9 @@ EXPECTED_CLIENT = {
     "PRODUCTION_URL",
     "MAX_RETRY_AFTER",
     "TERMINAL_STATUSES",
+    # retrying (the pytest plugin retries what the client does not, with the same rule)
+    "RETRY_STATUSES",
+    "retry_delay",
     # waiting
     "is_terminal",
     "poll_delays",
