@@ -56,6 +56,7 @@ __all__ = [
     "allow_code_module",
     "call_tool",
     "check_endpoint",
+    "destination",
     "discover_tools",
     "endpoint_type",
 ]
@@ -576,6 +577,19 @@ def _safe_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def destination(endpoint: Mapping[str, Any]) -> tuple[str, Any, Any, Any]:
+    """Where the endpoint's requests (and so its credentials) go: type, url, spec and base url."""
+    config = _config(endpoint)
+    return (
+        ENDPOINT_ALIASES.get(
+            str(endpoint.get("endpoint_type")), str(endpoint.get("endpoint_type"))
+        ),
+        endpoint.get("url"),
+        config.get("spec_url"),
+        config.get("base_url"),
+    )
 
 
 def _auth_headers(endpoint: Mapping[str, Any]) -> dict[str, str]:

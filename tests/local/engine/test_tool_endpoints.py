@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from pytest_pipelines.client import NotFoundError, PipelinesClient, ServerError
 from pytest_pipelines.local import LocalPipelines
 from pytest_pipelines.local.models import ModelRequest, ModelResponse, ToolCall
+
+from .._helpers import serve
 
 MOCK_TOOLS = [
     {
@@ -139,6 +142,74 @@ def test_unreachable_mcp_endpoint_is_stored_but_discovery_fails_clearly(
     health = client.test_tool_endpoint(org_id=2, endpoint_id=endpoint["id"])
     assert health["ok"] is False
     assert "use a mock or code tool set offline" in health["error"]
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every request 404 and records its Authorization header, by port."""
+
+    seen: ClassVar[list[tuple[int, str]]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _record(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.seen.append((self.server.server_address[1], self.headers.get("Authorization", "")))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _record
+
+
+def test_a_new_url_needs_the_credentials_again(
+    client: PipelinesClient, http: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    """Issue 11 finding 5: PATCHing only ``url`` sent the stored Bearer secret to the new host."""
+    Recorder.seen.clear()
+    with serve(Recorder) as first, serve(Recorder) as second:
+        endpoint = client.create_tool_endpoint(
+            org_id=2,
+            payload={
+                "name": unique("moving"),
+                "endpoint_type": "mcp_server",
+                "url": first + "/mcp",
+                "auth_type": "bearer",
+                "auth_config": {"token": "s3cret-for-first"},
+            },
+        )
+        path = f"/api/organizations/2/tool-endpoints/{endpoint['id']}"
+        for body in (
+            {"url": second + "/mcp"},
+            {"url": second + "/mcp", "auth_config": {"token": "***"}},  # the masked value
+            {"endpoint_type": "http", "config": {"spec_url": second + "/openapi.json"}},
+        ):
+            answer = http.patch(path, json=body)
+            assert answer.status_code == 422, answer.text
+            [error] = answer.json()["detail"]
+            assert error["loc"] == ["body", "auth_config"]
+            assert "send auth_config again" in error["msg"]
+        second_port = int(second.rsplit(":", 1)[1])
+        assert [auth for port, auth in Recorder.seen if port == second_port] == []
+        assert http.get(path).json()["url"] == first + "/mcp"
+        # the same request with the new host's credentials, or none, goes through
+        moved = http.patch(
+            path, json={"url": second + "/mcp", "auth_config": {"token": "token-for-second"}}
+        )
+        assert moved.status_code == 200, moved.text
+        dropped = http.patch(
+            path, json={"url": first + "/other", "auth_type": "none", "auth_config": {}}
+        )
+        assert dropped.status_code == 200, dropped.text
+    first_port = int(first.rsplit(":", 1)[1])
+    assert {auth for port, auth in Recorder.seen if port == second_port} == {
+        "Bearer token-for-second"
+    }
+    assert {auth for port, auth in Recorder.seen if port == first_port} <= {
+        "Bearer s3cret-for-first",
+        "",
+    }
 
 
 def test_binding_validates_field_and_tools(

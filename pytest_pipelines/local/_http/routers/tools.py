@@ -30,6 +30,7 @@ from pytest_pipelines.local._engine.toolsets import (
     ENDPOINT_TYPES,
     ToolEndpointError,
     check_endpoint,
+    destination,
     discover_tools,
 )
 from pytest_pipelines.local._http.deps import (
@@ -58,6 +59,11 @@ NO_GROUND_TRUTH = (
     "POST /api/workflows/{workflow}/tool-ground-truths"
 )
 MASK = "***"
+RESUPPLY_CREDENTIALS = (
+    "changing where tool endpoint {id} connects ({fields}) would send its stored credentials to "
+    'the new address; send auth_config again with the credentials for it (or "auth_config": '
+    "{{}} to drop them) in the same request"
+)
 _SYSTEM = ("id", "created_at", "updated_at", "version", "org_id", "workflow_id", "tools")
 
 
@@ -163,6 +169,7 @@ def update_tool_endpoint(
     if errors:
         raise APIError(422, errors)
     changes = {k: v for k, v in body.items() if k not in _SYSTEM}
+    _check_credentials_follow(current, changes)
     if any(k in changes for k in ("endpoint_type", "url", "config", "auth_type", "auth_config")):
         merged = {**current, **changes}
         tools, problem = _discover(merged)
@@ -175,6 +182,29 @@ def update_tool_endpoint(
             discovered_at=utcnow(),
         )
     return public_endpoint(update_versioned(state, "tool_endpoint", current, changes))
+
+
+def _check_credentials_follow(current: dict[str, Any], changes: dict[str, Any]) -> None:
+    """422 when a change of address would carry the stored credentials along.
+
+    Credentials are given for one server; a key that may edit an endpoint but never saw its
+    secret (masked in every answer) must not be able to point it at a host of its choosing.
+    """
+    stored = current.get("auth_config")
+    if not (isinstance(stored, dict) and stored):
+        return
+    before, after = destination(current), destination({**current, **changes})
+    if before == after:
+        return
+    supplied = changes.get("auth_config")
+    if isinstance(supplied, dict) and MASK not in supplied.values():
+        return
+    names = ("endpoint_type", "url", "config.spec_url", "config.base_url")
+    moved = ", ".join(n for n, old, new in zip(names, before, after, strict=True) if old != new)
+    raise APIError(
+        422,
+        [error_item(["auth_config"], RESUPPLY_CREDENTIALS.format(id=current["id"], fields=moved))],
+    )
 
 
 @router.delete("/organizations/{org_id}/tool-endpoints/{endpoint_id}")
