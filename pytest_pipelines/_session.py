@@ -253,7 +253,9 @@ def sweep(
     always looked for (one listing per project). Tool bindings are deleted when they point at a
     swept endpoint; tool ground truths when their ``source`` starts with the prefix (the
     factories set it). Bindings and ground truths are looked for in every workflow of every
-    project when ``workflows`` is true or an endpoint of this run was found.
+    project when ``workflows`` is true or an endpoint of this run was found. Deletes are
+    retried (:func:`pytest_pipelines._retry.delete`); one that still fails does not stop the
+    sweep and is logged with the others at the end.
     """
     from pytest_pipelines._retry import delete
     from pytest_pipelines.client import NotFoundError, PipelinesError

@@ -129,7 +129,7 @@ def set_chaos(local: LocalPipelines, **settings: Any) -> None:
     response = httpx.post(
         f"{local.base_url}/_local/chaos",
         json=settings,
-        headers={"Authorization": f"Bearer {local.api_key}"},
+        headers={"Authorization": f"Bearer {local.admin_key}"},  # control endpoints: admin only
         timeout=30,
     )
     response.raise_for_status()
