@@ -47,7 +47,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return slept
 
 
-def client_for(script: Script, max_retries: int = 3) -> PipelinesClient:
+def client_for(script: Handler, max_retries: int = 3) -> PipelinesClient:
     return PipelinesClient(
         api_key="pk_test",
         base_url="https://api.test",
@@ -61,7 +61,7 @@ def client_for(script: Script, max_retries: int = 3) -> PipelinesClient:
 def make_client() -> Iterator[Callable[..., PipelinesClient]]:
     made: list[PipelinesClient] = []
 
-    def make(script: Script, max_retries: int = 3) -> PipelinesClient:
+    def make(script: Handler, max_retries: int = 3) -> PipelinesClient:
         made.append(client_for(script, max_retries))
         return made[-1]
 
@@ -169,3 +169,37 @@ def test_a_retry_after_above_the_cap_is_not_waited_for() -> None:
     assert _retry.transient_delay(exc, 0, 5) is None
     assert _retry.transient_delay(RateLimitError("x", retry_after=2.0), 0, 5) == 2.0
     assert _retry.transient_delay(RateLimitError("x", retry_after=2.0), 5, 5) is None
+
+
+def test_the_sweep_retries_and_keeps_going_past_a_failure(
+    make_client: Callable[..., PipelinesClient], waits: list[float]
+) -> None:
+    from pytest_pipelines._session import SWEEP_LEFT, sweep
+
+    prefix = "pytest-abc-"
+    listed = {
+        "/api/prompts": [{"id": 1, "name": prefix + "main-1-p"}, {"id": 2, "name": prefix + "main-2-p"}],
+        "/api/criteria": [{"id": 3, "name": prefix + "main-3-c"}, {"id": 4, "name": "not ours"}],
+    }
+    answers = {
+        "DELETE /api/prompts/1": [httpx.Response(500, json={"detail": "disk full"})],
+        "DELETE /api/prompts/2": [busy(503), httpx.Response(404, json={"detail": "gone"})],
+        "DELETE /api/criteria/3": [httpx.Response(204)],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = f"{request.method} {request.url.path}"
+        if request.method == "GET":
+            return httpx.Response(200, json={"items": listed.get(request.url.path, []), "has_more": False})
+        return answers[key].pop(0)
+
+    client = make_client(handler)
+    lines: list[str] = []
+    deleted = sweep(client, prefix, None, lines.append, workflows=False)
+    # prompt 1 failed for good, yet the others were still deleted (prompt 2 after a retry)
+    assert deleted == [f"criterion 3 '{prefix}main-3-c'", f"prompt 2 '{prefix}main-2-p'"]
+    assert waits == [1.0]
+    left = [line for line in lines if line.startswith(SWEEP_LEFT.split("{")[0])]
+    assert len(left) == 1
+    assert "prompt 1" in left[0]
+    assert "disk full" in left[0]
