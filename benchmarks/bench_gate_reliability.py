@@ -1,7 +1,10 @@
 """Gate reliability: how often each verdict rule is wrong on noisy pass/fail results.
 
-A seeded Monte Carlo that drives the plugin's own decision code (``pytest_pipelines._decide``,
-which the gates call), not a re-implementation. Each simulated suite draws its inputs with a
+A seeded Monte Carlo that drives the plugin's own verdict code, not a re-implementation: the
+threshold gates are judged by ``_gates.apply_gates`` on synthetic ``RunResult`` objects (the
+path a test's verdict takes), the adaptive loop is the run fixture's (``Gates.undecided``,
+``_decide.next_batch``), and the regression gate is ``_decide.decide_regression``, which the
+baseline comparison calls. Each simulated suite draws its inputs with a
 per-input difficulty: input i passes with probability p_i ~ Beta(kappa * rate, kappa * (1 -
 rate)), so the mean pass rate is ``rate`` while an input's results are correlated (the
 intra-input correlation is 1 / (kappa + 1); kappa = 1 gives 0.5, U-shaped difficulty as LLM
@@ -14,8 +17,9 @@ For a gate ``min_pass_rate=0.8`` at ``confidence=0.95`` it prints, per n and tru
 - statistical gate: fail / pass / inconclusive (inconclusive warns by default, so only "fail"
   fails a test);
 - adaptive gate (``count=n, max_count=400``, doubling batches): how often it decides, fails,
-  passes, and the mean tasks it used; once with the level split over the planned looks
-  (Bonferroni) and once with the anytime-valid confidence sequence;
+  and the mean tasks it used, as the plugin runs it (the anytime-valid confidence sequence),
+  and with the alternative rule ``_decide`` offers (``looks=``: the level split over the
+  planned looks, Bonferroni);
 - regression gate (baseline and run on the same n inputs): false alarms when nothing changed,
   detection of a 10-point drop at ``max_drop=0`` and at ``max_drop=0.05``.
 
@@ -38,6 +42,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from pytest_pipelines import _decide
+from pytest_pipelines._gates import Gates, apply_gates
+from pytest_pipelines._markers import Gate
+from pytest_pipelines._results import CriterionResult, RunResult, TaskResult
 
 THRESHOLD = 0.8
 CONFIDENCE = 0.95
@@ -96,7 +103,7 @@ class CellResult:
     point: Counts
     statistical: Counts
     adaptive: Counts
-    sequence: Counts
+    split: Counts
     null: Counts
     drop: Counts
     drop_margin: Counts
@@ -124,35 +131,111 @@ def _draw(rng: random.Random, ps: Sequence[float]) -> list[list[float]]:
     return [[1.0 if rng.random() < p else 0.0] for p in ps]
 
 
-def _gate(clusters: Sequence[Sequence[float]], confidence: float | None, **kw: object) -> str:
-    decision = _decide.decide_threshold(
-        clusters,
-        metric="pass_rate",
-        op=">=",
-        threshold=THRESHOLD,
-        confidence=confidence,
-        **kw,  # type: ignore[arg-type]
+CRITERION = "correct"
+POINT = Gates((Gate(CRITERION, min_pass_rate=THRESHOLD),))
+STATISTICAL = Gates((Gate(CRITERION, min_pass_rate=THRESHOLD, confidence=CONFIDENCE),))
+# what the run fixture builds for an item with max_count: decisions valid under repeated looks
+ADAPTIVE = Gates(
+    (Gate(CRITERION, min_pass_rate=THRESHOLD, confidence=CONFIDENCE),), sequential=True
+)
+
+
+def _criterion(passed: bool) -> CriterionResult:
+    return CriterionResult(
+        0,
+        CRITERION,
+        1,
+        "boolean",
+        "completed",
+        passed,
+        passed,
+        None,
+        None,
+        "answer",
+        "text",
+        None,
+        None,
     )
-    return decision.outcome
+
+
+# one result object per value, shared by the tasks (the verdict reads values, not task ids)
+_RESULTS = {True: (_criterion(True),), False: (_criterion(False),)}
+
+
+def _tasks(
+    clusters: Sequence[Sequence[float]], first_input: int = 0, first_id: int = 1
+) -> list[TaskResult]:
+    """One task per value, input i's repeats keyed ``input-i``, as the run fixture gathers them."""
+    tasks: list[TaskResult] = []
+    for i, values in enumerate(clusters, start=first_input):
+        for j, value in enumerate(values):
+            tasks.append(
+                TaskResult(
+                    id=first_id + len(tasks),
+                    status="completed",
+                    inputs={"row": i},
+                    expected_output=None,
+                    error=None,
+                    outputs={},
+                    criteria=_RESULTS[value >= 0.5],
+                    tool_calls=(),
+                    node_db_ids={},
+                    input_key=f"input-{i}",
+                    repeat_index=j,
+                )
+            )
+    return tasks
+
+
+def run_result(tasks: Sequence[TaskResult]) -> RunResult:
+    """A synthetic run of these tasks."""
+    return RunResult(project_id=1, workflow_id=1, mode="tasks", variant=None, tasks=tuple(tasks))
+
+
+def _outcome(result: RunResult, gates: Gates) -> str:
+    """The plugin's verdict on the one gate: its decision, or pass/fail under the point rule."""
+    outcome = apply_gates(result, gates).outcomes[0]
+    return outcome.decision or ("pass" if outcome.passed else "fail")
 
 
 def _adaptive(
-    rng: random.Random,
-    difficulty: Difficulty,
-    first: list[list[float]],
-    cell: Cell,
-    looks: int | None,
+    rng: random.Random, difficulty: Difficulty, first: list[TaskResult], cell: Cell
 ) -> tuple[str, int]:
-    """Run the adaptive schedule: the first batch is the fixed suite's, later ones are new."""
+    """The run fixture's adaptive loop: more inputs in doubling batches while undecided.
+
+    ``Gates.undecided`` is "some gate's decision is inconclusive"; with one gate, the verdict's
+    own decision says the same, so each look costs one ``apply_gates``.
+    """
+    tasks = list(first)
+    done = cell.n
+    while True:
+        outcome = _outcome(run_result(tasks), ADAPTIVE)
+        more = _decide.next_batch(done, cell.n, MAX_COUNT)
+        if outcome != "inconclusive" or more == 0:
+            return outcome, done
+        tasks += _tasks(_draw(rng, difficulty.draw(more)), done, len(tasks) + 1)
+        done += more
+
+
+def _split(
+    rng: random.Random, difficulty: Difficulty, first: list[list[float]], cell: Cell, looks: int
+) -> tuple[str, int]:
+    """The alternative rule: the level split over the planned looks (``_decide`` directly)."""
     clusters = list(first)
-    outcome = _gate(clusters, CONFIDENCE, sequential=True, looks=looks)
-    while outcome == "inconclusive":
+    while True:
+        outcome = _decide.decide_threshold(
+            clusters,
+            metric="pass_rate",
+            op=">=",
+            threshold=THRESHOLD,
+            confidence=CONFIDENCE,
+            sequential=True,
+            looks=looks,
+        ).outcome
         more = _decide.next_batch(len(clusters), cell.n, MAX_COUNT)
-        if more == 0:
-            break
+        if outcome != "inconclusive" or more == 0:
+            return outcome, len(clusters)
         clusters.extend(_draw(rng, difficulty.draw(more)))
-        outcome = _gate(clusters, CONFIDENCE, sequential=True, looks=looks)
-    return outcome, len(clusters)
 
 
 def _regression(base: list[list[float]], current: list[list[float]], max_drop: float) -> str:
@@ -177,10 +260,12 @@ def run_cell(cell: Cell) -> CellResult:
     for _ in range(cell.suites):
         ps = difficulty.draw(cell.n)
         tasks = _draw(rng, ps)
-        result.point.add(_gate(tasks, None), cell.n)
-        result.statistical.add(_gate(tasks, CONFIDENCE), cell.n)
-        result.adaptive.add(*_adaptive(rng, difficulty, tasks, cell, looks))
-        result.sequence.add(*_adaptive(rng, difficulty, tasks, cell, None))
+        built = _tasks(tasks)
+        run = run_result(built)
+        result.point.add(_outcome(run, POINT), cell.n)
+        result.statistical.add(_outcome(run, STATISTICAL), cell.n)
+        result.adaptive.add(*_adaptive(rng, difficulty, built, cell))
+        result.split.add(*_split(rng, difficulty, tasks, cell, looks))
         again = _draw(rng, ps)
         worse = _draw(rng, [p * scale for p in ps])
         result.null.add(_regression(tasks, again, 0.0))
@@ -245,8 +330,8 @@ def report(results: Sequence[CellResult], suites: int, kappa: float) -> list[str
         "",
         "threshold gates (fail = the test fails; pass at a true rate below 0.8 = a bad model passed)",
         "|   n | true | point fail | point pass | stat fail | stat pass | stat inconcl "
-        "| adaptive decided | adaptive fail | adaptive tasks | sequence decided | sequence fail "
-        "| sequence tasks |",
+        "| adaptive decided | adaptive fail | adaptive tasks | split decided | split fail "
+        "| split tasks |",
         "|----:|-----:|" + "---:|" * 11,
     ]
     for r in results:
@@ -256,8 +341,8 @@ def report(results: Sequence[CellResult], suites: int, kappa: float) -> list[str
             f"{_pct(r.point.rate('pass'))} | {_pct(r.statistical.rate('fail'))} | "
             f"{_pct(r.statistical.rate('pass'))} | {_pct(r.statistical.rate('inconclusive'))} | "
             f"{_pct(r.adaptive.rate('pass', 'fail'))} | {_pct(r.adaptive.rate('fail'))} | "
-            f"{r.adaptive.mean_tasks():6.1f} | {_pct(r.sequence.rate('pass', 'fail'))} | "
-            f"{_pct(r.sequence.rate('fail'))} | {r.sequence.mean_tasks():6.1f} |"
+            f"{r.adaptive.mean_tasks():6.1f} | {_pct(r.split.rate('pass', 'fail'))} | "
+            f"{_pct(r.split.rate('fail'))} | {r.split.mean_tasks():6.1f} |"
         )
     lines += [
         "",
@@ -292,10 +377,13 @@ def check_targets(results: Sequence[CellResult]) -> list[str]:
         f"failures <= 5 % at every true rate >= {THRESHOLD} (worst {_pct(worst.statistical.rate('fail'))} "
         f"at n={worst.cell.n}, rate {worst.cell.rate:.2f})"
     )
-    for name, pick in (("adaptive gate", "adaptive"), ("sequence gate", "sequence")):
+    for name, pick in (
+        ("adaptive gate (the plugin: confidence sequence)", "adaptive"),
+        ("alternative: level split over the planned looks", "split"),
+    ):
 
         def counts(r: CellResult, pick: str = pick) -> Counts:
-            return r.adaptive if pick == "adaptive" else r.sequence
+            return r.adaptive if pick == "adaptive" else r.split
 
         low = min(far, key=lambda r: counts(r).rate("pass", "fail"))
         out.append(
