@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -439,3 +440,95 @@ def test_adaptive_sampling_runs_more_tasks_until_the_gate_decides(
     capped = pytester.runpytest(*remote_args, "-s", *SHOW)
     capped.assert_outcomes(passed=1, warnings=1)
     capped.stdout.fnmatch_lines(["*USED 3 6 2*", "*PipelinesInconclusiveWarning*over 6 task(s)*"])
+
+
+# --- the point rule flakes on noise, the statistical gate does not ----------------------------
+
+NOISY_CONFTEST = """
+import random
+import threading
+
+import pytest
+
+SEEDS = range(30)
+TASKS = 20
+TRUE_RATE = 0.85
+
+
+def noisy(seed):
+    # TASKS seeded draws per model: how many of its tasks mention a Rome highlight is fixed by
+    # the seed, whatever order the backend runs them in
+    rng = random.Random(seed)
+    draws = iter([rng.random() < TRUE_RATE for _ in range(TASKS)])
+    lock = threading.Lock()
+
+    def model(request):
+        with lock:
+            hit = next(draws)
+        return "Day 1: the Colosseum at dawn." if hit else "Day 1: a quiet walk by the river."
+
+    return model
+
+
+@pytest.fixture(scope="session", autouse=True)
+def noisy_models(pipelines_local):
+    for seed in SEEDS:
+        pipelines_local.registry.register(f"noisy-{seed}", noisy(seed))
+"""
+
+NOISY_TESTS = """
+import pytest
+
+from conftest import SEEDS, TASKS
+from pytest_pipelines import Gate
+from pytest_pipelines._gates import check_gate
+
+GATE = dict(criterion="Mentions Rome Highlights", min_pass_rate=0.8)
+
+
+@pytest.mark.pipelines_workflow(22, 10, count=TASKS)
+@pytest.mark.pipelines_gate(**GATE, confidence=0.95)
+@pytest.mark.parametrize(
+    "seed",
+    [
+        pytest.param(s, marks=pytest.mark.pipelines_model_swap("plan", f"noisy-{s}"), id=f"seed{s}")
+        for s in SEEDS
+    ],
+)
+def test_noisy(pipelines_run, seed):
+    # the same run under the point rule (the plugin's own gate code, no confidence level)
+    (point,) = check_gate(Gate(**GATE), pipelines_run)
+    print(f"RATE {seed} {point.observed} {'pass' if point.passed else 'fail'}")
+"""
+
+
+def test_point_rule_flakes_on_noise_and_the_statistical_gate_does_not(
+    pytester: pytest.Pytester,
+) -> None:
+    """A model whose true pass rate (0.85) clears the gate (0.8), 20 tasks, 30 seeds."""
+    import random
+
+    pytester.makeconftest(NOISY_CONFTEST)
+    pytester.makepyfile(test_noisy=NOISY_TESTS)
+    pytester.syspathinsert()
+    local = ("--pipelines-env=local", "--pipelines-demo", "-p", "no:cacheprovider", "-s", *SHOW)
+    result = pytester.runpytest(*local)
+    # the counts the seeds produce: tasks of 20 that pass, per seed
+    passes = []
+    for seed in range(30):
+        rng = random.Random(seed)
+        passes.append(sum(rng.random() < 0.85 for _ in range(20)))
+    seen = sorted(
+        (int(seed), float(rate), word)
+        for seed, rate, word in re.findall(r"RATE (\d+) ([0-9.]+) (pass|fail)", result.stdout.str())
+    )
+    assert [(seed, rate) for seed, rate, _ in seen] == [(s, k / 20) for s, k in enumerate(passes)]
+    point_fails = [seed for seed, _, word in seen if word == "fail"]
+    assert point_fails == [s for s, k in enumerate(passes) if k < 16]
+    print(
+        f"point rule: {len(point_fails)} of 30 runs fail (seeds {point_fails}); statistical gate: 0"
+    )
+    assert len(point_fails) == 4
+    # the statistical gate fails none: 29 runs are inconclusive (a warning), one clears 0.8
+    result.assert_outcomes(passed=30, warnings=sum(k < 20 for k in passes))
+    assert sum(k < 20 for k in passes) == 29
