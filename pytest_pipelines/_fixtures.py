@@ -540,9 +540,9 @@ def pipelines_run(
         state.settings.default_gate,
         confidence=state.settings.confidence,
         on_inconclusive=state.settings.on_inconclusive,
-        # an adaptive run looks at its results after every batch: decide with the anytime-valid
-        # interval, the same in the loop and in the final verdict
-        sequential=spec.target.max_count is not None,
+        # an adaptive run looks at its results after every batch: its decisions split the level
+        # over the planned looks, the same in the loop and in the final verdict
+        max_count=spec.target.max_count,
     )
 
     def on_launch(started: Launch) -> None:

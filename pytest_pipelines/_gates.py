@@ -160,8 +160,11 @@ class Gates:
         or ini ``pipelines_confidence``); default None: the point rule.
     :param on_inconclusive: what an inconclusive decision does when the gate does not say (ini
         ``pipelines_inconclusive``); default ``"warn"``.
-    :param sequential: the run looked at its results more than once (adaptive sampling), so
-        decisions use the anytime-valid interval; default False.
+    :param sequential: decide with the anytime-valid confidence sequence (valid for any number
+        of looks); default False.
+    :param max_count: the item samples adaptively up to this many inputs: it looks at its
+        results after every batch, so each decision splits the level over the schedule's planned
+        looks (:func:`pytest_pipelines._decide.planned_looks`); default None.
     """
 
     criteria: tuple[Gate, ...] = ()
@@ -170,6 +173,7 @@ class Gates:
     confidence: float | None = None
     on_inconclusive: str = "warn"
     sequential: bool = False
+    max_count: int | None = None
 
     def nothing_to_judge(self, result: RunResult) -> bool:
         """True when the default gate applies and no task has a completed criterion result."""
@@ -195,8 +199,19 @@ class Gates:
             examples,
             confidence=self.confidence,
             on_inconclusive=self.on_inconclusive,
-            sequential=self.sequential,
+            sequential=self.sequential or self.max_count is not None,
+            looks=self.looks(result),
         )
+
+    def looks(self, result: RunResult) -> int | None:
+        """The most looks the adaptive schedule of ``result`` takes (None: not adaptive)."""
+        from pytest_pipelines._decide import planned_looks
+
+        if self.max_count is None:
+            return None
+        repeat = max(1, result.repeat)
+        first = (result.tasks_planned or len(result.tasks)) // repeat
+        return planned_looks(min(max(1, first), self.max_count), self.max_count)
 
     def undecided(self, result: RunResult) -> bool:
         """True while a gate with a confidence level is inconclusive (adaptive sampling goes on)."""
@@ -215,13 +230,16 @@ def check_gate(
     confidence: float | None = None,
     on_inconclusive: str = "warn",
     sequential: bool = False,
+    looks: int | None = None,
 ) -> list[GateOutcome]:
     """Check every threshold of one criterion gate.
 
     :param examples: worst tasks to show for a threshold that is not cleared; default 3.
     :param confidence: the level when the gate sets none; default None (the point rule).
     :param on_inconclusive: the policy when the gate sets none; default ``"warn"``.
-    :param sequential: decide with the anytime-valid interval (adaptive runs); default False.
+    :param sequential: the results are looked at repeatedly (adaptive runs); default False.
+    :param looks: with ``sequential``, the planned number of looks: the level is split over
+        them; default None: the anytime-valid confidence sequence.
     """
     from pytest_pipelines._baseline import criterion_series
     from pytest_pipelines._decide import decide_threshold
@@ -293,6 +311,7 @@ def check_gate(
             confidence=level,
             reduce=reduce,
             sequential=sequential,
+            looks=looks if sequential else None,
         )
         statistical = level is not None and d.low is not None
         outcome = GateOutcome(

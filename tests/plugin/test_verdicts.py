@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from pytest_pipelines._decide import decide_threshold
+from pytest_pipelines._decide import decide_threshold, planned_looks
 from pytest_pipelines._gates import (
     Gates,
     PipelinesGateWarning,
@@ -275,19 +276,25 @@ def test_inconclusive_warning_and_failure_table() -> None:
 
 
 def test_undecided_drives_adaptive_sampling() -> None:
-    unsure = run_of([True] * 17 + [False] * 3)
-    gates = Gates(criteria=(Gate(C, min_pass_rate=0.8, confidence=0.95),), sequential=True)
+    unsure = replace(run_of([True] * 17 + [False] * 3), tasks_planned=20)
+    gates = Gates(criteria=(Gate(C, min_pass_rate=0.8, confidence=0.95),), max_count=160)
     assert gates.undecided(unsure)
-    assert not gates.undecided(run_of([True] * 200))
+    assert not gates.undecided(replace(run_of([True] * 200), tasks_planned=20))
     # a gate without a confidence level never asks for more tasks
-    assert not Gates(criteria=(Gate(C, min_pass_rate=0.8),)).undecided(unsure)
-    # sequential decisions use the anytime-valid interval: wider than the one-look interval
-    (seq,) = gates.check(gates.criteria[0], unsure)
+    assert not Gates(criteria=(Gate(C, min_pass_rate=0.8),), max_count=160).undecided(unsure)
+    # an adaptive item splits the level over the schedule's looks (20, 40, 80, 160: 4 looks)
+    assert gates.looks(unsure) == planned_looks(20, 160) == 4
+    (adaptive,) = gates.check(gates.criteria[0], unsure)
     (once,) = check_gate(gates.criteria[0], unsure)
-    assert seq.method != once.method
-    assert seq.low is not None
+    split = wilson_interval(17, 20, 1 - 0.05 / 4)
+    assert adaptive.method == "wilson-bonferroni"
+    assert (adaptive.low, adaptive.high) == pytest.approx((split.low, split.high))
+    assert adaptive.low is not None
     assert once.low is not None
-    assert seq.low < once.low
+    assert adaptive.low < once.low
+    # sequential without a schedule: the anytime-valid confidence sequence
+    (anytime,) = Gates(criteria=gates.criteria, sequential=True).check(gates.criteria[0], unsure)
+    assert anytime.method == "confidence-sequence"
 
 
 def test_no_warning_is_emitted_for_a_clear_verdict() -> None:
