@@ -459,11 +459,21 @@ def apply_gates(result: RunResult, gates: Gates) -> Verdict:
 
 
 def emit_warnings(verdict: Verdict) -> None:
-    """Show the verdict's warnings as pytest warnings (in the warnings summary)."""
+    """Show the verdict's warnings as pytest warnings (in the warnings summary).
+
+    A warning of an inconclusive outcome is a :class:`PipelinesInconclusiveWarning`, of a
+    ``severity="warn"`` miss a :class:`PipelinesGateWarning`; any other (a custom verdict hook's)
+    a :class:`PipelinesWarning`.
+    """
+    kinds = {
+        o.warning: PipelinesInconclusiveWarning
+        if o.decision == "inconclusive"
+        else PipelinesGateWarning
+        for o in verdict.outcomes
+        if o.warning
+    }
     for text in verdict.warnings:
-        category: type[Warning] = (
-            PipelinesInconclusiveWarning if "inconclusive" in text else PipelinesGateWarning
-        )
+        category: type[Warning] = kinds.get(text, PipelinesWarning)
         warnings.warn(category(f"pipelines: {text}"), stacklevel=2)
 
 

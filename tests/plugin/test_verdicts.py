@@ -15,6 +15,8 @@ from pytest_pipelines._gates import (
     Gates,
     PipelinesGateWarning,
     PipelinesInconclusiveWarning,
+    PipelinesWarning,
+    Verdict,
     apply_gates,
     check_gate,
     emit_warnings,
@@ -297,6 +299,13 @@ def test_undecided_drives_adaptive_sampling() -> None:
     assert anytime.method == "confidence-sequence"
 
 
+def test_a_hook_verdicts_own_warning_is_a_pipelines_warning() -> None:
+    verdict = Verdict(passed=True, warnings=("judge model is a preview; scores may drift",))
+    with pytest.warns(PipelinesWarning, match="judge model is a preview") as record:
+        emit_warnings(verdict)
+    assert [type(w.message) for w in record] == [PipelinesWarning]
+
+
 def test_no_warning_is_emitted_for_a_clear_verdict() -> None:
     verdict = apply_gates(
         run_of([True] * 30), Gates(criteria=(Gate(C, min_pass_rate=0.8, confidence=0.95),))
@@ -539,3 +548,30 @@ def test_point_rule_flakes_on_noise_and_the_statistical_gate_does_not(
     # the statistical gate fails none: 29 runs are inconclusive (a warning), one clears 0.8
     result.assert_outcomes(passed=30, warnings=sum(k < 20 for k in passes))
     assert sum(k < 20 for k in passes) == 29
+
+
+def test_experiment_mode_repeats_and_adapts(
+    pytester: pytest.Pytester, remote_args: list[str], backend_client: Any
+) -> None:
+    """Each adaptive batch of an experiment item is its own experiment; its copies are deleted."""
+    before = {w["id"] for w in backend_client.iter_workflows()}
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.pipelines_workflow(
+            22, 10, count=2, repeat=2, max_count=8, inputs={ROWS}, mode="experiment"
+        )
+        @pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0.3, confidence=0.95)
+        def test_exp(pipelines_run):
+            print("USED", pipelines_run.tasks_planned, pipelines_run.tasks_used, pipelines_run.batches)
+            assert all(len(ts) == 2 for ts in pipelines_run.by_input().values())
+        """
+    )
+    result = pytester.runpytest(*remote_args, "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*USED 4 * *"])
+    used = next(line for line in result.outlines if "USED" in line).split("USED", 1)[1].split()
+    assert int(used[1]) > 4
+    assert int(used[2]) > 1
+    assert {w["id"] for w in backend_client.iter_workflows()} == before
