@@ -2,7 +2,7 @@
 
 A seeded Monte Carlo that drives the plugin's own verdict code, not a re-implementation: the
 threshold gates are judged by ``_gates.apply_gates`` on synthetic ``RunResult`` objects (the
-path a test's verdict takes), the adaptive loop is the run fixture's (``Gates.undecided``,
+path a test's verdict takes), the adaptive loop is the run fixture's (``Gates(max_count=...)``,
 ``_decide.next_batch``), and the regression gate is ``_decide.decide_regression``, which the
 baseline comparison calls. Each simulated suite draws its inputs with a
 per-input difficulty: input i passes with probability p_i ~ Beta(kappa * rate, kappa * (1 -
@@ -17,9 +17,9 @@ For a gate ``min_pass_rate=0.8`` at ``confidence=0.95`` it prints, per n and tru
 - statistical gate: fail / pass / inconclusive (inconclusive warns by default, so only "fail"
   fails a test);
 - adaptive gate (``count=n, max_count=400``, doubling batches): how often it decides, fails,
-  and the mean tasks it used, as the plugin runs it (the anytime-valid confidence sequence),
-  and with the alternative rule ``_decide`` offers (``looks=``: the level split over the
-  planned looks, Bonferroni);
+  and the mean tasks it used, as the plugin runs it (the level split over the schedule's
+  planned looks, Bonferroni) and with the alternative the gates offer (``sequential``: the
+  anytime-valid confidence sequence);
 - regression gate (baseline and run on the same n inputs): false alarms when nothing changed,
   detection of a 10-point drop at ``max_drop=0`` and at ``max_drop=0.05``.
 
@@ -103,7 +103,7 @@ class CellResult:
     point: Counts
     statistical: Counts
     adaptive: Counts
-    split: Counts
+    sequence: Counts
     null: Counts
     drop: Counts
     drop_margin: Counts
@@ -134,8 +134,13 @@ def _draw(rng: random.Random, ps: Sequence[float]) -> list[list[float]]:
 CRITERION = "correct"
 POINT = Gates((Gate(CRITERION, min_pass_rate=THRESHOLD),))
 STATISTICAL = Gates((Gate(CRITERION, min_pass_rate=THRESHOLD, confidence=CONFIDENCE),))
-# what the run fixture builds for an item with max_count: decisions valid under repeated looks
+# what the run fixture builds for an item with max_count: each look's decision splits the
+# level over the schedule's planned looks
 ADAPTIVE = Gates(
+    (Gate(CRITERION, min_pass_rate=THRESHOLD, confidence=CONFIDENCE),), max_count=MAX_COUNT
+)
+# the alternative the gates offer: the anytime-valid confidence sequence (any number of looks)
+SEQUENCE = Gates(
     (Gate(CRITERION, min_pass_rate=THRESHOLD, confidence=CONFIDENCE),), sequential=True
 )
 
@@ -187,9 +192,16 @@ def _tasks(
     return tasks
 
 
-def run_result(tasks: Sequence[TaskResult]) -> RunResult:
-    """A synthetic run of these tasks."""
-    return RunResult(project_id=1, workflow_id=1, mode="tasks", variant=None, tasks=tuple(tasks))
+def run_result(tasks: Sequence[TaskResult], planned: int | None = None) -> RunResult:
+    """A synthetic run of these tasks (``planned``: the first batch of an adaptive run)."""
+    return RunResult(
+        project_id=1,
+        workflow_id=1,
+        mode="tasks",
+        variant=None,
+        tasks=tuple(tasks),
+        tasks_planned=planned,
+    )
 
 
 def _outcome(result: RunResult, gates: Gates) -> str:
@@ -199,7 +211,11 @@ def _outcome(result: RunResult, gates: Gates) -> str:
 
 
 def _adaptive(
-    rng: random.Random, difficulty: Difficulty, first: list[TaskResult], cell: Cell
+    rng: random.Random,
+    difficulty: Difficulty,
+    first: list[TaskResult],
+    cell: Cell,
+    gates: Gates,
 ) -> tuple[str, int]:
     """The run fixture's adaptive loop: more inputs in doubling batches while undecided.
 
@@ -209,33 +225,12 @@ def _adaptive(
     tasks = list(first)
     done = cell.n
     while True:
-        outcome = _outcome(run_result(tasks), ADAPTIVE)
+        outcome = _outcome(run_result(tasks, cell.n), gates)
         more = _decide.next_batch(done, cell.n, MAX_COUNT)
         if outcome != "inconclusive" or more == 0:
             return outcome, done
         tasks += _tasks(_draw(rng, difficulty.draw(more)), done, len(tasks) + 1)
         done += more
-
-
-def _split(
-    rng: random.Random, difficulty: Difficulty, first: list[list[float]], cell: Cell, looks: int
-) -> tuple[str, int]:
-    """The alternative rule: the level split over the planned looks (``_decide`` directly)."""
-    clusters = list(first)
-    while True:
-        outcome = _decide.decide_threshold(
-            clusters,
-            metric="pass_rate",
-            op=">=",
-            threshold=THRESHOLD,
-            confidence=CONFIDENCE,
-            sequential=True,
-            looks=looks,
-        ).outcome
-        more = _decide.next_batch(len(clusters), cell.n, MAX_COUNT)
-        if outcome != "inconclusive" or more == 0:
-            return outcome, len(clusters)
-        clusters.extend(_draw(rng, difficulty.draw(more)))
 
 
 def _regression(base: list[list[float]], current: list[list[float]], max_drop: float) -> str:
@@ -253,7 +248,6 @@ def run_cell(cell: Cell) -> CellResult:
     """Simulate ``cell.suites`` suites of one cell with every rule."""
     rng = random.Random(cell.seed)
     difficulty = Difficulty(rng, cell.rate, cell.kappa)
-    looks = _decide.planned_looks(cell.n, MAX_COUNT)
     result = CellResult(cell, *(Counts() for _ in range(7)))
     # a regression lowers every input's pass probability in proportion: the mean drops by DROP
     scale = (cell.rate - DROP) / cell.rate
@@ -264,8 +258,8 @@ def run_cell(cell: Cell) -> CellResult:
         run = run_result(built)
         result.point.add(_outcome(run, POINT), cell.n)
         result.statistical.add(_outcome(run, STATISTICAL), cell.n)
-        result.adaptive.add(*_adaptive(rng, difficulty, built, cell))
-        result.split.add(*_split(rng, difficulty, tasks, cell, looks))
+        result.adaptive.add(*_adaptive(rng, difficulty, built, cell, ADAPTIVE))
+        result.sequence.add(*_adaptive(rng, difficulty, built, cell, SEQUENCE))
         again = _draw(rng, ps)
         worse = _draw(rng, [p * scale for p in ps])
         result.null.add(_regression(tasks, again, 0.0))
@@ -330,8 +324,8 @@ def report(results: Sequence[CellResult], suites: int, kappa: float) -> list[str
         "",
         "threshold gates (fail = the test fails; pass at a true rate below 0.8 = a bad model passed)",
         "|   n | true | point fail | point pass | stat fail | stat pass | stat inconcl "
-        "| adaptive decided | adaptive fail | adaptive tasks | split decided | split fail "
-        "| split tasks |",
+        "| adaptive decided | adaptive fail | adaptive tasks | sequence decided | sequence fail "
+        "| sequence tasks |",
         "|----:|-----:|" + "---:|" * 11,
     ]
     for r in results:
@@ -341,8 +335,8 @@ def report(results: Sequence[CellResult], suites: int, kappa: float) -> list[str
             f"{_pct(r.point.rate('pass'))} | {_pct(r.statistical.rate('fail'))} | "
             f"{_pct(r.statistical.rate('pass'))} | {_pct(r.statistical.rate('inconclusive'))} | "
             f"{_pct(r.adaptive.rate('pass', 'fail'))} | {_pct(r.adaptive.rate('fail'))} | "
-            f"{r.adaptive.mean_tasks():6.1f} | {_pct(r.split.rate('pass', 'fail'))} | "
-            f"{_pct(r.split.rate('fail'))} | {r.split.mean_tasks():6.1f} |"
+            f"{r.adaptive.mean_tasks():6.1f} | {_pct(r.sequence.rate('pass', 'fail'))} | "
+            f"{_pct(r.sequence.rate('fail'))} | {r.sequence.mean_tasks():6.1f} |"
         )
     lines += [
         "",
@@ -378,12 +372,12 @@ def check_targets(results: Sequence[CellResult]) -> list[str]:
         f"at n={worst.cell.n}, rate {worst.cell.rate:.2f})"
     )
     for name, pick in (
-        ("adaptive gate (the plugin: confidence sequence)", "adaptive"),
-        ("alternative: level split over the planned looks", "split"),
+        ("adaptive gate (max_count: level split over the planned looks)", "adaptive"),
+        ("alternative (sequential: confidence sequence)", "sequence"),
     ):
 
         def counts(r: CellResult, pick: str = pick) -> Counts:
-            return r.adaptive if pick == "adaptive" else r.split
+            return r.adaptive if pick == "adaptive" else r.sequence
 
         low = min(far, key=lambda r: counts(r).rate("pass", "fail"))
         out.append(

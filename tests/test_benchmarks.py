@@ -76,7 +76,7 @@ def test_gate_reliability_bench_counts_every_rule_and_checks_every_target() -> N
     grid = bench.cells((10, 100), (0.7, 0.85), 20, 1, 1.0)
     results = [bench.run_cell(cell) for cell in grid]
     for r in results:
-        for counts in (r.point, r.statistical, r.adaptive, r.split, r.null, r.drop):
+        for counts in (r.point, r.statistical, r.adaptive, r.sequence, r.null, r.drop):
             assert sum(counts.outcomes.values()) == 20
         # the adaptive gate starts from the fixed suite and never exceeds max_count
         assert r.cell.n <= r.adaptive.mean_tasks() <= bench.MAX_COUNT
