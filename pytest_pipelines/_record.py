@@ -39,7 +39,10 @@ def xml_safe(text: str) -> str:
 
 
 def clip(value: Any, limit: int) -> str:
-    """A one-line, length-limited, XML-safe rendering of ``value``."""
+    """A one-line, length-limited, XML-safe rendering of ``value``.
+
+    :param limit: the most characters kept (an ellipsis marks a cut); no default.
+    """
     text = value if isinstance(value, str) else repr(value)
     text = xml_safe(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -296,7 +299,12 @@ def gate_record(
     o: Any, labels: Mapping[int, str], found: Mapping[tuple[str, int], Example] | None = None
 ) -> GateRecord:
     """A :class:`GateRecord` from a GateOutcome (decision fields read with defaults, so outcomes
-    from before the verdict layer render too)."""
+    from before the verdict layer render too).
+
+    :param labels: task id -> stable label (see :func:`task_labels`).
+    :param found: (criterion, task id) -> a complete :class:`Example` to use for the gate's worst
+        tasks; default None (the outcome's own excerpts).
+    """
 
     def opt_int(name: str) -> int | None:
         v = getattr(o, name, None)
@@ -336,7 +344,11 @@ def gate_record(
 
 
 def from_run(base: ItemRecord, result: Any, verdict: Any, *, body: str = "passed") -> ItemRecord:
-    """``base`` (identity and location) completed with the run's results and the verdict."""
+    """``base`` (identity and location) completed with the run's results and the verdict.
+
+    :param verdict: the Verdict, or None when the body failed before it (``"not applied"``).
+    :param body: how the test body ended: ``passed`` (default), ``failed`` or ``skipped``.
+    """
     tasks = {int(t.id): t for t in result.tasks}
     labels = task_labels(result.tasks)
     base.workflow = int(result.workflow_id)
@@ -407,6 +419,8 @@ def error_message(text: str, limit: int = 500) -> str:
 
     ``pipelines run of workflow 10 is broken ...:`` alone says nothing: the last line (the
     innermost cause, or the last problem listed) says why.
+
+    :param limit: the most characters kept (default 500).
     """
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if not lines:

@@ -55,7 +55,10 @@ def interval(g: GateRecord) -> str:
 
 
 def value_text(c: CriterionRecord, gates: Sequence[GateRecord] = ()) -> str:
-    """A criterion's key scores (with the interval a gate computed for the same metric)."""
+    """A criterion's key scores (with the interval a gate computed for the same metric).
+
+    :param gates: the gates on this criterion; default none (no intervals shown).
+    """
     # a regression gate's interval is of the difference, not of the score
     by_metric = {g.metric: g for g in gates if g.kind == "criterion"}
     parts = []
