@@ -104,8 +104,7 @@ def render_markdown(records: Sequence[ItemRecord], exitstatus: int = 0) -> str:
     """
     counts: dict[str, int] = {}
     for rec in records:
-        word = verdict_word(rec).lower()
-        counts[word] = counts.get(word, 0) + 1
+        counts[rec.outcome] = counts.get(rec.outcome, 0) + 1
     out = ["## Eval results (pytest-pipelines)", ""]
     if not records:
         out += [f"No eval test reported a result (pytest exit status {exitstatus}).", ""]

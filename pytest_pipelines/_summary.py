@@ -27,24 +27,31 @@ def verdict_word(rec: ItemRecord) -> str:
     return VERDICT_WORDS.get(rec.outcome, rec.outcome.upper())
 
 
-def shorten(name: str, width: int) -> str:
-    """``name`` fitted to ``width`` by dropping its path, never by cutting the test's own name.
+#: test names up to this long are never shortened (a short table row is not worth a lost file)
+MIN_TEST_WIDTH = 30
 
-    ``tests/evals/test_x.py::test_y[a]`` -> ``.../test_x.py::test_y[a]`` -> ``test_y[a]``; a name
-    longer than ``width`` even then is kept whole (rows sharing a prefix must stay apart).
-    """
-    if len(name) <= width:
-        return name
+
+def name_forms(name: str) -> list[str]:
+    """``name``, then without its directories, then without its file: the test's own name is in
+    every form. ``tests/evals/test_x.py::test_y[a]`` -> ``.../test_x.py::test_y[a]`` ->
+    ``test_y[a]``."""
+    forms = [name]
     path, sep, rest = name.partition("::")
     if not sep:
-        return name
+        return forms
     if "/" in path:
-        short = ".../" + path.rsplit("/", 1)[1] + sep + rest
-        if len(short) <= width:
-            return short
-    if len(rest) <= width or "::" not in rest:
-        return rest
-    return rest.rsplit("::", 1)[1]
+        forms.append(".../" + path.rsplit("/", 1)[1] + sep + rest)
+    forms.append(rest)
+    if "::" in rest:
+        forms.append(rest.rsplit("::", 1)[1])
+    return forms
+
+
+def shorten(name: str, width: int) -> str:
+    """The longest form of ``name`` (see :func:`name_forms`) that fits ``width``; the shortest
+    when none does: the path goes, never the test's own name."""
+    forms = name_forms(name)
+    return next((f for f in forms if len(f) <= width), forms[-1])
 
 
 def interval(g: GateRecord) -> str:
@@ -158,10 +165,31 @@ def comparison(records: Sequence[ItemRecord]) -> list[list[str]]:
 
 
 def fit(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
-    """Shorten the test column's paths so rows fit ``width`` characters where they can."""
+    """Shorten the test column's paths so rows fit ``width`` characters where they can.
+
+    Names up to :data:`MIN_TEST_WIDTH` stay whole; two tests never end up with the same shown
+    name (``a/test_x.py::test_y`` and ``b/test_x.py::test_y`` keep their directories).
+    """
     others = sum(max(len(r[i]) for r in rows) for i in range(1, len(rows[0])))
-    room = width - others - 2 * (len(rows[0]) - 1) - 1
-    return [(shorten(r[0], room), *r[1:]) for r in rows]
+    room = max(MIN_TEST_WIDTH, width - others - 2 * (len(rows[0]) - 1) - 1)
+    names = list(dict.fromkeys(r[0] for r in rows[1:]))
+    level = {n: min(len(name_forms(n)) - 1, _fitting(n, room)) for n in names}
+    while True:
+        shown: dict[str, list[str]] = {}
+        for n in names:
+            shown.setdefault(name_forms(n)[level[n]], []).append(n)
+        clashes = [n for group in shown.values() if len(group) > 1 for n in group if level[n] > 0]
+        if not clashes:
+            break
+        for n in clashes:
+            level[n] -= 1
+    head = rows[0]
+    return [head, *((name_forms(r[0])[level[r[0]]], *r[1:]) for r in rows[1:])]
+
+
+def _fitting(name: str, room: int) -> int:
+    forms = name_forms(name)
+    return next((i for i, f in enumerate(forms) if len(f) <= room), len(forms) - 1)
 
 
 def write_summary(reporter: Any, records: Sequence[ItemRecord], width: int | None = None) -> None:

@@ -230,7 +230,7 @@ def test_pending_human_ratings_are_shown_as_pending(
         "junit_family=xunit1",
     )
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["test_rated * - * Reader rating * pending 2 * - * -"])
+    result.stdout.fnmatch_lines(["test_eval.py::test_rated * - * Reader rating * pending 2 * - * -"])
     suite = next(ET.parse(pytester.path / "detail.xml").getroot().iter("testsuite"))
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["pending.Reader rating"] == "2"
@@ -269,7 +269,7 @@ def test_display_test_name_drops_only_the_variant(
 
 
 def test_long_test_names_lose_their_path_never_their_own_name() -> None:
-    from pytest_pipelines._summary import fit, shorten
+    from pytest_pipelines._summary import MIN_TEST_WIDTH, fit, shorten
 
     long = "tests/evals/itineraries/europe/italy/test_rome_itineraries.py::TestRome::test_concise[5-days]"
     assert shorten(long, 200) == long
@@ -277,20 +277,21 @@ def test_long_test_names_lose_their_path_never_their_own_name() -> None:
     assert shorten(long, 40) == "TestRome::test_concise[5-days]"
     assert shorten(long, 25) == "test_concise[5-days]"
     assert shorten(long, 5) == "test_concise[5-days]"  # whole, even wider than asked
-    rows = [
-        ("test", "variant", "criterion", "value", "gate", "verdict"),
-        (long, "-", "Mentions Rome Highlights", "pass_rate 1", "-", "PASS"),
-    ]
+    head = ("test", "variant", "criterion", "value", "gate", "verdict")
+    rows = [head, (long, "-", "Mentions Rome Highlights", "pass_rate 1", "-", "PASS")]
     fitted = fit(rows, 100)
     assert len("  ".join(fitted[1])) <= 100
     assert fitted[0] == rows[0]
     assert fitted[1][1:] == rows[1][1:]
-    # tests sharing a long prefix stay apart at any width
-    a, b = (
-        long.replace("5-days", "a-long-parameter-1"),
-        long.replace("5-days", "a-long-parameter-2"),
-    )
-    assert len({shorten(a, 20), shorten(b, 20)}) == 2
+    # short names stay whole however narrow the terminal
+    short = "test_eval.py::test_variants"
+    assert len(short) <= MIN_TEST_WIDTH
+    assert fit([head, (short, "-", "c" * 60, "v", "g", "PASS")], 80)[1][0] == short
+    # two tests never show the same name: they keep as much path as tells them apart
+    a = "tests/a/test_rome.py::test_concise_itinerary_for_five_days"
+    b = "tests/b/test_rome.py::test_concise_itinerary_for_five_days"
+    shown = [r[0] for r in fit([head, (a, *head[1:]), (b, *head[1:])], 60)[1:]]
+    assert shown == [a, b]
 
 
 PARAMS_SUITE = """

@@ -263,7 +263,8 @@ def test_missing_key_errors_with_both_ways_out(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=2)
     text = result.stdout.str()
-    assert text.count("pytest-pipelines: no API key for https://api.pipelines.tech.") == 2
+    # in each test's error, and under the eval results table for the eval test
+    assert text.count("pytest-pipelines: no API key for https://api.pipelines.tech.") == 3
     assert "set PIPELINES_API_KEY (or pass --pipelines-api-key=...)" in text
     assert "--pipelines-env=local" in text
     assert "mode=local" not in text  # never a silent fallback to local
