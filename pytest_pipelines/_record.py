@@ -117,12 +117,14 @@ class GateRecord:
     delta: float | None = None
     p_value: float | None = None
     method: str = ""
+    #: the warning this outcome raised (a warn-severity miss, an inconclusive pass), if any
+    warning: str = ""
     examples: tuple[Example, ...] = ()
 
     @property
     def missed(self) -> bool:
         """True when the outcome is not a clean pass (a blocking miss or a warning)."""
-        if not self.passed:
+        if not self.passed or self.warning:
             return True
         return self.decision in ("fail", "inconclusive", "regression")
 
@@ -330,6 +332,7 @@ def gate_record(
         delta=_float(getattr(o, "delta", None)),
         p_value=_float(getattr(o, "p_value", None)),
         method=str(getattr(o, "method", "") or ""),
+        warning=xml_safe(str(getattr(o, "warning", "") or "")),
         examples=tuple(
             (found or {}).get((str(o.subject), int(e.task_id)))
             or Example(

@@ -427,3 +427,48 @@ def test_a_report_that_cannot_be_written_costs_no_other(
     result.stdout.fnmatch_lines([f"{head}IsADirectoryError*"])
     assert (pytester.path / "report.html").is_file()
     result.stdout.fnmatch_lines(["pipelines: HTML report written to *report.html"])
+
+
+DECISIONS = """
+import pytest
+
+pytestmark = pytest.mark.pipelines_workflow(22, 10, count=2)
+
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=0.8, confidence=0.95)
+def test_confident(pipelines_run):
+    pass
+
+@pytest.mark.pipelines_gate("Itinerary Quality Judge", min_mean=4.5, severity="warn")
+def test_warned(pipelines_run):
+    pass
+"""
+
+
+def test_the_verdict_layers_decisions_reach_every_report(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    """Real gates with a confidence level and a warn severity, end to end."""
+    pytester.makepyfile(test_eval=DECISIONS)
+    result = _all_reports(pytester, *remote_args, "--pipelines-table-width=200", "-W", "default")
+    result.assert_outcomes(passed=2, warnings=2)
+    result.stdout.fnmatch_lines(
+        [
+            "test_eval.py::test_confident * Mentions Rome Highlights * pass_rate 1 [[]0.342, 1[]]"
+            " * pass_rate >= 0.8 inconclusive * WARN",
+            "test_eval.py::test_warned * Itinerary Quality Judge * mean >= 4.5 (warn) * WARN",
+        ]
+    )
+    root = ET.parse(pytester.path / "detail.xml").getroot()
+    assert violations(root) == []
+    assert root.get("failures") == "0"
+    out = "\n".join(str(o.text) for o in root.iter("system-out"))
+    assert "gate pass_rate >= 0.8: observed 1 [0.342, 1] at 95%" in out
+    assert "-> inconclusive (about 16 tasks would likely decide it)" in out
+    assert "[warning only]" in out
+    props = [p.get("value") for p in root.iter("property") if p.get("name") == "warning.1"]
+    assert len(props) == 2
+    md = (pytester.path / "summary.md").read_text(encoding="utf-8")
+    assert md.count("✅ PASS ⚠️") == 2
+    page = (pytester.path / "report.html").read_text(encoding="utf-8")
+    assert "[0.342, 1] at 95%" in page
+    assert 'aria-label="interval 0.342 to 1"' in page

@@ -46,6 +46,7 @@ def _record() -> ItemRecord:
         observed=3.9,
         threshold=">= 4",
         passed=True,
+        warning="Itinerary Quality Judge mean = 3.9 misses >= 4 (severity='warn')",
         decision="fail",
         low=3.7,
         high=4.1,
@@ -162,6 +163,17 @@ def test_gate_records_read_outcomes_with_or_without_the_decision_fields() -> Non
         "warn",
         0.95,
     )
+
+
+def test_a_point_rule_warn_miss_is_a_warning_not_a_pass() -> None:
+    """severity="warn" without a confidence level: no decision, only the outcome's warning."""
+    g = GateRecord("Judge", "mean", 4.0, ">= 4.5", passed=True, severity="warn", warning="w")
+    assert g.missed
+    rec = ItemRecord(nodeid="t.py::test_x", test="t.py::test_x", verdict="pass", gates=(g,))
+    assert result_rows([rec])[0][4:] == ("mean >= 4.5 (warn)", "WARN")
+    assert "[warning only]" in str(scalar_properties(rec))
+    clean = GateRecord("Judge", "mean", 4.6, ">= 4.5", passed=True, severity="warn")
+    assert not clean.missed
 
 
 def test_terminal_rows_show_intervals_decisions_and_warnings() -> None:
