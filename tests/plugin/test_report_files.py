@@ -373,6 +373,11 @@ def test_bad_table_width_is_a_usage_error(pytester: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     expected = BAD_TABLE_WIDTH.format(source="--pipelines-table-width", value="wide")
     assert expected in result.stderr.str()
+    pytester.makeini("[pytest]\npipelines_table_width = 10\n")  # below the minimum of 40
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    expected = BAD_TABLE_WIDTH.format(source="ini key pipelines_table_width", value="10")
+    assert expected in result.stderr.str()
 
 
 def test_table_width_option_shortens_paths_first(
