@@ -267,14 +267,22 @@ def test_junit_files(
         secret_backend,
         "--junitxml=plain.xml",
         "--pipelines-junitxml=detailed.xml",
+        "--pipelines-summary-md=summary.md",
+        "--pipelines-html=report.html",
         "-o",
         "junit_logging=all",
+        "-o",
+        "junit_family=xunit1",  # the plugin's scalar properties too
         "-l",
     )
     result.assert_outcomes(**OUTCOMES)
     assert_no_key(output_of(result), "junit run output")
     plain = (pytester.path / "plain.xml").read_text(encoding="utf-8")
     detailed = (pytester.path / "detailed.xml").read_text(encoding="utf-8")
+    for name in ("summary.md", "report.html"):
+        text = (pytester.path / name).read_text(encoding="utf-8")
+        assert "Mentions Rome Highlights" in text
+        assert_no_key(text, name)
     assert "test_gate_miss" in plain
     assert "Mentions Rome Highlights" in detailed
     assert MASKED in plain  # the failure texts with locals are in the file
