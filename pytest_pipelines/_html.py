@@ -88,9 +88,9 @@ SCRIPT = """
 def _histogram(c: CriterionRecord) -> str:
     """An inline SVG of the criterion's values: pass/fail bars for booleans, else a histogram."""
     width, height, pad = 240, 90, 18
-    if c.type == "boolean" or (
-        c.values and set(c.values) <= {0.0, 1.0} and c.pass_rate is not None
-    ):
+    # a rating of 0/1 is still a rating; only a criterion of unknown type is guessed from values
+    guessed = c.type in ("", "unknown") and c.values and set(c.values) <= {0.0, 1.0}
+    if c.type == "boolean" or (guessed and c.pass_rate is not None):
         fails = sum(1 for v in c.values if v == 0.0)
         bins = [("pass", c.passes, "#1a7f37"), ("fail", max(fails, c.n - c.passes), "#cf222e")]
         if c.pending:

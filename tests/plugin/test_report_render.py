@@ -249,3 +249,16 @@ def test_html_shows_the_decision_columns_and_charts() -> None:
     # every chart is well-formed SVG
     for chunk in page.split("<svg")[1:]:
         ET.fromstring("<svg" + chunk.split("</svg>", 1)[0] + "</svg>")
+
+
+def test_a_rating_of_ones_is_charted_as_a_rating() -> None:
+    from pytest_pipelines._html import _histogram
+
+    ones = CriterionRecord("Judge", "rating", 2, 0, 0.0, 1.0, 1.0, 1.0, 0, 0, values=(1.0, 1.0))
+    chart = _histogram(ones)
+    assert "<title>pass:" not in chart
+    assert "<title>1: 2</title>" in chart
+    flags = CriterionRecord(
+        "Says Rome", "boolean", 2, 1, 0.5, 0.5, 0.0, 1.0, 0, 0, values=(1.0, 0.0)
+    )
+    assert "<title>pass: 1</title>" in _histogram(flags)
