@@ -24,6 +24,9 @@ ICONS = {
     "XFAILED": "⏭️",
     "XPASSED": "✅",
 }
+#: GitHub refuses a step summary over 1 MiB; the failure details stop well before that
+SIZE_LIMIT = 900_000
+TRUNCATED = "{n} more failure(s) not shown: the summary would exceed GitHub's size limit (see the JUnit or HTML report)."
 #: characters Markdown acts on in a table cell: backslash-escaped (CommonMark allows it for any
 #: ASCII punctuation; GFM tables need it for ``|``); HTML's as entities
 _MD_ACTIVE = {c: "\\" + c for c in "\\`*_[]()#!|~{}"}
@@ -146,9 +149,10 @@ def render_markdown(records: Sequence[ItemRecord], exitstatus: int = 0) -> str:
     failing = [r for r in records if r.outcome in ("failed", "error")]
     if failing:
         out += ["### Failures", ""]
-        for rec in failing:
+        size = sum(len(line.encode()) + 1 for line in out)
+        for i, rec in enumerate(failing):
             head = f"{verdict_word(rec)}: {rec.nodeid}"
-            out += [
+            block = [
                 f"<details><summary>{html.escape(xml_safe(head))}</summary>",
                 "",
                 _pre(_failure_text(rec)),
@@ -156,6 +160,11 @@ def render_markdown(records: Sequence[ItemRecord], exitstatus: int = 0) -> str:
                 "</details>",
                 "",
             ]
+            size += sum(len(line.encode()) + 1 for line in block)
+            if size > SIZE_LIMIT:
+                out.append(TRUNCATED.format(n=len(failing) - i))
+                break
+            out += block
     return "\n".join(out) + "\n"
 
 

@@ -262,3 +262,21 @@ def test_a_rating_of_ones_is_charted_as_a_rating() -> None:
         "Says Rome", "boolean", 2, 1, 0.5, 0.5, 0.0, 1.0, 0, 0, values=(1.0, 0.0)
     )
     assert "<title>pass: 1</title>" in _histogram(flags)
+
+
+def test_markdown_stays_under_githubs_step_summary_limit() -> None:
+    from pytest_pipelines._markdown import SIZE_LIMIT, TRUNCATED
+
+    big = [
+        ItemRecord(
+            nodeid=f"t.py::test_{i}",
+            test=f"t.py::test_{i}",
+            error="pipelines run is broken:\n" + "x" * 5000,
+            outcome="error",
+        )
+        for i in range(400)
+    ]
+    md = render_markdown(big)
+    assert len(md.encode()) <= SIZE_LIMIT + 1000
+    assert TRUNCATED.split("{n}")[1] in md
+    assert md.count("<details>") < 400
