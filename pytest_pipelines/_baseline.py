@@ -144,12 +144,32 @@ class Entry:
         return test_file(self.nodeid)
 
 
+#: an item that runs several variants in one experiment has one entry per variant, keyed
+#: ``<node id>@<variant>``
+VARIANT_SEP = "@"
+
+
+def entry_key(nodeid: str, variant: str | None = None) -> str:
+    """The key of an entry: the node id, plus ``@variant`` for a variant of a multi-variant item."""
+    return f"{nodeid}{VARIANT_SEP}{variant}" if variant is not None else nodeid
+
+
+def test_id(key: str, entry: Entry) -> str:
+    """The node id of the test an entry belongs to (without a multi-variant item's ``@variant``)."""
+    suffix = f"{VARIANT_SEP}{entry.variant}" if entry.variant is not None else None
+    if suffix is not None and key.endswith(suffix) and "::" in key[: -len(suffix)]:
+        return key[: -len(suffix)]
+    return key
+
+
 def test_file(nodeid: str) -> str:
     """The file part of a node id (``a/test_x.py::T::test_y[p]`` -> ``a/test_x.py``)."""
     return nodeid.split("::", 1)[0]
 
 
-test_file.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test, for pytest
+# helpers, not tests, for pytest's collection
+test_file.__test__ = False  # type: ignore[attr-defined]
+test_id.__test__ = False  # type: ignore[attr-defined]
 
 
 # --- input keys -----------------------------------------------------------------------------
@@ -564,7 +584,11 @@ def stale(old: Mapping[str, Entry], known: Iterable[str]) -> list[str]:
     """
     known_ids = set(known)
     files = {test_file(n) for n in known_ids}
-    return sorted(n for n in old if n not in known_ids and test_file(n) in files)
+    return sorted(
+        key
+        for key, entry in old.items()
+        if test_id(key, entry) not in known_ids and test_file(key) in files
+    )
 
 
 def merge(

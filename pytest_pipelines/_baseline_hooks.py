@@ -10,6 +10,7 @@ through ``workeroutput``, and the controller alone merges, prunes and writes the
 from __future__ import annotations
 
 import math
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,22 +27,9 @@ BAD_MAX_DROP = (
     "pytest-pipelines: ini key pipelines_max_drop is {value!r}; give the largest tolerated drop "
     "from the baseline as a number between 0 and 1 (e.g. 0.05 for 5 points of pass rate)."
 )
-NO_ENTRY = (
-    "no baseline entry for this test in {path}; create it with `pytest --pipelines-baseline-update`"
-    " (then commit the file)"
-)
-NO_ENTRY_STRICT = NO_ENTRY + " (--pipelines-baseline-strict makes a missing entry a failure)"
-NO_CRITERION = (
-    "the baseline entry has no criterion {criterion!r} (known: {known}); refresh it with "
-    "`pytest --pipelines-baseline-update`"
-)
 NO_FILE_STRICT = (
     "pytest-pipelines: --pipelines-baseline-strict needs the baseline file {path}, which does "
     "not exist. Create it with `pytest --pipelines-baseline-update` and commit it."
-)
-IMPROVED = (
-    "better than the baseline: record it with `pytest --pipelines-baseline-update` so later "
-    "runs compare against it"
 )
 
 
@@ -146,9 +134,69 @@ class BaselineHooks:
     # --- recording --------------------------------------------------------------------------
 
     def pytest_pipelines_run_finished(self, item: pytest.Item, result: Any) -> None:
-        """Record the item's entry (update mode)."""
-        if self.state.update:
-            self.state.recorded[item.nodeid] = _baseline.entry_from_result(item.nodeid, result)
+        """Record the item's entry (update mode): one per variant of a multi-variant item."""
+        if not self.state.update:
+            return
+        for key, part in _parts(item.nodeid, result):
+            self.state.recorded[key] = _baseline.entry_from_result(key, part)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pipelines_verdict(
+        self, item: pytest.Item, result: Any, gates: Any
+    ) -> Generator[None, Any, Any]:
+        """Add the regression outcomes (and a multi-variant item's comparisons) to the verdict."""
+        verdict = yield
+        if verdict is None:
+            return None
+        from pytest_pipelines._gates import Verdict, failure_table
+        from pytest_pipelines._hooks import _normalize
+
+        verdict = _normalize(verdict)
+        extra = self.regression(item, result, gates) + _comparisons(item, result)
+        if not extra:
+            return verdict
+        outcomes = (*verdict.outcomes, *extra)
+        passed = verdict.passed and all(o.passed for o in extra)
+        if passed:
+            return Verdict(passed=True, outcomes=outcomes)
+        if verdict.passed or not verdict.message:
+            message = failure_table(outcomes)
+        elif all(o.passed for o in extra):
+            message = verdict.message
+        else:  # keep the failing verdict's own words, then the comparisons
+            message = verdict.message + "\n" + failure_table(extra)
+        return Verdict(passed=False, outcomes=outcomes, message=message)
+
+    def regression(self, item: pytest.Item, result: Any, gates: Any) -> list[Any]:
+        """The regression outcomes of every gate with a ``max_drop`` (or ini pipelines_max_drop)."""
+        state = self.state
+        if state.update:
+            return []  # the run is being accepted as the new baseline
+        from pytest_pipelines._regression import regression_outcomes
+
+        out: list[Any] = []
+        for key, part in _parts(item.nodeid, result):
+            label = f"[{part.variant}] " if part is not result else ""
+            entry = (state.entries or {}).get(key)
+            for gate in gates.effective(part):
+                max_drop = getattr(gate, "max_drop", None)
+                if max_drop is None:
+                    max_drop = state.max_drop
+                if max_drop is None:
+                    continue
+                if entry is None and key not in state.missing:
+                    state.missing.append(key)
+                out += regression_outcomes(
+                    part,
+                    gate,
+                    entry,
+                    max_drop=max_drop,
+                    confidence=_confidence(self.config, gate),
+                    path=str(state.path),
+                    strict=state.strict,
+                    label=label,
+                )
+        return out
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -177,6 +225,8 @@ class BaselineHooks:
             return
         if not state.update:
             return
+        if state.entries is None and not state.recorded:
+            return  # no eval test ran: no file is better than an empty one
         merged, state.pruned = _baseline.merge(state.entries or {}, state.recorded, state.known)
         _baseline.write(state.path, merged.values())
         state.written = True
@@ -187,6 +237,9 @@ class BaselineHooks:
         if state.is_worker:
             return
         write = terminalreporter.write_line
+        if state.update and not state.written:
+            write(f"pipelines: no eval test ran, so the baseline {state.path} was not written")
+            return
         if state.written:
             write(
                 f"pipelines: baseline written to {state.path} ({len(state.recorded)} "
@@ -214,3 +267,62 @@ class BaselineHooks:
             )
             for nodeid in sorted(set(state.missing)):
                 write(f"  {nodeid}")
+
+
+def _parts(nodeid: str, result: Any) -> Iterator[tuple[str, Any]]:
+    """``(entry key, result)`` of an item: itself, or each variant of a multi-variant item."""
+    variants = getattr(result, "variant_results", ())
+    if not variants:
+        yield nodeid, result
+        return
+    for part in variants:
+        yield _baseline.entry_key(nodeid, part.variant), part
+
+
+def _confidence(config: pytest.Config, gate: Any) -> float:
+    """The gate's confidence, else the session's (ini pipelines_confidence), else 0.95."""
+    from pytest_pipelines._session import STATE_KEY
+
+    level = getattr(gate, "confidence", None)
+    if level is None:
+        level = getattr(config.stash[STATE_KEY].settings, "confidence", None)
+    return float(level) if level is not None else 0.95
+
+
+def _comparisons(item: pytest.Item, result: Any) -> list[Any]:
+    """The ``pipelines_compare`` outcomes of a multi-variant item."""
+    if not getattr(result, "variant_results", ()):
+        return []
+    from pytest_pipelines._markers import collect_spec_parts
+    from pytest_pipelines._regression import compare_outcomes
+
+    out: list[Any] = []
+    for compare in collect_spec_parts(item.nodeid, item).get("compares") or ():
+        out += compare_outcomes(result, compare)
+    return out
+
+
+def pytest_pipelines_verdict(item: pytest.Item, result: Any, gates: Any) -> Any:
+    """A multi-variant item: its gates apply to every variant on its own.
+
+    Runs before the plugin's default (which would judge every variant's tasks together); a
+    ``conftest.py`` implementation still runs before this one.
+    """
+    variants = getattr(result, "variant_results", ())
+    if not variants:
+        return None
+    from dataclasses import replace
+
+    from pytest_pipelines._gates import Verdict, apply_gates, failure_table
+
+    if not gates.criteria and not gates.tools:
+        # pipelines_compare is the declared gate: no default all-boolean-pass on top of it
+        gates = replace(gates, default="none")
+    outcomes: list[Any] = []
+    for part in variants:
+        verdict = apply_gates(part, gates)
+        outcomes += [replace(o, subject=f"[{part.variant}] {o.subject}") for o in verdict.outcomes]
+    passed = all(o.passed for o in outcomes)
+    return Verdict(
+        passed=passed, outcomes=tuple(outcomes), message="" if passed else failure_table(outcomes)
+    )

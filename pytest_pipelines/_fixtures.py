@@ -524,6 +524,7 @@ def pipelines_run(
         RunBroken,
         delete_experiment_copies,
         execute,
+        execute_variants,
         idempotency_key,
     )
 
@@ -562,20 +563,34 @@ def pipelines_run(
         if spec.target.mode == "experiment"
         else None
     )
+    # pipelines_compare: every variant runs in ONE experiment on the same inputs (one item)
+    together = list(parts.get("variants") or {}) if parts.get("compares") else []
     try:
-        result = execute(
-            pipelines_client,
-            spec,
-            resolve_fixture=request.getfixturevalue,
-            key=functools.partial(
-                idempotency_key, state.run_id, item.nodeid, variant_name or _pipelines_variant
-            ),
-            timeout=timeout,
-            progress=progress,
-            variant_name=variant_name,
-            on_launch=on_launch,
-            undecided=gates.undecided,
-        )
+        if together:
+            result = execute_variants(
+                pipelines_client,
+                {v: build_spec(parts, v) for v in together},
+                names={v: state.unique_name(v) for v in together},
+                resolve_fixture=request.getfixturevalue,
+                key=functools.partial(idempotency_key, state.run_id, item.nodeid, None),
+                timeout=timeout,
+                progress=progress,
+                on_launch=on_launch,
+            )
+        else:
+            result = execute(
+                pipelines_client,
+                spec,
+                resolve_fixture=request.getfixturevalue,
+                key=functools.partial(
+                    idempotency_key, state.run_id, item.nodeid, variant_name or _pipelines_variant
+                ),
+                timeout=timeout,
+                progress=progress,
+                variant_name=variant_name,
+                on_launch=on_launch,
+                undecided=gates.undecided,
+            )
     except RunBroken as exc:
         broken: str | None = str(exc)
         # set up before the body, or from it (request.getfixturevalue): either phase

@@ -104,7 +104,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if uses_run and "target" not in parts:
         pytest.fail(NEEDS_WORKFLOW.format(nodeid=nodeid), pytrace=False)
     variants = parts.get("variants")
-    if variants:
+    # with pipelines_compare, every variant runs in the item's one experiment: no parametrizing
+    if variants and not parts.get("compares"):
         names = list(variants)
         metafunc.parametrize("_pipelines_variant", names, ids=names, indirect=True)
 

@@ -14,9 +14,12 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+# the decision code's reducer names (one list): _decide is pure stdlib, cheap at configure
+from pytest_pipelines._decide import NUMERIC_REDUCERS, PASS_FAIL_REDUCERS
 
 WORKFLOW = "pipelines_workflow"
 PROMPT_SWAP = "pipelines_prompt_swap"
@@ -25,6 +28,7 @@ EVALUATION_SWAP = "pipelines_evaluation_swap"
 VARIANTS = "pipelines_variants"
 GATE = "pipelines_gate"
 TOOL_GATE = "pipelines_tool_gate"
+COMPARE = "pipelines_compare"
 
 MODES = ("tasks", "experiment")
 TOOL_EVALUATION_PARAMS = ("input_parameters",)
@@ -51,6 +55,23 @@ GATE_CONFLICT = (
     "keep one value"
 )
 THRESHOLD_NAMES = ("min_pass_rate", "min_mean", "max_mean", "min_value", "max_value")
+COMPARE_NEEDS_EXPERIMENT = (
+    "compares variants that run in ONE experiment on the same inputs: set "
+    "pipelines_workflow(..., mode='experiment') (this test runs in mode {mode!r}, where each "
+    "variant is a test item of its own and nothing pairs them)"
+)
+COMPARE_NEEDS_VARIANTS = (
+    "needs @pytest.mark.pipelines_variants(...) with the baseline variant {baseline!r} and at "
+    "least one other variant to compare with it"
+)
+COMPARE_NOT_ADAPTIVE = (
+    "runs every variant in one experiment of a fixed size: adaptive sampling "
+    "(pipelines_workflow(max_count=...)) does not apply; give count= (and repeat=) instead"
+)
+COMPARE_UNKNOWN_VARIANT = (
+    "argument 'baseline' is {baseline!r}, which is not a variant of this test; its variants: "
+    "{variants}"
+)
 NEEDS_WORKFLOW = (
     "{nodeid}: requests pipelines_run but no @pytest.mark.pipelines_workflow(project, workflow, "
     "...) applies to it (on the test, its class or its module). Add one."
@@ -260,10 +281,6 @@ def check_confidence(name: str, value: Any) -> float:
 
 
 def _reduce(name: str, value: Any) -> str:
-    # the decision code's names (one list), imported here: pytest_configure imports this module
-    # in every run, and _decide/_stats cost tens of milliseconds to import
-    from pytest_pipelines._decide import NUMERIC_REDUCERS, PASS_FAIL_REDUCERS
-
     valid = tuple(dict.fromkeys(PASS_FAIL_REDUCERS + NUMERIC_REDUCERS))
     if value not in valid:
         raise _Bad(
@@ -272,6 +289,12 @@ def _reduce(name: str, value: Any) -> str:
             )
         )
     return str(value)
+
+
+def _variant_name(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"argument {name!r} must be a variant name (a non-empty string), got {value!r}")
+    return value
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -430,6 +453,12 @@ class Gate:
     severity: str = arg(
         "error", doc="'warn': a miss is a warning, not a failure", check=_choice(SEVERITIES)
     )
+    max_drop: float | None = arg(
+        None,
+        doc="largest tolerated drop from the committed baseline, 0 to 1 (default: ini "
+        "pipelines_max_drop; None: no regression gate)",
+        check=_rate,
+    )
     implicit: bool = internal(False)
 
     def thresholds(self) -> list[tuple[str, str, float]]:
@@ -448,15 +477,13 @@ class Gate:
         return out
 
     def _together(self) -> str | None:
-        if all(getattr(self, n) is None for n in THRESHOLD_NAMES):
-            return f"give at least one threshold: {', '.join(THRESHOLD_NAMES)}"
+        if all(getattr(self, n) is None for n in THRESHOLD_NAMES) and self.max_drop is None:
+            return f"give at least one threshold: {', '.join(THRESHOLD_NAMES)}, or max_drop"
         for low, high in (("min_mean", "max_mean"), ("min_value", "max_value")):
             a, b = getattr(self, low), getattr(self, high)
             if a is not None and b is not None and a > b:
                 return f"argument {low!r} ({a!r}) is greater than {high!r} ({b!r})"
         if self.reduce is not None:
-            from pytest_pipelines._decide import NUMERIC_REDUCERS, PASS_FAIL_REDUCERS
-
             if self.min_pass_rate is not None and self.reduce not in PASS_FAIL_REDUCERS:
                 valid = ", ".join(map(repr, PASS_FAIL_REDUCERS))
                 return BAD_REDUCE.format(value=self.reduce, valid=valid, kind="pass/fail")
@@ -480,6 +507,24 @@ class ToolGate:
     )
     exact: bool = arg(False, doc="the calls must match exactly", check=_flag)
     ordering: bool = arg(False, doc="the order of the calls counts", check=_flag)
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A paired comparison of each variant with the baseline variant, in one experiment."""
+
+    criterion: str = arg(doc="the criterion's name", check=_name)
+    _: KW_ONLY
+    baseline: str = arg(
+        "control", doc="the variant every other variant is compared with", check=_variant_name
+    )
+    min_difference: float = arg(
+        0.0,
+        doc="the difference (variant - baseline) the interval must clear; negative: "
+        "not worse by more than this",
+        check=_number,
+    )
+    confidence: float = arg(0.95, doc="the interval's level", check=check_confidence)
 
 
 #: marker name -> (options dataclass, one-line summary); pipelines_variants takes **kwargs
@@ -511,6 +556,12 @@ MARKERS: dict[str, tuple[type[Any], str]] = {
         ToolGate,
         "fail the test when tool correctness of a field is below min_score on any task.",
     ),
+    COMPARE: (
+        Compare,
+        "in mode='experiment' with pipelines_variants: ONE test item runs every variant in one "
+        "experiment on the same inputs, and fails unless each variant's paired difference from "
+        "the baseline variant is confidently >= min_difference.",
+    ),
 }
 VARIANTS_DOC = (
     "pipelines_variants(**variants): one test item per variant, id test_x[name]; each "
@@ -536,7 +587,16 @@ def signature(marker: str) -> str:
 def _docs() -> dict[str, str]:
     docs = {name: f"{signature(name)}: {summary}" for name, (_cls, summary) in MARKERS.items()}
     docs[VARIANTS] = VARIANTS_DOC
-    order = (WORKFLOW, PROMPT_SWAP, MODEL_SWAP, EVALUATION_SWAP, VARIANTS, GATE, TOOL_GATE)
+    order = (
+        WORKFLOW,
+        PROMPT_SWAP,
+        MODEL_SWAP,
+        EVALUATION_SWAP,
+        VARIANTS,
+        GATE,
+        TOOL_GATE,
+        COMPARE,
+    )
     return {name: docs[name] for name in order}
 
 
@@ -587,6 +647,9 @@ def _bind(marker: str, cls: type[Any], mark: pytest.Mark) -> dict[str, Any]:
             f"argument{'' if len(missing) == 1 else 's'}: {_names(missing)}"
         )
     return bound
+
+
+T = TypeVar("T")
 
 
 def options(nodeid: str, marker: str, mark: pytest.Mark) -> Any:
@@ -649,6 +712,33 @@ def validate_tool_gate(nodeid: str, mark: pytest.Mark) -> ToolGate:
     """Validate one ``pipelines_tool_gate`` marker."""
     gate: ToolGate = options(nodeid, TOOL_GATE, mark)
     return gate
+
+
+def validate_compare(nodeid: str, mark: pytest.Mark) -> Compare:
+    """Validate one ``pipelines_compare`` marker."""
+    compare: Compare = options(nodeid, COMPARE, mark)
+    return compare
+
+
+def _check_compares(nodeid: str, parts: Mapping[str, Any]) -> None:
+    """``pipelines_compare`` needs experiment mode and names an existing variant."""
+    for compare in parts["compares"]:
+        target = parts.get("target")
+        if target is not None and target.mode != "experiment":
+            raise _fail(nodeid, COMPARE, COMPARE_NEEDS_EXPERIMENT.format(mode=target.mode))
+        if target is not None and getattr(target, "max_count", None) is not None:
+            raise _fail(nodeid, COMPARE, COMPARE_NOT_ADAPTIVE)
+        variants = list(parts.get("variants") or {})
+        if len(variants) < 2:
+            raise _fail(nodeid, COMPARE, COMPARE_NEEDS_VARIANTS.format(baseline=compare.baseline))
+        if compare.baseline not in variants:
+            raise _fail(
+                nodeid,
+                COMPARE,
+                COMPARE_UNKNOWN_VARIANT.format(
+                    baseline=compare.baseline, variants=", ".join(map(repr, variants))
+                ),
+            )
 
 
 @dataclass(frozen=True)
@@ -827,6 +917,13 @@ def collect_spec_parts(nodeid: str, node: Any) -> dict[str, Any]:
             raise _fail(nodeid, VARIANTS, DUPLICATE_MARKER.format(what="the variants"))
         validated += here
     parts["variants"] = validated[0] if validated else None
+    parts["compares"] = unique(
+        COMPARE,
+        validate_compare,
+        lambda c: (c.criterion, c.baseline),
+        lambda c: f"the comparison of {c.criterion!r} with {c.baseline!r}",
+    )
+    _check_compares(nodeid, parts)
     return parts
 
 
@@ -850,6 +947,7 @@ def uses_pipelines_markers(parts: Mapping[str, Any]) -> str | None:
     for key, marker in (
         ("gates", GATE),
         ("tool_gates", TOOL_GATE),
+        ("compares", COMPARE),
         ("variants", VARIANTS),
         ("prompt_swaps", PROMPT_SWAP),
         ("model_swaps", MODEL_SWAP),

@@ -11,11 +11,18 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_pipelines._stats import PairedResult
 
 #: names of ephemeral objects carry this prefix; results report them without it
 EPHEMERAL_PREFIX_RE = re.compile(r"^pytest-[0-9a-f]{12}-[A-Za-z0-9_]+-\d+-")
 
+UNKNOWN_VARIANT = (
+    "no variant named {name!r} in this run; its variants: {known}. Several variants run in one "
+    "item with mode='experiment', pipelines_variants and pipelines_compare."
+)
 UNKNOWN_CRITERION = (
     "no criterion named {name!r} in this run; known criteria: {known}. "
     "Check the spelling, or the evaluation bound to the workflow's evaluation fields."
@@ -290,34 +297,6 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
     )
 
 
-def export_request(task_ids: Sequence[int]) -> dict[str, Any]:
-    """The export-tasks payload that asks for these tasks' full details (see
-    docs/reference/local-shapes.md, "Bulk task detail")."""
-    return {"format": "json", "task_ids": list(task_ids), "include_details": True}
-
-
-def export_details(response: Any) -> dict[int, Mapping[str, Any]] | None:
-    """Task id -> task detail from an export-tasks response, or None when it carries no details.
-
-    The local backend answers :func:`export_request` with a ``details`` list (one task-detail
-    dict per exported task). A deployment whose export lacks it (the hosted export's fields are
-    not public) gives None, and the caller reads the tasks one by one.
-    """
-    if not isinstance(response, Mapping):
-        return None
-    details = response.get("details")
-    if not isinstance(details, list):
-        return None
-    out: dict[int, Mapping[str, Any]] = {}
-    for detail in details:
-        if not isinstance(detail, Mapping) or detail.get("id") is None:
-            return None
-        if not isinstance(detail.get("nodes", []), list):
-            return None
-        out[int(detail["id"])] = detail
-    return out
-
-
 def node_of_field(task: TaskResult, field_id: str, node: str | None) -> list[str]:
     """The node ids of ``task`` that hold LLM field ``field_id`` (restricted to ``node``)."""
     if node is not None:
@@ -424,6 +403,49 @@ class RunResult:
             groups.setdefault(task.input_key, []).append(task)
         return {key: tuple(ts) for key, ts in groups.items()}
 
+    #: one experiment with several variants in one test item (``pipelines_compare``): each
+    #: variant's own result, in the order of ``pipelines_variants``; ``tasks`` holds them all
+    variant_results: tuple[RunResult, ...] = ()
+
+    @property
+    def variants(self) -> dict[str, RunResult]:
+        """Variant name -> that variant's :class:`RunResult` (empty unless several variants ran
+        in this item's experiment)."""
+        return {str(r.variant): r for r in self.variant_results}
+
+    def for_variant(self, name: str) -> RunResult:
+        """The result of variant ``name`` of this item's experiment.
+
+        :raises KeyError: when no variant has that name; the message lists the variants.
+        """
+        found = self.variants
+        if name in found:
+            return found[name]
+        raise KeyError(UNKNOWN_VARIANT.format(name=name, known=sorted(found) or "none"))
+
+    def compare(self, a: str, b: str, criterion: str, *, confidence: float = 0.95) -> PairedResult:
+        """The paired difference ``a - b`` of ``criterion`` between two variants of this run.
+
+        Pass rate for a pass/fail criterion, mean value otherwise; paired on the input keys
+        (every variant of one experiment runs the same inputs), unpaired when they do not pair.
+
+        :param a: the variant compared (e.g. ``"new"``).
+        :param b: the variant compared against (e.g. ``"control"``).
+        :param criterion: the criterion's name.
+        :param confidence: the interval's level; default 0.95.
+        :returns: difference, interval (``low``/``high``), ``p_value`` and ``n_pairs``.
+        :raises KeyError: an unknown variant or criterion (the message lists the known ones).
+        """
+        from pytest_pipelines._baseline import criterion_series
+        from pytest_pipelines._decide import compare
+
+        ra, rb = self.for_variant(a), self.for_variant(b)
+        kind = "boolean" if ra.criterion(criterion).output_type == "boolean" else "numeric"
+        rb.criterion(criterion)
+        sa, sb = criterion_series(ra, criterion), criterion_series(rb, criterion)
+        index = 0 if kind == "boolean" else 1
+        return compare(sa[index], sb[index], kind=kind, confidence=confidence)
+
     @property
     def criteria(self) -> dict[str, CriterionStats]:
         """Criterion name -> its aggregate, in first-seen order."""
@@ -468,6 +490,10 @@ class RunResult:
         if self.tasks_planned is not None and self.tasks_planned != len(self.tasks):
             head += f" planned={self.tasks_planned}"
         lines = [f"<RunResult {head}>"]
+        if self.variant_results:  # every variant on its own: their tasks together mean nothing
+            for part in self.variant_results:
+                lines += ["  " + line for line in repr(part).splitlines()]
+            return "\n".join(lines)
         for _name, s in self.criteria.items():
             lines.append("  " + format_stats(s))
         for c in self.tool_correctness:

@@ -364,23 +364,8 @@ def launch(client: Any, spec: RunSpec, payload: dict[str, Any], key: str) -> Lau
     return Launch("tasks", str(created["job_id"]), payload)
 
 
-def gather(
-    client: Any,
-    spec: RunSpec,
-    launch_: Launch,
-    status: Mapping[str, Any],
-    *,
-    deadline: float | None = None,
-) -> RunResult:
-    """Fetch every task's detail (and tool correctness for the tool gates) into a RunResult.
-
-    The details come in bulk where the deployment allows (:mod:`pytest_pipelines._collect`).
-
-    :param deadline: a :func:`time.monotonic` time by which collecting must end (the run's
-        timeout covers it); default None: no limit.
-    """
-    from pytest_pipelines._collect import CollectTimedOut, collect_details
-
+def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any]) -> RunResult:
+    """Fetch every task's detail (and tool correctness for the tool gates) into a RunResult."""
     p, w = spec.target.project, spec.target.workflow
     run_wf = w
     if launch_.kind == "experiment":
@@ -392,14 +377,10 @@ def gather(
         task_ids = list(variant.get("task_ids") or [])
     else:
         task_ids = list(status.get("task_ids") or [])
-    try:
-        details = _api(
-            f"reading the tasks of {launch_.kind} {launch_.ident}",
-            functools.partial(collect_details, client, p, run_wf, task_ids, deadline=deadline),
-        )
-    except CollectTimedOut as exc:
-        raise RunBroken(str(exc)) from None
-    tasks: list[TaskResult] = [parse_task(detail) for detail in details]
+    tasks: list[TaskResult] = []
+    for tid in task_ids:
+        detail = _api(f"reading task {tid}", functools.partial(client.get_task, p, run_wf, tid))
+        tasks.append(parse_task(detail))
     state = str(status.get("status"))
     if not tasks:
         job = ("experiment " if launch_.kind == "experiment" else "create-tasks job ") + str(
@@ -552,12 +533,11 @@ def execute(
     planned = int(payload["count"]) // target.repeat
     if target.max_count is not None and target.max_count < planned:
         raise RunBroken(MAX_COUNT_BELOW_ROWS.format(max_count=target.max_count, count=planned))
-    began = time.monotonic()
     started = launch(client, spec, payload, key(payload))
     if on_launch is not None:
         on_launch(started)
     status = wait(client, spec, started, timeout=timeout, progress=progress)
-    first = gather(client, spec, started, status, deadline=began + timeout)
+    first = gather(client, spec, started, status)
     tasks = first.tasks
     result = replace(
         first,
@@ -580,13 +560,80 @@ def execute(
             first_input=done,
             n_inputs=more,
         )
-        began = time.monotonic()
         started = launch(client, spec, batch, key({**batch, "batch": batches}))
         if on_launch is not None:
             on_launch(started)
         status = wait(client, spec, started, timeout=timeout, progress=progress)
-        tasks += gather(client, spec, started, status, deadline=began + timeout).tasks
+        tasks += gather(client, spec, started, status).tasks
         done += more
         batches += 1
         result = replace(result, tasks=assign_inputs(tasks, target.repeat), batches=batches)
     return result
+
+
+NO_SUCH_VARIANT = (
+    "experiment {experiment} of workflow {workflow} reports no variant {name!r} (it reports "
+    "{reported}); the backend dropped or renamed a variant"
+)
+
+
+def execute_variants(
+    client: Any,
+    specs: Mapping[str, RunSpec],
+    *,
+    names: Mapping[str, str],
+    resolve_fixture: Callable[[str], Any],
+    key: Callable[[Mapping[str, Any]], str],
+    timeout: float,
+    progress: ProgressFn | None = None,
+    on_launch: Callable[[Launch], None] | None = None,
+) -> RunResult:
+    """Run every variant in ONE experiment on the same inputs, and gather each variant's result.
+
+    The inputs (rows, dataset, count) are the first spec's: every variant's spec comes from the
+    same markers and differs only in its overrides. The result's ``tasks`` are every variant's,
+    and ``variant_results`` one :class:`RunResult` per variant (``result.variants[name]``), in
+    the order of ``specs``.
+
+    :param specs: variant name -> its run specification (mode ``experiment``).
+    :param names: variant name -> the run-unique name the experiment's copy carries.
+    """
+    first = next(iter(specs.values()))
+    payload = build_payload(
+        first, resolve_fixture, variant_name=names[first.variant or ""], client=client
+    )
+    payload["variants"] = [
+        {"name": names[name], "configOverrides": build_overrides(spec, resolve_fixture)}
+        for name, spec in specs.items()
+    ]
+    started = launch(client, first, payload, key(payload))
+    if on_launch is not None:
+        on_launch(started)
+    status = wait(client, first, started, timeout=timeout, progress=progress)
+    reported = {str(v.get("name")): v for v in status.get("variants") or []}
+    parts: list[RunResult] = []
+    for name, spec in specs.items():
+        one = reported.get(names[name])
+        if one is None:
+            raise RunBroken(
+                NO_SUCH_VARIANT.format(
+                    experiment=started.ident,
+                    workflow=first.target.workflow,
+                    name=names[name],
+                    reported=sorted(reported) or "none",
+                )
+            )
+        # gather() reads the first variant of a status: give it this variant's alone
+        part = gather(client, spec, started, {**status, "variants": [one]})
+        repeat = spec.target.repeat
+        parts.append(replace(part, tasks=assign_inputs(part.tasks, repeat), repeat=repeat))
+    return RunResult(
+        project_id=first.target.project,
+        workflow_id=first.target.workflow,
+        mode="experiment",
+        variant=None,
+        tasks=tuple(t for part in parts for t in part.tasks),
+        experiment_id=started.ident,
+        repeat=first.target.repeat,
+        variant_results=tuple(parts),
+    )

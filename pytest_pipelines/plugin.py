@@ -229,6 +229,8 @@ def pytest_configure(config: pytest.Config) -> None:
         pm.register(_fixtures, "pipelines-fixtures")
     if not pm.has_plugin("pipelines-hooks"):
         pm.register(_hooks, "pipelines-hooks")
+    if not pm.has_plugin("pipelines-baseline-hooks"):
+        pm.register(_baseline_hooks, "pipelines-baseline-hooks")
     pm.register(_hooks.SessionHooks(config), f"pipelines-session-{id(config)}")
     pm.register(_baseline_hooks.BaselineHooks(config), f"pipelines-baseline-{id(config)}")
 

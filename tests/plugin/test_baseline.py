@@ -70,12 +70,22 @@ def test_without_update_nothing_is_written(
     assert not _file(pytester).exists()
 
 
+def test_update_without_eval_tests_writes_no_file(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest(*remote_args, "--pipelines-baseline-update", "-k", "not_an_eval")
+    result.assert_outcomes(passed=1, deselected=3)
+    result.stdout.fnmatch_lines(["pipelines: no eval test ran, so the baseline * was not written"])
+    assert not _file(pytester).exists()
+
+
 def test_ini_key_names_the_file_relative_to_the_ini_file(
     pytester: pytest.Pytester, remote_args: list[str]
 ) -> None:
     pytester.makeini("[pytest]\npipelines_baseline = evals/base.json\n")
     pytester.makepyfile(test_suite=SUITE)
-    pytester.mkdir("sub")
     result = pytester.runpytest(*remote_args, "--pipelines-baseline-update", "-k", "plain")
     result.assert_outcomes(passed=1, deselected=3)
     assert bl.load(pytester.path / "evals" / "base.json") is not None
@@ -101,7 +111,13 @@ def test_xdist_writes_once_on_the_controller_and_the_same_file(
             with open(str(path) + ".writes", "a") as fh:
                 fh.write("w\\n")
             return real(path, entries)
-        bl.write = counted
+
+        # the run is in-process: put the real function back when it ends
+        def pytest_configure(config):
+            bl.write = counted
+
+        def pytest_unconfigure(config):
+            bl.write = real
         """
     )
     result = pytester.runpytest(*remote_args, "--pipelines-baseline-update", "-n", "2")

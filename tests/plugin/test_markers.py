@@ -282,7 +282,7 @@ def test_markers_are_registered_with_signatures(pytester: pytest.Pytester) -> No
     result = pytester.runpytest("--markers")
     for doc in MARKER_DOCS.values():
         result.stdout.fnmatch_lines([f"@pytest.mark.{doc}"])
-    assert len(MARKER_DOCS) == 7
+    assert len(MARKER_DOCS) == 8
 
 
 def _help_signature(marker: str) -> inspect.Signature:
@@ -338,6 +338,7 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
             "reduce": "all",
             "on_inconclusive": "fail",
             "severity": "warn",
+            "max_drop": 0.05,
         },
         "pipelines_tool_gate": {
             "node": "n",
@@ -349,6 +350,7 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
         "pipelines_prompt_swap": {"version": 2},
         "pipelines_model_swap": {"field": "f"},
         "pipelines_evaluation_swap": {"version": 1},
+        "pipelines_compare": {"baseline": "old", "min_difference": -0.05, "confidence": 0.9},
     }
     positional = {
         "pipelines_workflow": (22, 10),
@@ -357,6 +359,7 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
         "pipelines_prompt_swap": ("n", "f", 5),
         "pipelines_model_swap": ("n", "m"),
         "pipelines_evaluation_swap": ("n", "f", 5),
+        "pipelines_compare": ("C",),
     }
     covered: dict[str, set[str]] = {}
     cases = [(m, positional[m], kw) for m, kw in valid.items()]
