@@ -14,12 +14,9 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-
-# the decision code's reducer names (one list): _decide is pure stdlib, cheap at configure
-from pytest_pipelines._decide import NUMERIC_REDUCERS, PASS_FAIL_REDUCERS
 
 WORKFLOW = "pipelines_workflow"
 PROMPT_SWAP = "pipelines_prompt_swap"
@@ -281,6 +278,10 @@ def check_confidence(name: str, value: Any) -> float:
 
 
 def _reduce(name: str, value: Any) -> str:
+    # the decision code's names (one list), imported here: pytest_configure imports this module
+    # in every run, and _decide/_stats cost tens of milliseconds to import
+    from pytest_pipelines._decide import NUMERIC_REDUCERS, PASS_FAIL_REDUCERS
+
     valid = tuple(dict.fromkeys(PASS_FAIL_REDUCERS + NUMERIC_REDUCERS))
     if value not in valid:
         raise _Bad(
@@ -484,6 +485,8 @@ class Gate:
             if a is not None and b is not None and a > b:
                 return f"argument {low!r} ({a!r}) is greater than {high!r} ({b!r})"
         if self.reduce is not None:
+            from pytest_pipelines._decide import NUMERIC_REDUCERS, PASS_FAIL_REDUCERS
+
             if self.min_pass_rate is not None and self.reduce not in PASS_FAIL_REDUCERS:
                 valid = ", ".join(map(repr, PASS_FAIL_REDUCERS))
                 return BAD_REDUCE.format(value=self.reduce, valid=valid, kind="pass/fail")
@@ -647,9 +650,6 @@ def _bind(marker: str, cls: type[Any], mark: pytest.Mark) -> dict[str, Any]:
             f"argument{'' if len(missing) == 1 else 's'}: {_names(missing)}"
         )
     return bound
-
-
-T = TypeVar("T")
 
 
 def options(nodeid: str, marker: str, mark: pytest.Mark) -> Any:

@@ -297,6 +297,34 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
     )
 
 
+def export_request(task_ids: Sequence[int]) -> dict[str, Any]:
+    """The export-tasks payload that asks for these tasks' full details (see
+    docs/reference/local-shapes.md, "Bulk task detail")."""
+    return {"format": "json", "task_ids": list(task_ids), "include_details": True}
+
+
+def export_details(response: Any) -> dict[int, Mapping[str, Any]] | None:
+    """Task id -> task detail from an export-tasks response, or None when it carries no details.
+
+    The local backend answers :func:`export_request` with a ``details`` list (one task-detail
+    dict per exported task). A deployment whose export lacks it (the hosted export's fields are
+    not public) gives None, and the caller reads the tasks one by one.
+    """
+    if not isinstance(response, Mapping):
+        return None
+    details = response.get("details")
+    if not isinstance(details, list):
+        return None
+    out: dict[int, Mapping[str, Any]] = {}
+    for detail in details:
+        if not isinstance(detail, Mapping) or detail.get("id") is None:
+            return None
+        if not isinstance(detail.get("nodes", []), list):
+            return None
+        out[int(detail["id"])] = detail
+    return out
+
+
 def node_of_field(task: TaskResult, field_id: str, node: str | None) -> list[str]:
     """The node ids of ``task`` that hold LLM field ``field_id`` (restricted to ``node``)."""
     if node is not None:

@@ -364,8 +364,23 @@ def launch(client: Any, spec: RunSpec, payload: dict[str, Any], key: str) -> Lau
     return Launch("tasks", str(created["job_id"]), payload)
 
 
-def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any]) -> RunResult:
-    """Fetch every task's detail (and tool correctness for the tool gates) into a RunResult."""
+def gather(
+    client: Any,
+    spec: RunSpec,
+    launch_: Launch,
+    status: Mapping[str, Any],
+    *,
+    deadline: float | None = None,
+) -> RunResult:
+    """Fetch every task's detail (and tool correctness for the tool gates) into a RunResult.
+
+    The details come in bulk where the deployment allows (:mod:`pytest_pipelines._collect`).
+
+    :param deadline: a :func:`time.monotonic` time by which collecting must end (the run's
+        timeout covers it); default None: no limit.
+    """
+    from pytest_pipelines._collect import CollectTimedOut, collect_details
+
     p, w = spec.target.project, spec.target.workflow
     run_wf = w
     if launch_.kind == "experiment":
@@ -377,10 +392,14 @@ def gather(client: Any, spec: RunSpec, launch_: Launch, status: Mapping[str, Any
         task_ids = list(variant.get("task_ids") or [])
     else:
         task_ids = list(status.get("task_ids") or [])
-    tasks: list[TaskResult] = []
-    for tid in task_ids:
-        detail = _api(f"reading task {tid}", functools.partial(client.get_task, p, run_wf, tid))
-        tasks.append(parse_task(detail))
+    try:
+        details = _api(
+            f"reading the tasks of {launch_.kind} {launch_.ident}",
+            functools.partial(collect_details, client, p, run_wf, task_ids, deadline=deadline),
+        )
+    except CollectTimedOut as exc:
+        raise RunBroken(str(exc)) from None
+    tasks: list[TaskResult] = [parse_task(detail) for detail in details]
     state = str(status.get("status"))
     if not tasks:
         job = ("experiment " if launch_.kind == "experiment" else "create-tasks job ") + str(
@@ -533,11 +552,12 @@ def execute(
     planned = int(payload["count"]) // target.repeat
     if target.max_count is not None and target.max_count < planned:
         raise RunBroken(MAX_COUNT_BELOW_ROWS.format(max_count=target.max_count, count=planned))
+    began = time.monotonic()
     started = launch(client, spec, payload, key(payload))
     if on_launch is not None:
         on_launch(started)
     status = wait(client, spec, started, timeout=timeout, progress=progress)
-    first = gather(client, spec, started, status)
+    first = gather(client, spec, started, status, deadline=began + timeout)
     tasks = first.tasks
     result = replace(
         first,
@@ -560,11 +580,12 @@ def execute(
             first_input=done,
             n_inputs=more,
         )
+        began = time.monotonic()
         started = launch(client, spec, batch, key({**batch, "batch": batches}))
         if on_launch is not None:
             on_launch(started)
         status = wait(client, spec, started, timeout=timeout, progress=progress)
-        tasks += gather(client, spec, started, status).tasks
+        tasks += gather(client, spec, started, status, deadline=began + timeout).tasks
         done += more
         batches += 1
         result = replace(result, tasks=assign_inputs(tasks, target.repeat), batches=batches)

@@ -7,6 +7,7 @@ generated suites collect what the scripts claim, and one wait measurement is san
 from __future__ import annotations
 
 import importlib.util
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,30 @@ def test_gate_reliability_bench_counts_every_rule_and_checks_every_target() -> N
     again = bench.run_cell(grid[0])
     assert again.statistical.outcomes == results[0].statistical.outcomes
     assert again.adaptive.tasks == results[0].adaptive.tasks
+
+
+def test_gate_reliability_bench_verdicts_are_the_decisions_of_decide() -> None:
+    # the bench judges synthetic runs through apply_gates; its figures are the decision rules'
+    bench = _load("bench_gate_reliability")
+    from pytest_pipelines import _decide
+
+    rng = random.Random(3)
+    for n in (10, 40):
+        looks = _decide.planned_looks(n, bench.MAX_COUNT)
+        for _ in range(15):
+            clusters = [[float(rng.random() < 0.8)] for _ in range(n)]
+            run = bench.run_result(bench._tasks(clusters), n)
+            for gates, kw in (
+                (bench.POINT, {"confidence": None}),
+                (bench.STATISTICAL, {}),
+                (bench.ADAPTIVE, {"sequential": True, "looks": looks}),
+                (bench.SEQUENCE, {"sequential": True}),
+            ):
+                args = {"confidence": bench.CONFIDENCE, **kw}
+                expected = _decide.decide_threshold(
+                    clusters, metric="pass_rate", op=">=", threshold=bench.THRESHOLD, **args
+                )
+                assert bench._outcome(run, gates) == expected.outcome, (n, kw)
 
 
 @pytest.mark.parametrize(

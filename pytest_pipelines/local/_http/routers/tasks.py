@@ -51,10 +51,18 @@ def validate_create(body: dict[str, Any]) -> None:
     check_task_total(int(body.get("count") or 1))
 
 
-def task_detail(state: BackendState, task: dict[str, Any]) -> dict[str, Any]:
-    """The task detail shape: the task plus its nodes, outputs, evaluation results, tool calls."""
+def task_detail(
+    state: BackendState, task: dict[str, Any], node_records: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The task detail shape: the task plus its nodes, outputs, evaluation results, tool calls.
+
+    :param node_records: the task's node records when the caller has read them already; default
+        None: read them here.
+    """
+    if node_records is None:
+        node_records = state.db.query("node", parent_id=task["id"])
     nodes = []
-    for node in state.db.query("node", parent_id=task["id"]):
+    for node in node_records:
         nodes.append(
             {
                 "id": node["id"],
