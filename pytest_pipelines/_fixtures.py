@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -128,6 +129,32 @@ def _tools(items: Sequence[str | Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": t} if isinstance(t, str) else dict(t) for t in items]
 
 
+def _create_recorded(
+    state: PipelinesState,
+    kind: str,
+    where: dict[str, Any],
+    client: Any,
+    create: Callable[[], Any],
+    lookup: Callable[[], Any],
+) -> tuple[dict[str, Any], str]:
+    """Create an ephemeral object once (:func:`~pytest_pipelines._retry.create`), recorded in the
+    session ledger before the request is sent; returns the object and its ledger key."""
+    key = state.ledger.intend(kind, **where)
+    attempts = 0
+
+    def counted() -> Any:
+        nonlocal attempts
+        attempts += 1
+        return create()
+
+    obj: dict[str, Any] = create_once(client, counted, lookup)
+    state.ledger.created(key, obj["id"])
+    if attempts > 1:
+        # a retried create may have made a second object: the sweep looks for it by name
+        state.ledger.intend(kind, **where)
+    return obj, key
+
+
 class _Janitor:
     """Remembers what a test created and deletes it, newest first, even when the test failed."""
 
@@ -137,11 +164,24 @@ class _Janitor:
     def add(self, what: str, fn: Callable[[], Any]) -> None:
         self.undo.append((what, fn))
 
-    def add_delete(self, what: str, client: Any, fn: Callable[[], Any]) -> None:
-        """Undo by a DELETE: retried on transient failures, a 404 after a retry is success."""
-        from pytest_pipelines._retry import delete
+    def add_delete(
+        self, what: str, client: Any, fn: Callable[[], Any], ledger: tuple[Any, str] | None = None
+    ) -> None:
+        """Undo by a DELETE: retried on transient failures, a 404 after a retry is success.
 
-        self.undo.append((what, functools.partial(delete, client, fn)))
+        :param ledger: the session ledger and the object's key there, marked deleted once the
+            object is gone; default None.
+        """
+        from pytest_pipelines._retry import delete
+        from pytest_pipelines.client import NotFoundError
+
+        def undo() -> None:
+            with contextlib.suppress(NotFoundError):  # gone already: as good as deleted
+                delete(client, fn)
+            if ledger is not None:
+                ledger[0].deleted(ledger[1])
+
+        self.undo.append((what, undo))
 
     def clean(self) -> None:
         from pytest_pipelines.client import NotFoundError, PipelinesError
@@ -234,7 +274,10 @@ def pipelines_prompt(
             "org_id": org_id(state, pipelines_client),
             **fields,
         }
-        prompt: dict[str, Any] = create_once(
+        prompt, key = _create_recorded(
+            state,
+            "prompt",
+            {"name": payload["name"]},
             pipelines_client,
             lambda: pipelines_client.create_prompt(payload),
             lambda: first(pipelines_client.iter_prompts(), named(payload["name"])),
@@ -243,6 +286,7 @@ def pipelines_prompt(
             f"prompt {prompt['id']}",
             pipelines_client,
             lambda: pipelines_client.delete_prompt(prompt["id"]),
+            (state.ledger, key),
         )
         return prompt
 
@@ -274,7 +318,10 @@ def pipelines_criterion(
             "org_id": org_id(state, pipelines_client),
             **fields,
         }
-        criterion: dict[str, Any] = create_once(
+        criterion, key = _create_recorded(
+            state,
+            "criterion",
+            {"name": payload["name"]},
             pipelines_client,
             lambda: pipelines_client.create_criterion(payload),
             lambda: first(pipelines_client.iter_criteria(), named(payload["name"])),
@@ -283,6 +330,7 @@ def pipelines_criterion(
             f"criterion {criterion['id']}",
             pipelines_client,
             lambda: pipelines_client.delete_criterion(criterion["id"]),
+            (state.ledger, key),
         )
         return criterion
 
@@ -309,7 +357,10 @@ def pipelines_evaluation(
             "org_id": org_id(state, pipelines_client),
             **fields,
         }
-        evaluation: dict[str, Any] = create_once(
+        evaluation, key = _create_recorded(
+            state,
+            "evaluation",
+            {"name": payload["name"]},
             pipelines_client,
             lambda: pipelines_client.create_evaluation(payload),
             lambda: first(pipelines_client.iter_evaluations(), named(payload["name"])),
@@ -318,6 +369,7 @@ def pipelines_evaluation(
             f"evaluation {evaluation['id']}",
             pipelines_client,
             lambda: pipelines_client.delete_evaluation(evaluation["id"]),
+            (state.ledger, key),
         )
         return evaluation
 
@@ -340,7 +392,10 @@ def pipelines_tool_endpoint(
     ) -> dict[str, Any]:
         org = org_id if org_id is not None else _org(state, pipelines_client)
         payload = {"name": state.unique_name(name), "endpoint_type": endpoint_type, **fields}
-        endpoint: dict[str, Any] = create_once(
+        endpoint, key = _create_recorded(
+            state,
+            "tool_endpoint",
+            {"org": org, "name": payload["name"]},
             pipelines_client,
             lambda: pipelines_client.create_tool_endpoint(org, payload),
             lambda: first(pipelines_client.iter_tool_endpoints(org), named(payload["name"])),
@@ -349,6 +404,7 @@ def pipelines_tool_endpoint(
             f"tool endpoint {endpoint['id']}",
             pipelines_client,
             lambda: pipelines_client.delete_tool_endpoint(org, endpoint["id"]),
+            (state.ledger, key),
         )
         return endpoint
 
@@ -364,6 +420,7 @@ def pipelines_tool_binding(
     pytestconfig: pytest.Config, pipelines_client: Any, _pipelines_janitor: _Janitor
 ) -> ToolBindingFactory:
     """Factory of tool bindings (endpoint tools on a workflow field), deleted at teardown."""
+    state = _state(pytestconfig)
 
     def create(
         workflow_id: int,
@@ -385,7 +442,10 @@ def pipelines_tool_binding(
         }
         # a binding has no name: the run-unique endpoint on this field identifies it
         same_slot = ("endpoint_id", "node_id", "field_id")
-        binding: dict[str, Any] = create_once(
+        binding, key = _create_recorded(
+            state,
+            "tool_binding",
+            {"workflow_id": workflow_id, "match": {k: payload[k] for k in same_slot}},
             pipelines_client,
             lambda: pipelines_client.create_tool_binding(workflow_id, payload),
             lambda: first(
@@ -397,6 +457,7 @@ def pipelines_tool_binding(
             f"tool binding {binding['id']}",
             pipelines_client,
             lambda: pipelines_client.delete_tool_binding(workflow_id, binding["id"]),
+            (state.ledger, key),
         )
         return binding
 
@@ -430,7 +491,10 @@ def pipelines_tool_ground_truth(
             "confidence": fields.pop("confidence", 1.0),
             **fields,
         }
-        truth: dict[str, Any] = create_once(
+        truth, key = _create_recorded(
+            state,
+            "tool_ground_truth",
+            {"workflow_id": workflow_id, "match": {"source": payload["source"]}},
             pipelines_client,
             lambda: pipelines_client.create_tool_ground_truth(workflow_id, payload),
             lambda: first(
@@ -442,6 +506,7 @@ def pipelines_tool_ground_truth(
             f"tool ground truth {truth['id']}",
             pipelines_client,
             lambda: pipelines_client.delete_tool_ground_truth(workflow_id, truth["id"]),
+            (state.ledger, key),
         )
         return truth
 
@@ -546,13 +611,18 @@ def pipelines_run(
         max_count=spec.target.max_count,
     )
 
+    ledger_keys: list[str] = []
+
     def on_launch(started: Launch) -> None:
         # An experiment runs in workflow copies: delete them at teardown, pass or fail.
         if started.kind == "experiment":
-            _pipelines_janitor.add(
-                f"the workflow copies of experiment {started.ident}",
-                lambda: delete_experiment_copies(pipelines_client, spec, started),
-            )
+
+            def undo() -> None:
+                delete_experiment_copies(pipelines_client, spec, started)
+                for key in ledger_keys:
+                    state.ledger.deleted(key)
+
+            _pipelines_janitor.add(f"the workflow copies of experiment {started.ident}", undo)
 
     # An experiment's copy is named "<workflow> - Experiment <variant>": a run-unique variant name
     # lets the end-of-session sweep find copies a crashed worker left. Its copies are deleted at
@@ -565,12 +635,19 @@ def pipelines_run(
     )
     # pipelines_compare: every variant runs in ONE experiment on the same inputs (one item)
     together = list(parts.get("variants") or {}) if parts.get("compares") else []
+    together_names = {v: state.unique_name(v) for v in together}
+    # the copies are named after their variant: the sweep finds them by it after a crash
+    copy_names = list(together_names.values()) or ([variant_name] if variant_name else [])
+    for name in copy_names:
+        ledger_keys.append(
+            state.ledger.intend("experiment", project=spec.target.project, name=name)
+        )
     try:
         if together:
             result = execute_variants(
                 pipelines_client,
                 {v: build_spec(parts, v) for v in together},
-                names={v: state.unique_name(v) for v in together},
+                names=together_names,
                 resolve_fixture=request.getfixturevalue,
                 key=functools.partial(idempotency_key, state.run_id, item.nodeid, None),
                 timeout=timeout,

@@ -426,6 +426,8 @@ def pytest_configure_node(node: Any) -> None:
     if state.settings.mode == "local":
         start_local(state)
     node.workerinput["pipelines_run_id"] = state.run_id
+    if state.ledger_dir:
+        node.workerinput["pipelines_ledger_dir"] = state.ledger_dir
     if state.base_url:
         node.workerinput["pipelines_base_url"] = state.base_url
     if state.api_key:

@@ -12,6 +12,8 @@ import functools
 import itertools
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,6 +70,9 @@ class PipelinesState:
     broken_failures: int = 0
     other_failures: int = 0
     used: bool = False
+    #: the session's ledger directory (made by the controller, shared through workerinput)
+    ledger_dir: str | None = None
+    ledger: Any = None
     seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -98,24 +103,32 @@ def new_run_id() -> str:
 
 def make_state(config: pytest.Config, settings: PipelinesSettings) -> PipelinesState:
     """Build the state; workers take run id, base URL and key from ``workerinput``."""
+    from pytest_pipelines._ledger import Ledger
+
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
-        return PipelinesState(
+        state = PipelinesState(
             settings=settings,
             run_id=str(workerinput.get("pipelines_run_id") or new_run_id()),
             worker=str(workerinput.get("workerid", "gw")),
             is_worker=True,
             base_url=workerinput.get("pipelines_base_url") or settings.base_url,
             api_key=secret(workerinput.get("pipelines_api_key")) or settings.api_key,
+            ledger_dir=workerinput.get("pipelines_ledger_dir"),
         )
-    return PipelinesState(
-        settings=settings,
-        run_id=new_run_id(),
-        worker="main",
-        is_worker=False,
-        base_url=settings.base_url,
-        api_key=settings.api_key,
-    )
+    else:
+        state = PipelinesState(
+            settings=settings,
+            run_id=new_run_id(),
+            worker="main",
+            is_worker=False,
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            # a local directory, not a request: the sweep reads it after workers are gone
+            ledger_dir=tempfile.mkdtemp(prefix="pytest-pipelines-ledger-"),
+        )
+    state.ledger = Ledger(state.ledger_dir, state.worker)
+    return state
 
 
 def load_models(state: PipelinesState) -> None:
@@ -323,32 +336,29 @@ def sweep(
 def session_sweep(
     state: PipelinesState, log: Callable[[str], None], *, distributed: bool = False
 ) -> None:
-    """On the controller: remove whatever this run left (e.g. from a crashed worker)."""
-    if state.is_worker or os.environ.get("PYTEST_PIPELINES_NO_SWEEP"):
+    """On the controller: remove what this session's ledger says is left (e.g. by a crashed
+    worker). Only what the session created is looked at; nothing left means no request.
+
+    ``distributed`` is kept for callers; the ledger covers workers and the controller alike.
+    """
+    if state.is_worker:
+        return
+    from pytest_pipelines._ledger import pending, sweep_ledger
+
+    try:
+        entries = pending(state.ledger_dir)
+    finally:
+        if state.ledger_dir:
+            shutil.rmtree(state.ledger_dir, ignore_errors=True)
+    if not entries or os.environ.get("PYTEST_PIPELINES_NO_SWEEP"):
         return
     if not state.base_url or not state.api_key:
         return
-    # Without xdist this process ran every test: nothing to sweep unless it talked to the API.
-    # Under xdist a crashed worker cannot tell, so the controller always sweeps.
-    if not (state.used or state.local is not None or state.records or distributed):
-        return
-    from pytest_pipelines.client import (
-        AuthenticationError,
-        PipelinesClient,
-        PipelinesConnectionError,
-        PipelinesError,
-    )
+    from pytest_pipelines.client import PipelinesClient, PipelinesError
 
     try:
         options = client_options(state, state.api_key, state.base_url)
         with PipelinesClient(**options) as client:
-            try:
-                org: int | None = int(client.whoami()["org_id"])
-            except (PipelinesConnectionError, AuthenticationError):
-                raise  # nothing else would work either
-            except (PipelinesError, KeyError, TypeError, ValueError):
-                org = None
-            deep = bool(state.used or state.local is not None or state.records)
-            sweep(client, state.run_prefix, org, log, workflows=deep)
+            sweep_ledger(client, entries, log)
     except PipelinesError as exc:
         log(f"pipelines: the sweep of leftovers failed: {exc}")
