@@ -51,9 +51,7 @@ def fuzzed_backend() -> Iterator[LocalPipelines]:
         yield local
 
 
-def _fuzz_operation(
-    operation: Any, mode: Any, local: LocalPipelines, failures: list[str]
-) -> None:
+def _fuzz_operation(operation: Any, mode: Any, local: LocalPipelines, failures: list[str]) -> None:
     auth = {"Authorization": f"Bearer {local.api_key}"}
 
     @FUZZ_SETTINGS
