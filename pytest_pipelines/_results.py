@@ -66,13 +66,55 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class LlmField:
-    """What one LLM field of a task ran with: its model and prompt version."""
+    """What one LLM field of a task ran with: its model and prompt version.
+
+    ``served_by`` is ``"local"`` when the local backend's model registry answered (None when the
+    backend does not say, as the hosted one); ``stand_in_for`` names the hosted model a local
+    stand-in imitates (``gemini-3.5-flash`` for the demo's stand-in), so no report shows a local
+    score as that model's.
+    """
 
     node_id: str
     field_id: str
     model: str | None
     prompt_id: int | None
     prompt_version: int | None
+    served_by: str | None = None
+    stand_in_for: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelUse:
+    """A model a task used and who served it (see :class:`LlmField`)."""
+
+    model: str
+    served_by: str | None = None
+    stand_in_for: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """True when the local backend served the model (a stand-in or a local model)."""
+        return self.served_by == "local"
+
+    @property
+    def label(self) -> str:
+        """The model as reports name it: ``gemini-3.5-flash (local stand-in)``, ``echo (local)``."""
+        if self.stand_in_for:
+            return f"{self.model} (local stand-in)"
+        if self.is_local:
+            return f"{self.model} (local)"
+        return self.model
+
+
+def models_of(fields: Iterable[LlmField]) -> tuple[ModelUse, ...]:
+    """The distinct models of ``fields``, in first-use order."""
+    seen: dict[tuple[str, str | None, str | None], ModelUse] = {}
+    for f in fields:
+        if f.model is None:
+            continue
+        use = ModelUse(f.model, f.served_by, f.stand_in_for)
+        seen.setdefault((use.model, use.served_by, use.stand_in_for), use)
+    return tuple(seen.values())
 
 
 @dataclass(frozen=True)
@@ -140,6 +182,11 @@ class TaskResult:
     input_key: str = ""
     #: which run of its input this task is (0 .. repeat-1)
     repeat_index: int = 0
+
+    @property
+    def models(self) -> tuple[ModelUse, ...]:
+        """The models this task's LLM fields used, with who served them."""
+        return models_of(self.llm_fields)
 
     def output(self, node: str, field: str) -> Any:
         """The output of ``node.field`` on this task (KeyError lists what exists)."""
@@ -244,6 +291,8 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
                         model=f.get("model"),
                         prompt_id=f.get("prompt_id"),
                         prompt_version=f.get("prompt_version"),
+                        served_by=f.get("served_by"),
+                        stand_in_for=f.get("stand_in_for"),
                     )
                 )
         for ev in node.get("evaluation_results") or []:
@@ -502,6 +551,11 @@ class RunResult:
     def tool_calls(self) -> tuple[ToolCall, ...]:
         """Every tool call of every task."""
         return tuple(c for t in self.tasks for c in t.tool_calls)
+
+    @property
+    def models(self) -> tuple[ModelUse, ...]:
+        """The models of every task, distinct, with who served them (reports mark local ones)."""
+        return models_of(f for t in self.tasks for f in t.llm_fields)
 
     @property
     def errors(self) -> list[str]:

@@ -422,7 +422,7 @@ def gather(
         raise RunBroken(
             RUN_BROKEN_TASKS.format(
                 what=f"workflow {w}",
-                problems="\n".join(["  " + head] + ["  " + x for x in _collapse(problems)]),
+                problems="\n".join(["  " + head] + [_indent(x) for x in _collapse(problems)]),
             )
         )
     if spec.tool_gates:
@@ -437,6 +437,12 @@ def gather(
         experiment_id=launch_.ident if launch_.kind == "experiment" else None,
         run_workflow_id=run_wf,
     )
+
+
+def _indent(problem: str) -> str:
+    """A problem as lines of the error: its continuation lines (a model's traceback) deeper."""
+    first, *rest = problem.splitlines() or [""]
+    return "\n".join(["  " + first] + ["    " + line for line in rest])
 
 
 def _collapse(problems: list[str]) -> list[str]:
