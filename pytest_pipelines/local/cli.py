@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 BANNER = "pipelines-local {version} serving on {url}"
@@ -45,6 +45,24 @@ def _rate(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
     return value
+
+
+def _bounded(name: str) -> Callable[[str], int]:
+    """An argparse type: an integer within the chaos bounds of ``name``."""
+    from pytest_pipelines.local._engine.state import CHAOS_BOUNDS
+
+    low, high = CHAOS_BOUNDS[name]
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not an integer between {low} and {high}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,11 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of requests delayed",
     )
     serve.add_argument(
-        "--chaos-delay-ms", type=int, default=0, metavar="MS", help="delay in milliseconds"
+        "--chaos-delay-ms",
+        type=_bounded("delay_ms"),
+        default=0,
+        metavar="MS",
+        help="delay in milliseconds (0 to 60000)",
     )
     serve.add_argument(
         "--chaos-retry-after",
-        type=int,
+        type=_bounded("retry_after"),
         default=1,
         metavar="S",
         help="Retry-After of a 429 (default 1)",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pytest_pipelines.local._engine.errors import not_found
-from pytest_pipelines.local._store.db import utcnow
+from pytest_pipelines.local._store.db import parse_id, utcnow
 
 if TYPE_CHECKING:
     from pytest_pipelines.local._engine.state import BackendState
@@ -49,7 +49,8 @@ def get_job(state: BackendState, type_: str, job_id: str, org_id: int) -> dict[s
     """A job of ``type_`` of the organization; else 404."""
     prefix = f"{type_}-"
     key = job_id[len(prefix) :] if job_id.startswith(prefix) else ""
-    record = state.db.get("rest_job", int(key)) if key.isdigit() else None
+    db_id = parse_id(key)
+    record = state.db.get("rest_job", db_id) if db_id is not None else None
     if record is None or record.get("type") != type_ or record.get("org_id") != org_id:
         raise not_found(f"{type_} job", job_id)
     return record

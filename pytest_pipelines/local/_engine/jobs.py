@@ -24,7 +24,7 @@ from pytest_pipelines.local._engine.definitions import apply_overrides, iter_fie
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.library import resolve_version
 from pytest_pipelines.local._engine.runner import run_task
-from pytest_pipelines.local._store.db import utcnow
+from pytest_pipelines.local._store.db import parse_id, utcnow
 
 if TYPE_CHECKING:
     from pytest_pipelines.local._engine.state import BackendState
@@ -71,7 +71,7 @@ def job_key(job_id: str | int) -> int | None:
     text = str(job_id)
     if text.startswith(JOB_ID_PREFIX):
         text = text[len(JOB_ID_PREFIX) :]
-    return int(text) if text.isdigit() else None
+    return parse_id(text)
 
 
 class Engine:

@@ -22,6 +22,12 @@ LONE_SURROGATE = (
 )
 
 
+NOT_JSON_CONSTANT = (
+    "{constant} is not JSON (Python's json writes it for a non-finite float); send a finite "
+    "number, null or a string"
+)
+
+
 class InputProblem(ValueError):
     """Data that may not be stored; ``loc`` is the path to it (keys and indices)."""
 
@@ -73,15 +79,21 @@ def check_json(value: Any, *, limit: int = MAX_JSON_DEPTH) -> None:
                 stack.append((child, [*loc, key]))
 
 
+def _no_constant(constant: str) -> Any:
+    # json.loads accepts NaN/Infinity/-Infinity by default; stored, they break SQLite's JSON
+    # functions and every JSON answer that includes them (a 500).
+    raise InputProblem(NOT_JSON_CONSTANT.format(constant=constant), [])
+
+
 def loads(text: str | bytes, *, limit: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses what :func:`check_json` refuses.
 
-    :raises InputProblem: too deep (also when the decoder itself runs out of recursion) or a
-        lone surrogate.
+    :raises InputProblem: too deep (also when the decoder itself runs out of recursion), a
+        lone surrogate, or ``NaN``/``Infinity``/``-Infinity`` (not JSON).
     :raises ValueError: not JSON.
     """
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
         raise InputProblem(TOO_DEEP.format(limit=limit, where="$"), []) from None
     check_json(value, limit=limit)

@@ -55,6 +55,35 @@ class ChaosConfig:
 
 
 CHAOS_FIELDS = tuple(ChaosConfig.__dataclass_fields__)
+CHAOS_UNKNOWN = "unknown chaos setting {name!r}; valid settings: {valid}"
+CHAOS_RATE = "must be a number between 0 and 1"
+CHAOS_INTEGER = "must be an integer between {low} and {high}"
+CHAOS_SEED = "must be an integer, or null for an unseeded random choice"
+# Bounds: a delay longer than a minute or a Retry-After longer than an hour is a typo (1e12 ms
+# would hold every request for 31 years), not a test of a client.
+CHAOS_BOUNDS = {"delay_ms": (0, 60_000), "retry_after": (0, 3_600)}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def chaos_errors(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(setting, problem)`` for every unknown setting or value of the wrong type or range."""
+    errors = []
+    for name, value in settings.items():
+        if name not in CHAOS_FIELDS:
+            errors.append((name, CHAOS_UNKNOWN.format(name=name, valid=", ".join(CHAOS_FIELDS))))
+        elif name in CHAOS_BOUNDS:
+            low, high = CHAOS_BOUNDS[name]
+            if not _is_int(value) or not low <= value <= high:
+                errors.append((name, CHAOS_INTEGER.format(low=low, high=high)))
+        elif name == "seed":
+            if value is not None and not _is_int(value):
+                errors.append((name, CHAOS_SEED))
+        elif not (_is_int(value) or isinstance(value, float)) or not 0 <= value <= 1:
+            errors.append((name, CHAOS_RATE))
+    return errors
 
 
 def new_admin_key() -> str:
@@ -105,7 +134,13 @@ class BackendState:
         self.engine.recover()
 
     def set_chaos(self, **settings: Any) -> ChaosConfig:
-        """Replace the chaos settings (unknown names raise TypeError)."""
+        """Replace the chaos settings.
+
+        :raises ValueError: naming each unknown setting or value out of type or range.
+        """
+        errors = chaos_errors(settings)
+        if errors:
+            raise ValueError("; ".join(f"chaos {name}: {problem}" for name, problem in errors))
         self.chaos = ChaosConfig(**settings)
         self.chaos_random = random.Random(self.chaos.seed)
         return self.chaos

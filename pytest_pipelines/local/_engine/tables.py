@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pytest_pipelines.local._engine import limits
-from pytest_pipelines.local._engine.errors import APIError
+from pytest_pipelines.local._engine.errors import APIError, error_item
+from pytest_pipelines.local._store.db import parse_id
 
 NO_ROWS = (
     "the file has no data rows; send a CSV with a header row, a JSON list of objects, or JSONL"
@@ -23,6 +25,8 @@ BAD_FILE = (
     "(a list of objects) and .jsonl (one object per line)"
 )
 FILE_REF_PREFIX = "file://"
+# Where an upload's problem is reported: the multipart field ``file`` (FastAPI's shape).
+UPLOAD_LOC = ("body", "file")
 
 
 def _coerce(text: str) -> Any:
@@ -32,12 +36,17 @@ def _coerce(text: str) -> Any:
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    # "nan", "inf", "Infinity" stay text: a non-finite float is not JSON, and a stored one
+    # breaks every read of the dataset.
+    return number if math.isfinite(number) else text
 
 
 _BLANK = object()
@@ -70,9 +79,11 @@ def parse_table(filename: str, content: bytes) -> list[dict[str, Any]]:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError("expected a list of objects")
     except (UnicodeDecodeError, ValueError, csv.Error) as exc:
-        raise APIError(422, BAD_FILE.format(filename=filename, error=exc)) from None
+        raise APIError(
+            422, [error_item(UPLOAD_LOC, BAD_FILE.format(filename=filename, error=exc))]
+        ) from None
     if not rows:
-        raise APIError(422, NO_ROWS)
+        raise APIError(422, [error_item(UPLOAD_LOC, NO_ROWS)])
     return rows
 
 
@@ -102,7 +113,7 @@ def file_ref(value: Any) -> int | None:
     """The project file id a cell refers to (``file://<id>`` or ``{"file_id": <id>}``), or None."""
     if isinstance(value, str) and value.startswith(FILE_REF_PREFIX):
         rest = value[len(FILE_REF_PREFIX) :]
-        return int(rest) if rest.isdigit() else None
+        return parse_id(rest)
     if isinstance(value, Mapping) and isinstance(value.get("file_id"), int):
         return int(value["file_id"])
     return None

@@ -77,6 +77,14 @@ def _storable(values: Sequence[Any]) -> bool:
     return all(not isinstance(v, int) or _INT64_MIN <= v <= _INT64_MAX for v in values)
 
 
+def parse_id(text: str) -> int | None:
+    """``text`` as a record id when it is ASCII decimal digits, else None.
+
+    ``str.isdigit`` alone is not enough: it accepts ``'²'``, on which ``int`` raises.
+    """
+    return int(text) if text.isascii() and text.isdecimal() else None
+
+
 def utcnow() -> str:
     """The current time as an ISO 8601 string in UTC."""
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")

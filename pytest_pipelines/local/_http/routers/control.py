@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 
 from pytest_pipelines.local._engine.errors import APIError, error_item
 from pytest_pipelines.local._engine.seed import apply_seed
-from pytest_pipelines.local._engine.state import CHAOS_FIELDS
+from pytest_pipelines.local._engine.state import chaos_errors
 from pytest_pipelines.local._http.deps import Body, OptionalBody, State, get_state
 
 router = APIRouter(prefix="/_local", tags=["control"])
@@ -29,8 +29,6 @@ ADMIN_KEY_WRONG = (
     "an organization's API key (even a full-access one) cannot use them. Use the admin key "
     "printed on start (PIPELINES_ADMIN_KEY, LocalPipelines.admin_key)"
 )
-CHAOS_UNKNOWN = "unknown chaos setting {name!r}; valid settings: {valid}"
-CHAOS_RATE = "must be a number between 0 and 1"
 
 
 def admin(request: Request) -> None:
@@ -81,16 +79,7 @@ def get_chaos(state: State, _: Admin) -> dict[str, Any]:
 @router.post("/chaos")
 def set_chaos(state: State, _: Admin, body: OptionalBody) -> dict[str, Any]:
     """Replace the chaos settings; ``{}`` turns chaos off."""
-    errors = []
-    for name, value in body.items():
-        if name not in CHAOS_FIELDS:
-            errors.append(
-                error_item([name], CHAOS_UNKNOWN.format(name=name, valid=", ".join(CHAOS_FIELDS)))
-            )
-        elif (name.startswith("rate") or name == "delay_rate") and (
-            not isinstance(value, (int, float)) or not 0 <= value <= 1
-        ):
-            errors.append(error_item([name], CHAOS_RATE))
+    errors = chaos_errors(body)
     if errors:
-        raise APIError(422, errors)
+        raise APIError(422, [error_item([name], problem) for name, problem in errors])
     return state.set_chaos(**body).as_dict()

@@ -49,6 +49,11 @@ router = APIRouter(prefix="/api", tags=["datasets"])
 EXPORT_FORMATS = ("csv", "json", "zip", "zip-json")
 TASK_EXPORT_FORMATS = ("csv", "json")
 BAD_FORMAT = "unknown export format {format!r}; valid formats: {valid}"
+EXPORT_STATUS = (
+    'status filters tasks by status: a string ("completed") or a list of strings '
+    '(["completed", "failed"])'
+)
+EXPORT_TASK_IDS = "task_ids must be a list of task ids (integers)"
 UNKNOWN_COLUMN = "column {column!r} is not in dataset {id}; its columns: {valid}"
 AGGS = ("count", "sum", "avg", "min", "max")
 BAD_AGG = "agg must be one of: " + ", ".join(AGGS) + "; sum/avg/min/max need a numeric y column"
@@ -228,6 +233,16 @@ def get_dataset_content(
     return {**paginate_list(ds.get("rows") or [], page), "columns": ds.get("columns") or []}
 
 
+def archive_name(filename: Any) -> str:
+    """A user's file name as one zip entry name: no folder separators, no control characters.
+
+    With ``/`` or ``\\`` in it, ``../../x`` would be an entry outside ``files/`` for an
+    extracting tool (zip slip); they become ``_``.
+    """
+    text = "".join("_" if ch in "/\\" or not ch.isprintable() else ch for ch in str(filename))
+    return text or "file"
+
+
 def _bundle(state: BackendState, ds: dict[str, Any], as_json: bool) -> bytes:
     rows = [dict(r) for r in ds.get("rows") or []]
     file_columns = [c["name"] for c in ds.get("columns") or [] if c.get("type") == "file"]
@@ -247,7 +262,7 @@ def _bundle(state: BackendState, ds: dict[str, Any], as_json: bool) -> bytes:
                         missing.append(ref)
                         done[ref] = ""
                         continue
-                    path = f"files/{ref}-{found[0].get('filename')}"
+                    path = f"files/{ref}-{archive_name(found[0].get('filename'))}"
                     archive.writestr(path, found[1])
                     bundled.append({"file_id": ref, "path": path, "size_bytes": len(found[1])})
                     done[ref] = path
@@ -605,19 +620,38 @@ def _task_rows(
     return rows, files, details
 
 
+def check_export(body: dict[str, Any]) -> None:
+    """422 unless ``format`` is known, ``status`` a string or a list of strings, ``task_ids``
+    a list of integers (each optional)."""
+    errors = []
+    fmt = body.get("format", "csv")
+    if fmt not in TASK_EXPORT_FORMATS:
+        errors.append(
+            error_item(
+                ["format"], BAD_FORMAT.format(format=fmt, valid=", ".join(TASK_EXPORT_FORMATS))
+            )
+        )
+    status = body.get("status")
+    if status is not None and not (
+        isinstance(status, str)
+        or (isinstance(status, list) and all(isinstance(s, str) for s in status))
+    ):
+        errors.append(error_item(["status"], EXPORT_STATUS, "string_type"))
+    task_ids = body.get("task_ids")
+    if task_ids is not None and not (
+        isinstance(task_ids, list)
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in task_ids)
+    ):
+        errors.append(error_item(["task_ids"], EXPORT_TASK_IDS, "list_type"))
+    if errors:
+        raise APIError(422, errors)
+
+
 def _export(
     state: BackendState, principal: Principal, workflow_id: int, body: dict[str, Any]
 ) -> dict[str, Any]:
+    check_export(body)
     fmt = body.get("format", "csv")
-    if fmt not in TASK_EXPORT_FORMATS:
-        raise APIError(
-            422,
-            [
-                error_item(
-                    ["format"], BAD_FORMAT.format(format=fmt, valid=", ".join(TASK_EXPORT_FORMATS))
-                )
-            ],
-        )
     rows, files, details = _task_rows(state, principal, workflow_id, body)
     content = to_csv(rows) if fmt == "csv" else json.dumps(rows)
     out: dict[str, Any] = {
@@ -656,8 +690,7 @@ def export_tasks_async(
 ) -> dict[str, Any]:
     """Like export-tasks, as a job; the export is the job's ``result``."""
     get_workflow_or_404(state, principal, project_id, workflow_id)
-    if body.get("format", "csv") not in TASK_EXPORT_FORMATS:
-        _export(state, principal, workflow_id, body)  # raises the 422
+    check_export(body)
     job = create_job(state, "export", principal.org_id, workflow_id=workflow_id)
 
     def work(job: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._http.deps import Body, ExperimentsAuth, OptionalBody, State, idempotent
 from pytest_pipelines.local._http.routers.tasks import check_task_total
 from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
+from pytest_pipelines.local._store.db import parse_id
 
 router = APIRouter(
     prefix="/api/projects/{project_id}/workflows/{workflow_id}/experiments", tags=["experiments"]
@@ -31,7 +32,7 @@ COPY_NAME = "{workflow} - Experiment {variant}"
 
 def _key(experiment_id: str) -> int | None:
     text = experiment_id.removeprefix(EXPERIMENT_PREFIX)
-    return int(text) if text.isdigit() else None
+    return parse_id(text)
 
 
 def _copy_tools(state: BackendState, source_id: int, copy_id: int) -> None:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -32,6 +34,17 @@ router = APIRouter(tags=["files"])
 
 MAX_BYTES = 25 * 1024 * 1024
 URL_TTL = timedelta(hours=1)
+MAX_FILENAME = 255
+BAD_FILENAME = (
+    "filename must be at most {limit} printable characters (no control characters such as "
+    "CR, LF or NUL: the name is sent back in a download header)"
+)
+BAD_CONTENT_TYPE = (
+    'content_type must be a media type such as "image/png" or "text/plain; charset=utf-8" '
+    "(printable ASCII, no CR, LF or NUL)"
+)
+# type/subtype with optional parameters, printable ASCII only (RFC 9110 token characters).
+MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;[\x20-\x7e]*)?")
 FILENAME_REQUIRED = 'filename is required (a non-empty string), e.g. {"filename": "image.png"}'
 BAD_TOKEN = (
     "this upload/download URL is invalid (wrong or missing token); ask the API for a new one"
@@ -45,6 +58,22 @@ COLLECTED = "file {id} was garbage-collected (enqueue-gc); it has no bytes and n
 ALREADY_CONFIRMED = "file {id} is already confirmed; request a new upload URL to upload new bytes"
 SIZE_MISMATCH = "size_bytes {given} does not match the {actual} bytes uploaded"
 TOO_LARGE = "the local backend accepts files up to {limit} bytes; this one has {size}"
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII ``filename`` fallback and the exact name as RFC 5987
+    ``filename*`` (a header is Latin-1 on the wire: ``日本語.txt`` as is would not encode)."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _safe_media_type(value: Any) -> str:
+    # Records stored before the upload-url check (or by a seed) may hold anything; a header
+    # with CR/LF would close the connection without an answer.
+    text = str(value)
+    return text if MEDIA_TYPE.fullmatch(text) else "application/octet-stream"
 
 
 def _token_ok(record: dict[str, Any], token: str) -> bool:
@@ -108,7 +137,14 @@ def request_project_file_upload_url(
     filename = body.get("filename")
     if not isinstance(filename, str) or not filename.strip():
         raise APIError(422, [error_item(["filename"], FILENAME_REQUIRED, "missing")])
-    content_type = str(body.get("content_type") or "application/octet-stream")
+    content_type = body.get("content_type") or "application/octet-stream"
+    errors = []
+    if len(filename) > MAX_FILENAME or not filename.isprintable():
+        errors.append(error_item(["filename"], BAD_FILENAME.format(limit=MAX_FILENAME)))
+    if not isinstance(content_type, str) or not MEDIA_TYPE.fullmatch(content_type):
+        errors.append(error_item(["content_type"], BAD_CONTENT_TYPE))
+    if errors:
+        raise APIError(422, errors)
     token = secrets.token_urlsafe(24)
     record = state.db.insert(
         "project_file",
@@ -230,8 +266,8 @@ def download_file_bytes(state: State, file_id: int, token: str = "") -> Response
         raise APIError(409, NOT_CONFIRMED.format(id=file_id, status=record.get("status")))
     return Response(
         found[1],
-        media_type=str(record.get("content_type")),
-        headers={"Content-Disposition": f'attachment; filename="{record.get("filename")}"'},
+        media_type=_safe_media_type(record.get("content_type")),
+        headers={"Content-Disposition": content_disposition(str(record.get("filename")))},
     )
 
 
