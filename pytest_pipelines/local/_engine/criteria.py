@@ -69,6 +69,11 @@ MSG_NO_PATTERN = "regex_match needs config.pattern, a regular expression string"
 MSG_BAD_PATTERN = "regex_match pattern {pattern!r} does not compile: {error}"
 MSG_BAD_FLAG = "unknown regex flag {flag!r}; valid flags: " + ", ".join(REGEX_FLAGS)
 MSG_BAD_SCHEMA = "json_validity schema is not a valid JSON Schema: {error}"
+MSG_UNRESOLVED_REF = (
+    "json_validity schema refers to {ref!r}, which is not in the schema: the local backend "
+    "does not fetch remote $ref targets. Put that schema under $defs and refer to it as "
+    "'#/$defs/<name>'"
+)
 MSG_NO_JSONSCHEMA = (
     "json_validity with a schema needs the jsonschema package; install pytest-pipelines[local]"
 )
@@ -379,7 +384,16 @@ def _json_validity(config: Mapping[str, Any], output: Any) -> CriterionOutcome:
         validator_class.check_schema(schema)
     except SchemaError as exc:
         raise _CriterionProblem(MSG_BAD_SCHEMA.format(error=exc.message)) from exc
-    error = best_match(validator_class(schema).iter_errors(document))
+    from jsonschema_specifications import REGISTRY as METASCHEMAS
+    from referencing.exceptions import Unresolvable
+
+    # The published metaschemas and the schema itself only: jsonschema's default registry would
+    # fetch any http(s) $ref, a request the server makes to wherever a criterion points.
+    validator = validator_class(schema, registry=METASCHEMAS)
+    try:
+        error = best_match(validator.iter_errors(document))
+    except Unresolvable as exc:
+        raise _CriterionProblem(MSG_UNRESOLVED_REF.format(ref=exc.ref)) from None
     if error is None:
         return _boolean(True, "valid JSON matching the schema")
     return _boolean(False, f"at {_json_path(error.absolute_path)}: {error.message}")
