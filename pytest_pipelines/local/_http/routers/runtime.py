@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from pytest_pipelines.local._engine.access import Principal, get_or_404, require_role
+from pytest_pipelines.local._engine.access import Principal, get_or_404, require_role, role_of
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._engine.work import (
@@ -296,7 +296,10 @@ def get_submission_view(
 
 
 @router.get(_NODE + "/with-linked")
-def get_node_with_linked(state: State, node: NodeRef) -> dict[str, Any]:
+def get_node_with_linked(
+    state: State,
+    node: Annotated[dict[str, Any], Depends(node_after_role(ANYONE, "view linked nodes"))],
+) -> dict[str, Any]:
     """The node plus the previous and next nodes of the same task."""
     siblings = state.db.query("node", parent_id=int(node.get("task_id") or 0))
     ids = [s["id"] for s in siblings]
@@ -316,7 +319,13 @@ def refresh_prev_node_info(
     body: OptionalBody,
     node: Annotated[dict[str, Any], Depends(node_after_role(ANYONE, "refresh node info"))],
 ) -> dict[str, Any]:
-    """Copy the previous node's current outputs onto this node's work item; return them."""
+    """Copy the previous node's current outputs onto this node's work item; return them.
+
+    A contributor may refresh only an item it may work on (its own or an unassigned one).
+    """
+    work = work_of(state, node)
+    if work is not None and role_of(state, principal) == "contributor":
+        _can_work(state, principal, work, node["id"])
     siblings = [
         s
         for s in state.db.query("node", parent_id=int(node.get("task_id") or 0))
@@ -328,7 +337,6 @@ def refresh_prev_node_info(
         if prev
         else None
     )
-    work = work_of(state, node)
     if work is not None:
         work["prev_node_info"] = info
         event(work, "prev_node_info_refreshed", principal.user_id)
