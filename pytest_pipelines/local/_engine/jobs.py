@@ -161,7 +161,11 @@ class Engine:
                     try:
                         prompt = (
                             resolve_version(
-                                self.state, "prompt", prompt, field.get("prompt_version")
+                                self.state,
+                                "prompt",
+                                prompt,
+                                field.get("prompt_version"),
+                                org_id=org_id,
                             )
                             if prompt
                             else None
@@ -212,7 +216,11 @@ class Engine:
                 try:
                     evaluation = (
                         resolve_version(
-                            self.state, "evaluation", evaluation, field.get("evaluation_version")
+                            self.state,
+                            "evaluation",
+                            evaluation,
+                            field.get("evaluation_version"),
+                            org_id=org_id,
                         )
                         if evaluation
                         else None

@@ -46,15 +46,47 @@ def scope_errors(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return errors
 
 
+def _shared_with(
+    snapshot: Mapping[str, Any], record: Mapping[str, Any], org_id: int | None
+) -> bool:
+    """True when a reader of ``org_id`` may see this snapshot of ``record``.
+
+    The owner (and the engine, ``org_id`` None) sees every version; another organization only
+    the versions made while the object was global: making an object global must not publish
+    the private drafts before it.
+    """
+    if org_id is None or record.get("org_id") in (org_id, None):
+        return True
+    return snapshot.get("scope_type") == "global"
+
+
+def visible_versions(
+    state: BackendState, record: Mapping[str, Any], org_id: int | None
+) -> list[dict[str, Any]]:
+    """The record's versions, oldest first, that a reader of ``org_id`` may see."""
+    return [v for v in state.db.list_versions(record["id"]) if _shared_with(v, record, org_id)]
+
+
 def resolve_version(
-    state: BackendState, kind: str, record: dict[str, Any], version: int | None
+    state: BackendState,
+    kind: str,
+    record: dict[str, Any],
+    version: int | None,
+    *,
+    org_id: int | None = None,
 ) -> dict[str, Any]:
-    """The record as of ``version`` (None = latest); 404 when that version does not exist."""
+    """The record as of ``version`` (None = latest); 404 when that version does not exist.
+
+    :param org_id: the reader's organization (default None: every version, as for the owner);
+        another organization reads only the versions made while the object was global.
+    """
     if version is None or version == record.get("version"):
         return record
     snap = state.db.get_version(record["id"], version)
+    if snap is not None and not _shared_with(snap, record, org_id):
+        snap = None
     if snap is None:
-        versions = [v["version"] for v in state.db.list_versions(record["id"])]
+        versions = [v["version"] for v in visible_versions(state, record, org_id)]
         raise APIError(
             404,
             VERSION_NOT_FOUND.format(

@@ -19,6 +19,7 @@ from pytest_pipelines.local._engine.library import (
     resolve_version,
     scope_errors,
     update_versioned,
+    visible_versions,
 )
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._http.deps import Body, Page, State, page_of, require
@@ -94,7 +95,7 @@ def library_router(
         version: int | None = Query(default=None, ge=1),
     ) -> dict[str, Any]:
         record = get_or_404(state, kind, object_id, principal, label=label)
-        return resolve_version(state, label, record, version)
+        return resolve_version(state, label, record, version, org_id=principal.org_id)
 
     @router.get("/{object_id}/versions")
     def list_versions(
@@ -103,8 +104,8 @@ def library_router(
         page: Page,
         principal: Principal = Depends(dependency),  # noqa: B008
     ) -> dict[str, Any]:
-        get_or_404(state, kind, object_id, principal, label=label)
-        versions = state.db.list_versions(object_id)
+        record = get_or_404(state, kind, object_id, principal, label=label)
+        versions = visible_versions(state, record, principal.org_id)
         return page_of(versions[page.offset : page.offset + page.page_size], len(versions), page)
 
     @router.put("/{object_id}")

@@ -519,6 +519,38 @@ def test_making_an_object_global_keeps_its_private_versions_private(
     assert [v["version"] for v in own["items"]] == list(range(1, latest + 1))
 
 
+def test_another_organization_cannot_run_a_private_version_of_a_global_prompt(
+    http: httpx.Client, other_org: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    """Finding 11: a run pinned to an earlier private version is a 422 for another org."""
+    prompt = http.post("/api/prompts", json={"name": unique("p"), "prompt_text": "SECRET"})
+    prompt_id = prompt.json()["id"]
+    http.patch(f"/api/prompts/{prompt_id}", json={"scope_type": "global", "prompt_text": "ok"})
+    with other_org:
+        project = other_org.post("/api/projects", json={"name": unique("other project")})
+        assert project.status_code == 200, project.text
+        field = {"id": "out", "type": "llm", "title": "Out", "model": "echo", "prompt_text": "hi"}
+        definition = {"nodes": [{"id": "n", "title": "N", "fields": [field]}]}
+        wf = other_org.post(
+            f"/api/projects/{project.json()['id']}/workflows",
+            json={"name": unique("other wf"), "definition": definition},
+        )
+        assert wf.status_code == 200, wf.text
+        base = f"/api/projects/{project.json()['id']}/workflows/{wf.json()['id']}"
+
+        def run(version: int) -> httpx.Response:
+            override = {"nodeId": "n", "fieldId": "out", "promptId": prompt_id, "version": version}
+            return other_org.post(
+                f"{base}/seeded-data/create-tasks-async",
+                json={"count": 1, "configOverrides": {"prompts": [override]}},
+            )
+
+        early = run(1)
+        assert early.status_code == 422, early.text
+        assert "SECRET" not in early.text
+        assert run(2).status_code == 200
+
+
 # -- 12. cascades, import speed, the key in the environment -------------------------------------
 
 
