@@ -253,6 +253,53 @@ class Database:
             conn.execute("DELETE FROM versions WHERE record_id = ?", (id,))
         return cur.rowcount > 0
 
+    def delete_tree(
+        self, kind: str, id: int, children: Mapping[str, Sequence[str]]
+    ) -> dict[str, int]:
+        """Delete a record, the records it owns and their versions; how many of each kind.
+
+        :param children: for a kind, the kinds of records whose ``parent_id`` is such a record
+            (``{"workflow": ("task",), "task": ("node",)}``); ownership follows it downwards.
+        """
+        if not _storable([id]):
+            return {}
+        deleted: dict[str, int] = {}
+        with self.tx() as conn:
+            level = [
+                (int(r["id"]), str(r["kind"]))
+                for r in conn.execute(
+                    "SELECT id, kind FROM records WHERE id = ? AND kind = ?", (id, kind)
+                )
+            ]
+            while level:
+                ids = [record_id for record_id, _ in level]
+                for _, record_kind in level:
+                    deleted[record_kind] = deleted.get(record_kind, 0) + 1
+                next_level: list[tuple[int, str]] = []
+                # One level at a time, a bounded number of ids per statement (SQLite's limit
+                # on host parameters is 32766 at least; 500 is far below it).
+                for start in range(0, len(level), 500):
+                    chunk = level[start : start + 500]
+                    for parent_kind in {k for _, k in chunk}:
+                        owned = tuple(children.get(parent_kind, ()))
+                        parents = [i for i, k in chunk if k == parent_kind]
+                        if not owned or not parents:
+                            continue
+                        rows = conn.execute(
+                            f"SELECT id, kind FROM records WHERE parent_id IN "
+                            f"({', '.join('?' for _ in parents)}) AND kind IN "
+                            f"({', '.join('?' for _ in owned)})",
+                            [*parents, *owned],
+                        ).fetchall()
+                        next_level += [(int(r["id"]), str(r["kind"])) for r in rows]
+                for start in range(0, len(ids), 500):
+                    chunk_ids = ids[start : start + 500]
+                    marks = ", ".join("?" for _ in chunk_ids)
+                    conn.execute(f"DELETE FROM records WHERE id IN ({marks})", chunk_ids)
+                    conn.execute(f"DELETE FROM versions WHERE record_id IN ({marks})", chunk_ids)
+                level = next_level
+        return deleted
+
     def delete_children(self, kind: str, parent_id: int) -> int:
         """Delete every record of ``kind`` under ``parent_id`` (and their versions); how many."""
         with self.tx() as conn:

@@ -3,7 +3,8 @@
 The backend is started through its public entry point (``LocalPipelines``, demo data, port 0);
 its OpenAPI document drives schemathesis, which sends a fixed number of generated requests per
 operation (valid and invalid ones, derandomized: the same requests on every run) with the demo
-key, and checks that no answer is a 5xx and every answer matches the document's response schema.
+key (the admin key on the control endpoints), and checks that no answer is a 5xx and every
+answer matches the document's response schema.
 
 schemathesis's own pytest integration does not run under pytest 9 (it writes
 ``Function._nodeid``), so the operations are walked here and each runs under hypothesis.
@@ -52,7 +53,9 @@ def fuzzed_backend() -> Iterator[LocalPipelines]:
 
 
 def _fuzz_operation(operation: Any, mode: Any, local: LocalPipelines, failures: list[str]) -> None:
-    auth = {"Authorization": f"Bearer {local.api_key}"}
+    # The control endpoints answer only the server's admin key; everything else the demo key.
+    key = local.admin_key if operation.path.startswith("/_local/") else local.api_key
+    auth = {"Authorization": f"Bearer {key}"}
 
     @FUZZ_SETTINGS
     @given(case=operation.as_strategy(generation_mode=mode))

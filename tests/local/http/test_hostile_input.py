@@ -273,7 +273,7 @@ def test_chaos_settings_of_a_wrong_type_or_out_of_bounds_are_a_422(
     answer = httpx.put(
         f"{private_backend.base_url}/_local/chaos",
         json=settings,
-        headers={"Authorization": f"Bearer {private_backend.api_key}"},
+        headers={"Authorization": f"Bearer {private_backend.admin_key}"},
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"][-1] == next(iter(settings))
@@ -287,7 +287,7 @@ def test_chaos_settings_in_bounds_are_accepted(private_backend: LocalPipelines) 
     answer = httpx.put(
         f"{private_backend.base_url}/_local/chaos",
         json=settings,
-        headers={"Authorization": f"Bearer {private_backend.api_key}"},
+        headers={"Authorization": f"Bearer {private_backend.admin_key}"},
     )
     assert answer.status_code == 200, answer.text
     assert {k: answer.json()[k] for k in settings} == settings

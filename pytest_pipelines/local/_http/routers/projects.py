@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from pytest_pipelines.local._engine import ownership
 from pytest_pipelines.local._engine.access import get_or_404
 from pytest_pipelines.local._engine.errors import APIError
 from pytest_pipelines.local._engine.library import require_strings, scope_errors
@@ -81,7 +82,7 @@ def unarchive_project(state: State, principal: ProjectsAuth, project_id: int) ->
 
 @router.delete("/{project_id}")
 def delete_project(state: State, principal: ProjectsAuth, project_id: int) -> dict[str, Any]:
-    """Delete a project."""
+    """Delete a project with its workflows, tasks, nodes, tool calls, chains, files ..."""
     get_or_404(state, "project", project_id, principal)
-    state.db.delete("project", project_id)
+    ownership.delete_project(state, project_id)
     return {"id": project_id, "deleted": True}

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from pytest_pipelines.local._engine import ownership
 from pytest_pipelines.local._engine.access import Principal, get_or_404
 from pytest_pipelines.local._engine.definitions import (
     configurable_fields,
@@ -105,9 +106,9 @@ def update_workflow(
 def delete_workflow(
     state: State, principal: WorkflowsAuth, project_id: int, workflow_id: int
 ) -> dict[str, Any]:
-    """Delete a workflow."""
+    """Delete a workflow with its tasks, tool bindings, ground truths and experiment copies."""
     get_workflow_or_404(state, principal, project_id, workflow_id)
-    state.db.delete("workflow", workflow_id)
+    ownership.delete_workflow(state, workflow_id)
     return {"id": workflow_id, "deleted": True}
 
 
