@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_dataset_import.py [--rows 60000] [--repeat 1]``.
 
-Imports CSV files of ``rows/4``, ``rows/2`` and ``rows`` rows (about 35 bytes a row: 60,000 rows
-are ~2 MB) through ``POST /api/datasets/import/file`` and waits for the import job. Absolute times
+Imports CSV files of ``rows/4``, ``rows/2`` and ``rows`` rows (about 50 bytes a row: 60,000 rows
+are ~3 MB) through ``POST /api/datasets/import/file`` and waits for the import job. Absolute times
 depend on the machine; the ratio of the largest import to the smallest is the figure that says
 whether the import is linear (a ratio near 4) or quadratic (near 16). Nothing is asserted.
 """

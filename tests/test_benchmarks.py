@@ -128,3 +128,18 @@ def test_bench_scripts_have_help(name: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "usage:" in proc.stdout
+
+
+def test_dataset_import_bench_imports_its_csv() -> None:
+    from pytest_pipelines.local import LocalPipelines
+
+    bench = _load("bench_dataset_import")
+    content = bench.csv_rows(300)
+    assert content.count(b"\n") == 301  # the header and 300 rows
+    with LocalPipelines() as local:
+        import httpx
+
+        with httpx.Client(
+            base_url=local.base_url, headers={"Authorization": f"Bearer {local.api_key}"}
+        ) as http:
+            assert bench.import_seconds(http, content, timeout=60) > 0
