@@ -8,8 +8,8 @@
 
 On start it prints the base URL, the API key(s) and the administrator key of the control
 endpoints (``PIPELINES_ADMIN_KEY``), one ``NAME=value`` line each, then serves until interrupted
-(Ctrl-C / SIGTERM). A key given with ``--api-key`` or ``--admin-key`` (or
-``$PIPELINES_LOCAL_ADMIN_KEY``) is the user's own secret: it is printed masked but for its last 4
+(Ctrl-C / SIGTERM). A key given with ``--api-key`` (or ``$PIPELINES_LOCAL_API_KEY``) or
+``--admin-key`` (or ``$PIPELINES_LOCAL_ADMIN_KEY``) is the user's own secret: it is printed masked but for its last 4
 characters (``****4242``); generated and demo keys are printed in full (the caller needs them,
 and the demo keys are well known).
 """
@@ -26,6 +26,9 @@ from types import FrameType
 
 BANNER = "pipelines-local {version} serving on {url}"
 ADMIN_KEY_ENV = "PIPELINES_LOCAL_ADMIN_KEY"
+# The server's key from the environment: on the command line, ``ps`` shows it to every user of
+# the machine. Not PIPELINES_API_KEY: that is the hosted platform's key of the plugin and client.
+API_KEY_ENV = "PIPELINES_LOCAL_API_KEY"
 MASKED_PREFIX = "****"
 
 
@@ -92,7 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="seed org 2, project 22, workflow 10 and the keys pk_local_demo / pk_local_prompts_only",
     )
-    serve.add_argument("--api-key", default=None, metavar="KEY", help="the full-access API key")
+    serve.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help=f"the full-access API key (default: ${API_KEY_ENV}, else pk_local_demo with --demo, "
+        "else random; prefer the variable: a command line is visible to every user of the machine)",
+    )
     serve.add_argument(
         "--admin-key",
         default=None,
@@ -156,11 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     admin_key = args.admin_key or os.environ.get(ADMIN_KEY_ENV) or None
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     try:
         local = LocalPipelines(
             db_path=args.db,
             demo=args.demo,
-            api_key=args.api_key,
+            api_key=api_key,
             admin_key=admin_key,
             models=args.models,
             seeds=args.seed,
@@ -189,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(BANNER.format(version=__version__, url=local.base_url), flush=True)
         print(f"PIPELINES_BASE_URL={local.base_url}", flush=True)
-        supplied = args.api_key or None
+        supplied = api_key
         for name, key in local.api_keys.items():
             print(f"PIPELINES_API_KEY_{name.upper()}={shown_key(key, supplied)}", flush=True)
         print(f"PIPELINES_API_KEY={shown_key(local.api_key, supplied)}", flush=True)
