@@ -130,6 +130,8 @@ class ToolCall:
     error: str | None
     round: int | None = None
     order: int | None = None
+    #: a raising code tool's own frames (the local backend records them; None otherwise)
+    traceback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,7 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
                     error=call.get("error"),
                     round=call.get("round"),
                     order=call.get("order"),
+                    traceback=call.get("traceback"),
                 )
             )
     return TaskResult(

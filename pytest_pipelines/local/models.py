@@ -94,13 +94,25 @@ def default_registry(
     """A registry with the built-in ``echo`` model, plus the demo models when ``demo``.
 
     :param demo: default ``False``; also register ``demo-planner``, ``demo-researcher``,
-        ``demo-judge`` and ``gemini-3.5-flash`` (a deterministic stand-in, not the real model).
+        ``demo-judge``, ``demo-flash``, and ``gemini-3.5-flash``: ``demo-flash`` under the
+        guide's slug, registered as a local stand-in (``stand_in_for``), not the real model.
     :param sleep: default :func:`time.sleep`; see :class:`ModelRegistry`.
     """
     registry = builtin_registry(sleep=sleep)
     if demo:
-        from pytest_pipelines.local._demo.models import DEMO_MODELS
+        from pytest_pipelines.local._demo.models import (
+            DEMO_MODELS,
+            STAND_IN_DESCRIPTION,
+            STAND_INS,
+        )
 
         for slug, (fn, description) in DEMO_MODELS.items():
             registry.register(slug, fn, description=description)
+        for slug, demo_slug in STAND_INS.items():
+            registry.register(
+                slug,
+                DEMO_MODELS[demo_slug][0],
+                description=STAND_IN_DESCRIPTION.format(slug=slug, demo=demo_slug),
+                stand_in_for=slug,
+            )
     return registry

@@ -1,5 +1,9 @@
 """What a user of local mode sees when something is off: a model's traceback, the demo-data hint,
-and models served by the local backend labelled as such (issue 9)."""
+and models served by the local backend labelled as such (issue 9).
+
+The inner runs are subprocesses: several in-process local sessions in one interpreter (after other
+tests imported the backend) answered 307 to the second session's requests.
+"""
 
 from __future__ import annotations
 
@@ -33,16 +37,16 @@ def test_a_raising_model_shows_its_traceback(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
             "*task * is failed: node 'plan' field 'itinerary': model 'broken' raised "
             "RuntimeError: my model blew up on purpose",
             "    Traceback (most recent call last):",
-            '      File "*mymodels.py", line 7, in broken',
+            '      File "*mymodels.py", line 6, in broken',
             "        return _helper(request.prompt)",
-            '      File "*mymodels.py", line 3, in _helper',
+            '      File "*mymodels.py", line 2, in _helper',
             '        raise RuntimeError("my model blew up on purpose")',
             "    RuntimeError: my model blew up on purpose",
         ]
@@ -63,12 +67,12 @@ def test_a_missing_project_in_local_mode_without_demo_says_how_to_fix_it(
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=local")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--pipelines-env=local")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*pipelines API error while creating tasks on workflow 10: 404*",
-            "*no demo data*--pipelines-demo*pipelines_demo = true*seed*",
+            "*pipelines API error while creating tasks on workflow 10: 404*project 22 not found*"
+            "no demo data loaded*--pipelines-demo or pipelines_demo = true*seed your own*"
         ]
     )
 
@@ -84,7 +88,7 @@ def test_with_demo_data_a_missing_workflow_has_no_demo_hint(pytester: pytest.Pyt
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*404*workflow 999999*"])
     assert "--pipelines-demo" not in result.stdout.str()
@@ -107,7 +111,7 @@ def test_a_run_names_the_stand_in_model_it_used(pytester: pytest.Pytester) -> No
             assert (researcher.served_by, researcher.stand_in_for) == ("local", None)
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_parse_task_reads_who_served_each_model() -> None:
@@ -162,3 +166,25 @@ def test_models_of_skips_fields_without_a_model() -> None:
     assert models_of(fields) == (ModelUse("echo"),)
     task = TaskResult(1, "completed", {}, None, None, {}, (), (), {}, llm_fields=tuple(fields))
     assert task.models == (ModelUse("echo"),)
+
+
+def test_parse_task_keeps_a_code_tools_traceback() -> None:
+    detail = {
+        "id": 1,
+        "status": "completed",
+        "nodes": [
+            {
+                "node_id": "a",
+                "tool_calls": [
+                    {
+                        "field_id": "w",
+                        "tool_name": "t",
+                        "error": "boom",
+                        "traceback": "Tb\nKeyError",
+                    }
+                ],
+            }
+        ],
+    }
+    (call,) = parse_task(detail).tool_calls
+    assert (call.error, call.traceback) == ("boom", "Tb\nKeyError")

@@ -8,8 +8,11 @@ differ by prompt, so config swaps and experiments show real differences.
 - ``demo-researcher``: calls ``search_docs`` (and ``fetch_url`` when asked to fetch) when those
   tools are offered, then summarises the results.
 - ``demo-judge``: answers judge prompts with a rating, a 0..1 score or yes/no.
-- ``gemini-3.5-flash``: a stand-in for the guide's model slug (not the real model): a judge for
-  judge prompts, a researcher when tools are offered, else a planner with detailed days.
+- ``demo-flash``: a judge for judge prompts, a researcher when tools are offered, else a planner
+  with detailed days. It also answers under the guide's slug ``gemini-3.5-flash`` (see
+  :data:`STAND_INS`), so the guide's examples run as written; under that slug it is registered
+  as a local stand-in (``stand_in_for``), which the task detail, the models list and every report
+  show, so no score looks like the real model's.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pytest_pipelines.local._engine.registry import (
 __all__ = [
     "DEMO_MODELS",
     "DEMO_TOOL_ENDPOINT",
+    "STAND_INS",
     "demo_judge",
     "demo_planner",
     "demo_researcher",
@@ -418,11 +422,19 @@ DEMO_MODELS: dict[str, tuple[ModelFn, str]] = {
         demo_judge,
         "Deterministic demo judge: rates specificity on the range the prompt names",
     ),
-    "gemini-3.5-flash": (
+    "demo-flash": (
         gemini_stand_in,
-        "Deterministic local stand-in for the guide's slug, NOT the real model",
+        "Deterministic demo: a judge for judge prompts, a researcher with tools, else a planner",
     ),
 }
+
+#: Hosted model slugs the guide's examples use, served locally by a demo model: slug -> the demo
+#: model that answers. Registered with ``stand_in_for`` set to the slug.
+STAND_INS: dict[str, str] = {"gemini-3.5-flash": "demo-flash"}
+STAND_IN_DESCRIPTION = (
+    "Local stand-in for {slug} (answers as {demo}, deterministic): NOT the real model; its "
+    "scores say nothing about {slug}"
+)
 
 DEMO_TOOL_ENDPOINT: dict[str, Any] = {
     "name": "Demo docs tools",

@@ -38,16 +38,30 @@ class Principal:
             raise APIError(403, OTHER_ORG.format(own=self.org_id, other=org_id))
 
 
+NO_DEMO_HINT = (
+    "this local backend has no demo data loaded (the demo has project 22 and workflow 10): "
+    "turn it on with --pipelines-demo or pipelines_demo = true (pipelines-local serve --demo), "
+    "or seed your own projects and workflows (pipelines_seeds, --seed, or POST /api/projects)"
+)
+
+
 def get_or_404(
     state: BackendState, kind: str, id: int, principal: Principal, *, label: str | None = None
 ) -> dict[str, Any]:
-    """A record visible to the principal's organization (or global), else 404."""
+    """A record visible to the principal's organization (or global), else 404.
+
+    Without demo data, a missing project or workflow's 404 says how to load it or seed your own:
+    the guide's ids (project 22, workflow 10) exist only in the demo.
+    """
     record = state.db.get(kind, id)
-    if record is None:
-        raise not_found(label or kind, id)
-    org = record.get("org_id")
-    if org is not None and org != principal.org_id and record.get("scope_type") != "global":
-        raise not_found(label or kind, id)
+    org = record.get("org_id") if record is not None else None
+    if record is None or (
+        org is not None and org != principal.org_id and record.get("scope_type") != "global"
+    ):
+        error = not_found(label or kind, id)
+        if not state.demo and kind in ("project", "workflow"):
+            error = APIError(404, f"{error.detail}; {NO_DEMO_HINT}")
+        raise error
     return record
 
 

@@ -8,8 +8,13 @@ The messages are module constants so tests can reuse them.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+# Frames in this package are the backend's own; a user's traceback leaves them out.
+_BACKEND = str(Path(__file__).resolve().parents[1])
 
 OTHER_ORG = (
     "this API key belongs to organization {own} and cannot act on organization {other}; "
@@ -53,3 +58,16 @@ def unprocessable(errors: Sequence[Mapping[str, Any]]) -> APIError:
         for e in errors
     ]
     return APIError(422, items)
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of an exception raised by user code (a model, a code tool), without the
+    backend's own frames: ``Traceback (most recent call last):``, the frames, the exception."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not str(Path(frame.filename).resolve()).startswith(_BACKEND)
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).rstrip("\n")

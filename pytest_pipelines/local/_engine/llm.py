@@ -13,7 +13,9 @@ import time
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from pytest_pipelines.local._engine.errors import user_traceback
 from pytest_pipelines.local._engine.registry import (
+    SERVED_BY,
     Message,
     ModelError,
     ModelRequest,
@@ -106,8 +108,13 @@ def complete_field(
         )
         try:
             response = state.registry.complete(model, request)
-        except (UnknownModelError, ModelError) as exc:
+        except UnknownModelError as exc:
             raise FieldError(str(exc)) from None
+        except ModelError as exc:
+            # The one-line message first (summaries show it), then the model's frames: the
+            # error is all a user debugging a model wrapper gets from a run.
+            tb = f"\n{exc.traceback}" if exc.traceback else ""
+            raise FieldError(f"{exc}{tb}") from None
         if not response.tool_calls:
             return response.text or ""
         if rounds >= max_rounds or not offered:
@@ -118,6 +125,7 @@ def complete_field(
             endpoint = owner.get(call.name)
             output: Any = None
             error: str | None = None
+            tool_traceback: str | None = None
             if endpoint is None:
                 error = TOOL_NOT_BOUND.format(name=call.name, valid=", ".join(owner) or "none")
             else:
@@ -125,8 +133,13 @@ def complete_field(
                     output = call_tool(endpoint, call.name, dict(call.arguments))
                 except ToolEndpointError as exc:
                     error = str(exc)
+                    # A code tool's own exception is the cause: keep its frames on the call.
+                    if endpoint.get("endpoint_type") == "code" and exc.__cause__ is not None:
+                        tool_traceback = user_traceback(exc.__cause__)
                 except Exception as exc:
                     error = f"tool {call.name!r} raised {type(exc).__name__}: {exc}"
+                    # The model sees the one-line error; the tool call keeps the frames.
+                    tool_traceback = user_traceback(exc)
             record = state.db.insert(
                 "tool_call",
                 {
@@ -144,6 +157,7 @@ def complete_field(
                     "input": dict(call.arguments),
                     "output": output,
                     "error": error,
+                    "traceback": tool_traceback,
                 },
                 parent_id=node_db_id,
             )
@@ -180,12 +194,22 @@ def generate_field(
         "field_id": field["id"],
         "type": "llm",
         "model": field.get("model"),
+        # Who answered: reports mark local models, and a stand-in under a hosted model's slug.
+        "served_by": SERVED_BY,
+        "stand_in_for": _stand_in_for(state, field.get("model")),
         "prompt_id": field.get("prompt_id"),
         "prompt_version": field.get("prompt_version"),
         "output": output,
         "error": error,
         "latency_ms": round((time.perf_counter() - started) * 1000, 3),
     }
+
+
+def _stand_in_for(state: BackendState, slug: Any) -> str | None:
+    try:
+        return state.registry.entry(str(slug)).stand_in_for
+    except UnknownModelError:
+        return None
 
 
 def field_failed(node_id: Any, record: Mapping[str, Any]) -> str:

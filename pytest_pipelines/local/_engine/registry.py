@@ -23,6 +23,7 @@ latency sleep of :meth:`ModelRegistry.complete`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import threading
@@ -30,6 +31,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
+
+from pytest_pipelines.local._engine.errors import user_traceback
 
 __all__ = [
     "ECHO_SLUG",
@@ -86,9 +89,11 @@ BAD_LATENCY_MESSAGE = "latency of model {slug!r} must be a number of seconds >= 
 class ModelError(RuntimeError):
     """A registered model failed or answered something that is not a model answer."""
 
-    def __init__(self, message: str, *, slug: str) -> None:
+    def __init__(self, message: str, *, slug: str, traceback: str | None = None) -> None:
         super().__init__(message)
         self.slug = slug
+        #: the model's own frames when the model raised (see ``errors.user_traceback``)
+        self.traceback = traceback
 
 
 class UnknownModelError(LookupError):
@@ -202,6 +207,10 @@ class ModelResponse:
 ModelFn = Callable[[ModelRequest], ModelResponse | str]
 
 
+SERVED_BY = "local"
+"""What the task detail and the models list say served a model: this backend's registry."""
+
+
 @dataclass(frozen=True)
 class RegisteredModel:
     """A registry entry: the callable and its settings."""
@@ -210,6 +219,8 @@ class RegisteredModel:
     fn: ModelFn
     latency: float = 0.0
     description: str = ""
+    #: the hosted model this local model stands in for (its slug is that model's), or None
+    stand_in_for: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly description (what ``list_models`` serves)."""
@@ -218,6 +229,8 @@ class RegisteredModel:
             "name": self.slug,
             "description": self.description,
             "latency": self.latency,
+            "served_by": SERVED_BY,
+            "stand_in_for": self.stand_in_for,
         }
 
 
@@ -254,12 +267,24 @@ class ModelRegistry:
 
     @overload
     def register(
-        self, slug: str, fn: None = None, *, latency: float = 0.0, description: str = ""
+        self,
+        slug: str,
+        fn: None = None,
+        *,
+        latency: float = 0.0,
+        description: str = "",
+        stand_in_for: str | None = None,
     ) -> Callable[[ModelFn], ModelFn]: ...
 
     @overload
     def register(
-        self, slug: str, fn: ModelFn, *, latency: float = 0.0, description: str = ""
+        self,
+        slug: str,
+        fn: ModelFn,
+        *,
+        latency: float = 0.0,
+        description: str = "",
+        stand_in_for: str | None = None,
     ) -> ModelFn: ...
 
     def register(
@@ -269,6 +294,7 @@ class ModelRegistry:
         *,
         latency: float = 0.0,
         description: str = "",
+        stand_in_for: str | None = None,
     ) -> ModelFn | Callable[[ModelFn], ModelFn]:
         """Register ``fn`` under ``slug`` (replacing any model of that slug); return ``fn``.
 
@@ -276,6 +302,9 @@ class ModelRegistry:
 
         :param latency: default ``0.0``; seconds :meth:`complete` waits before each call.
         :param description: default ``""``: the first paragraph of ``fn``'s docstring.
+        :param stand_in_for: default None; the hosted model this local model imitates under
+            that model's slug (the task detail and the models list say so, and reports mark
+            its scores as a local stand-in's).
         """
         _check_slug(slug)
         seconds = _check_latency(slug, latency)
@@ -283,7 +312,9 @@ class ModelRegistry:
         def add(model: ModelFn) -> ModelFn:
             if not callable(model):
                 raise TypeError(NOT_CALLABLE_MESSAGE.format(slug=slug, kind=type(model).__name__))
-            entry = RegisteredModel(slug, model, seconds, description or _describe(model))
+            entry = RegisteredModel(
+                slug, model, seconds, description or _describe(model), stand_in_for
+            )
             with self._lock:
                 self._models[slug] = entry
             return model
@@ -304,7 +335,7 @@ class ModelRegistry:
         seconds = _check_latency(slug, latency)
         with self._lock:
             entry = self.entry(slug)
-            self._models[slug] = RegisteredModel(entry.slug, entry.fn, seconds, entry.description)
+            self._models[slug] = dataclasses.replace(entry, latency=seconds)
 
     def update(self, other: ModelRegistry) -> None:
         """Copy every model of ``other`` into this registry."""
@@ -454,6 +485,7 @@ class ModelRegistry:
             raise ModelError(
                 MODEL_FAILED_MESSAGE.format(slug=slug, kind=type(exc).__name__, error=exc),
                 slug=slug,
+                traceback=user_traceback(exc),
             ) from exc
         return _normalise(slug, answer, len(request.tool_calls_made()))
 

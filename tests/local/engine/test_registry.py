@@ -58,7 +58,14 @@ def test_register_as_decorator_returns_the_function_and_uses_docstring() -> None
     assert reverse(request("abc")) == "cba"
     assert registry.get("rev") is reverse
     assert registry.describe() == [
-        {"slug": "rev", "name": "rev", "description": "Reverses the prompt.", "latency": 0.0}
+        {
+            "slug": "rev",
+            "name": "rev",
+            "description": "Reverses the prompt.",
+            "latency": 0.0,
+            "served_by": "local",
+            "stand_in_for": None,
+        }
     ]
 
 
@@ -196,13 +203,20 @@ def test_default_registry_has_echo_and_demo_models_on_request() -> None:
     assert plain.complete("echo", request("Plan 3 days")).text == "Plan 3 days"
     demo = default_registry(demo=True)
     assert demo.slugs() == [
+        "demo-flash",
         "demo-judge",
         "demo-planner",
         "demo-researcher",
         "echo",
         "gemini-3.5-flash",
     ]
-    assert "NOT the real model" in demo.entry("gemini-3.5-flash").description
+    stand_in = demo.entry("gemini-3.5-flash")
+    assert "NOT the real model" in stand_in.description
+    # the guide's slug answers as demo-flash, labelled as a local stand-in; demo-* are not
+    assert stand_in.fn is demo.entry("demo-flash").fn
+    assert stand_in.stand_in_for == "gemini-3.5-flash"
+    assert stand_in.as_dict()["stand_in_for"] == "gemini-3.5-flash"
+    assert [e.slug for e in demo.entries() if e.stand_in_for] == ["gemini-3.5-flash"]
 
 
 # --- load_spec --------------------------------------------------------------------------------

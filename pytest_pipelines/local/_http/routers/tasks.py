@@ -105,6 +105,7 @@ def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
         "input",
         "output",
         "error",
+        "traceback",
         "created_at",
     )
     return {k: call.get(k) for k in keys}
