@@ -477,9 +477,22 @@ def other_org(local_backend: LocalPipelines, unique: Callable[[str], str]) -> ht
     )
 
 
+@pytest.fixture
+def delete_after(http: httpx.Client) -> Iterator[list[str]]:
+    """URLs to DELETE at teardown: global objects would show in other tests' global listings."""
+    urls: list[str] = []
+    yield urls
+    for url in urls:
+        http.delete(url)
+
+
 @pytest.mark.parametrize("plural", ["prompts", "criteria", "evaluations"])
 def test_making_an_object_global_keeps_its_private_versions_private(
-    http: httpx.Client, other_org: httpx.Client, unique: Callable[[str], str], plural: str
+    http: httpx.Client,
+    other_org: httpx.Client,
+    unique: Callable[[str], str],
+    plural: str,
+    delete_after: list[str],
 ) -> None:
     """Finding 11: another organization sees only the versions made while it was global."""
     bodies = {
@@ -496,6 +509,7 @@ def test_making_an_object_global_keeps_its_private_versions_private(
     created = http.post(f"/api/{plural}", json={"name": unique("global"), **bodies[plural]})
     assert created.status_code == 200, created.text
     object_id = created.json()["id"]
+    delete_after.append(f"/api/{plural}/{object_id}")
     public = {"prompt_text": "public text"} if plural == "prompts" else {"description": "public"}
     if plural == "criteria":
         public["config"] = {"subtype": "contains_keywords", "keywords": ["public"]}
@@ -520,11 +534,15 @@ def test_making_an_object_global_keeps_its_private_versions_private(
 
 
 def test_another_organization_cannot_run_a_private_version_of_a_global_prompt(
-    http: httpx.Client, other_org: httpx.Client, unique: Callable[[str], str]
+    http: httpx.Client,
+    other_org: httpx.Client,
+    unique: Callable[[str], str],
+    delete_after: list[str],
 ) -> None:
     """Finding 11: a run pinned to an earlier private version is a 422 for another org."""
     prompt = http.post("/api/prompts", json={"name": unique("p"), "prompt_text": "SECRET"})
     prompt_id = prompt.json()["id"]
+    delete_after.append(f"/api/prompts/{prompt_id}")
     http.patch(f"/api/prompts/{prompt_id}", json={"scope_type": "global", "prompt_text": "ok"})
     with other_org:
         project = other_org.post("/api/projects", json={"name": unique("other project")})
@@ -769,6 +787,7 @@ def test_an_unreadable_upload_is_a_422_with_a_detail_list(http: httpx.Client) ->
     assert answer.json()["detail"][0]["loc"] == ["body", "file"]
 
 
+@pytest.mark.xfail(strict=True, reason="request body models are being declared (finding 13)")
 def test_the_openapi_document_declares_json_request_bodies(local_backend: LocalPipelines) -> None:
     """Finding 13: operations that read a JSON body declare its schema."""
     doc = httpx.get(f"{local_backend.base_url}/_local/openapi.json").json()

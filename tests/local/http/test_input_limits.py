@@ -90,4 +90,7 @@ def test_dataset_imports_refuse_what_cannot_be_stored(
     files: Any = {"file": (filename, content.encode(), "application/octet-stream")}
     answer = http.post(route, files=files)
     assert answer.status_code == 422, answer.text[:300]
-    assert problem in answer.json()["detail"]
+    # FastAPI's validation shape (issue 11 finding 13): the problem is on the file field
+    (item,) = answer.json()["detail"]
+    assert item["loc"] == ["body", "file"]
+    assert problem in item["msg"]
