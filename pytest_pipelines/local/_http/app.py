@@ -16,6 +16,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from pytest_pipelines._version import __version__
 from pytest_pipelines.local._engine.state import BackendState
+from pytest_pipelines.local._http.bodies import declare_bodies
 from pytest_pipelines.local._http.errors import install_error_handlers, internal_error_response
 
 CHAOS_429 = "rate limited by the local backend's chaos switch; retry after {seconds} s"
@@ -88,4 +89,5 @@ def create_app(state: BackendState) -> FastAPI:
     for name in ROUTERS:
         module = importlib.import_module(name)
         app.include_router(module.router)
+    declare_bodies(app, [importlib.import_module(name).router for name in ROUTERS])
     return app
