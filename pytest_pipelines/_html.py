@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pytest_pipelines._junit import describe_gate, stats_line
 from pytest_pipelines._record import CriterionRecord, Example, GateRecord, ItemRecord, xml_safe
 from pytest_pipelines._results import fmt
-from pytest_pipelines._summary import gate_word, value_text, verdict_word
+from pytest_pipelines._summary import gate_word, value_text, variant_groups, verdict_word
 
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 BINS = 10
@@ -352,20 +352,15 @@ def _section(rec: ItemRecord, anchor: str) -> str:
 
 
 def _variants(records: Sequence[ItemRecord]) -> str:
-    groups: dict[str, list[ItemRecord]] = {}
-    for rec in records:
-        if rec.has_run and rec.variant is not None:
-            groups.setdefault(rec.test, []).append(rec)
+    by_test = {r.test: r for r in records}
     out = []
-    for test, recs in groups.items():
-        if len(recs) < 2:
-            continue
-        names = [str(r.variant) for r in recs]
+    for test, cols in variant_groups(records):
+        names = [name for name, _, _ in cols]
         criteria: dict[str, dict[str, str]] = {}
-        for r in recs:
-            for c in r.criteria:
-                gates = [g for g in r.gates if g.subject == c.name]
-                criteria.setdefault(c.name, {})[str(r.variant)] = value_text(c, gates)
+        for name, crits, rec in cols:
+            for c in crits:
+                gates = [g for g in rec.gates if g.subject == c.name] if rec is not None else []
+                criteria.setdefault(c.name, {})[name] = value_text(c, gates)
         rows = ["<tr><th>criterion</th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"]
         for cname, by in criteria.items():
             rows.append(
@@ -373,15 +368,18 @@ def _variants(records: Sequence[ItemRecord]) -> str:
                 + "".join(f"<td>{esc(by.get(n, '-'))}</td>" for n in names)
                 + "</tr>"
             )
-        rows.append(
-            "<tr><td>verdict</td>"
-            + "".join(
-                f'<td><span class="badge {esc(r.outcome)}">{esc(verdict_word(r))}</span></td>'
-                for r in recs
+        recs = [rec for _, _, rec in cols if rec is not None]
+        if len(recs) == len(cols):
+            rows.append(
+                "<tr><td>verdict</td>"
+                + "".join(
+                    f'<td><span class="badge {esc(r.outcome)}">{esc(verdict_word(r))}</span></td>'
+                    for r in recs
+                )
+                + "</tr>"
             )
-            + "</tr>"
-        )
-        compares = [g for r in recs for g in r.gates if g.kind == "compare"]
+        owners = recs or [by_test[test]]
+        compares = [g for r in owners for g in r.gates if g.kind == "compare"]
         extra = "".join(f'<p class="meta">{esc(describe_gate(g))}</p>' for g in compares)
         out.append(f"<h3>{esc(test)}</h3><table>{''.join(rows)}</table>{extra}")
     if not out:

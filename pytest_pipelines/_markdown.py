@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pytest_pipelines._junit import _example_lines, describe_gate
 from pytest_pipelines._record import GateRecord, ItemRecord, error_message, xml_safe
 from pytest_pipelines._results import fmt
-from pytest_pipelines._summary import gate_word, value_text, verdict_word
+from pytest_pipelines._summary import gate_word, value_text, variant_groups, verdict_word
 
 ICONS = {
     "PASS": "✅",
@@ -171,27 +171,23 @@ def render_markdown(records: Sequence[ItemRecord], exitstatus: int = 0) -> str:
 def _variant_tables(records: Sequence[ItemRecord]) -> list[str]:
     """A table per test with several variants: criterion by variant."""
     out: list[str] = []
-    groups: dict[str, list[ItemRecord]] = {}
-    for rec in records:
-        if rec.has_run and rec.variant is not None:
-            groups.setdefault(rec.test, []).append(rec)
-    for test, recs in groups.items():
-        if len(recs) < 2:
-            continue
-        names = [str(r.variant) for r in recs]
+    for test, cols in variant_groups(records):
+        names = [name for name, _, _ in cols]
         out += [f"### Variants side by side: {cell(test)}", ""]
         out.append("| criterion | " + " | ".join(cell(n) for n in names) + " |")
         out.append("| --- |" + " --- |" * len(names))
         criteria: dict[str, dict[str, str]] = {}
-        for r in recs:
-            for c in r.criteria:
-                criteria.setdefault(c.name, {})[str(r.variant)] = value_text(c)
+        for name, crits, _ in cols:
+            for c in crits:
+                criteria.setdefault(c.name, {})[name] = value_text(c)
         for cname, by_variant in criteria.items():
             out.append(
                 f"| {cell(cname)} | "
                 + " | ".join(cell(by_variant.get(n, "-")) for n in names)
                 + " |"
             )
-        out.append("| verdict | " + " | ".join(cell(verdict_word(r)) for r in recs) + " |")
+        if all(rec is not None for _, _, rec in cols):
+            words = [verdict_word(rec) for _, _, rec in cols if rec is not None]
+            out.append("| verdict | " + " | ".join(cell(w) for w in words) + " |")
         out.append("")
     return out

@@ -17,7 +17,7 @@ import math
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +144,15 @@ class ToolRecord:
 
 
 @dataclass
+class VariantRecord:
+    """One variant of an item that ran several in one experiment (``pipelines_compare``)."""
+
+    name: str
+    tasks: int
+    criteria: tuple[CriterionRecord, ...] = ()
+
+
+@dataclass
 class ItemRecord:
     """Everything the reports know about one eval test item."""
 
@@ -163,6 +172,8 @@ class ItemRecord:
     criteria: tuple[CriterionRecord, ...] = ()
     gates: tuple[GateRecord, ...] = ()
     tools: tuple[ToolRecord, ...] = ()
+    #: the variants this item ran in one experiment, each with its own aggregates
+    variants: tuple[VariantRecord, ...] = ()
     #: "pass", "fail", "not applied" (the body failed first) or "" (no run)
     verdict: str = ""
     verdict_message: str = ""
@@ -208,6 +219,17 @@ class ItemRecord:
             for g in data.get("gates") or ()
         )
         kw["tools"] = tuple(ToolRecord(**_known(ToolRecord, t)) for t in data.get("tools") or ())
+        kw["variants"] = tuple(
+            VariantRecord(
+                name=str(v["name"]),
+                tasks=int(v.get("tasks") or 0),
+                criteria=tuple(
+                    CriterionRecord(**{**_known(CriterionRecord, c), "values": (), "examples": ()})
+                    for c in v.get("criteria") or ()
+                ),
+            )
+            for v in data.get("variants") or ()
+        )
         kw["warnings"] = tuple(data.get("warnings") or ())
         problem = data.get("problem")
         kw["problem"] = (str(problem[0]), str(problem[1])) if problem else None
@@ -362,6 +384,18 @@ def from_run(base: ItemRecord, result: Any, verdict: Any, *, body: str = "passed
     base.tasks_planned = int(planned) if isinstance(planned, int) else None
     base.repeat = int(getattr(result, "repeat", 1) or 1)
     base.criteria = tuple(_criterion(s, tasks, labels) for s in result.criteria.values())
+    # several variants in one experiment: their own aggregates, for the side-by-side tables
+    base.variants = tuple(
+        VariantRecord(
+            name=str(name),
+            tasks=len(r.tasks),
+            criteria=tuple(
+                replace(_criterion(s, tasks, labels), values=(), examples=())
+                for s in r.criteria.values()
+            ),
+        )
+        for name, r in (getattr(result, "variants", None) or {}).items()
+    )
     base.tools = tuple(
         ToolRecord(
             node=str(c.node_id),

@@ -141,25 +141,39 @@ def result_rows(records: Sequence[ItemRecord]) -> list[tuple[str, str, str, str,
     return rows
 
 
+#: one column of a side-by-side table: variant name, its criteria, its test's verdict (None:
+#: the variants of one experiment share one item, whose verdict is in the results table)
+Column = tuple[str, tuple[CriterionRecord, ...], "ItemRecord | None"]
+
+
+def variant_groups(records: Sequence[ItemRecord]) -> list[tuple[str, list[Column]]]:
+    """Tests with several variants, each with its columns: the variants of a test that are
+    separate items (``pipelines_variants``), or that ran in one item's experiment."""
+    groups: dict[str, list[Column]] = {}
+    for rec in records:
+        if not rec.has_run:
+            continue
+        if len(rec.variants) > 1:
+            groups[rec.test] = [(v.name, v.criteria, None) for v in rec.variants]
+        elif rec.variant is not None:
+            groups.setdefault(rec.test, []).append((rec.variant, rec.criteria, rec))
+    return [(test, cols) for test, cols in groups.items() if len(cols) > 1]
+
+
 def comparison(records: Sequence[ItemRecord]) -> list[list[str]]:
     """Tables comparing the variants of each test that has several, criterion by variant."""
-    groups: dict[str, list[ItemRecord]] = {}
-    for rec in records:
-        if rec.has_run and rec.variant is not None:
-            groups.setdefault(rec.test, []).append(rec)
     out = []
-    for test, recs in groups.items():
-        if len(recs) < 2:
-            continue
-        names = [str(r.variant) for r in recs]
+    for test, cols in variant_groups(records):
+        names = [name for name, _, _ in cols]
         criteria: dict[str, dict[str, str]] = {}
-        for r in recs:
-            for c in r.criteria:
-                criteria.setdefault(c.name, {})[str(r.variant)] = value_text(c)
+        for name, crits, _ in cols:
+            for c in crits:
+                criteria.setdefault(c.name, {})[name] = value_text(c)
         rows = [[f"{test}: criterion", *names]]
         for cname, by_variant in criteria.items():
             rows.append([cname, *(by_variant.get(n, "-") for n in names)])
-        rows.append(["verdict", *(verdict_word(r) for r in recs)])
+        if all(rec is not None for _, _, rec in cols):
+            rows.append(["verdict", *(verdict_word(rec) for _, _, rec in cols if rec is not None)])
         out.append(table(rows))
     return out
 

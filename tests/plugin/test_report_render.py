@@ -280,3 +280,41 @@ def test_markdown_stays_under_githubs_step_summary_limit() -> None:
     assert len(md.encode()) <= SIZE_LIMIT + 1000
     assert TRUNCATED.split("{n}")[1] in md
     assert md.count("<details>") < 400
+
+
+def test_variants_of_one_experiment_are_shown_side_by_side() -> None:
+    from pytest_pipelines._record import VariantRecord
+    from pytest_pipelines._summary import comparison
+
+    def judge(mean: float) -> CriterionRecord:
+        return CriterionRecord("Judge", "rating", 5, 4, 0.8, mean, 3.0, 5.0, 0, 0)
+
+    rec = ItemRecord(
+        nodeid="t.py::test_beats_control",
+        test="t.py::test_beats_control",
+        verdict="pass",
+        criteria=(judge(3.6),),
+        variants=(
+            VariantRecord("control", 5, (judge(3.4),)),
+            VariantRecord("new", 5, (judge(3.8),)),
+        ),
+    )
+    assert ItemRecord.from_dict(json.loads(json.dumps(rec.to_dict()))) == rec
+    (tbl,) = comparison([rec])
+    assert tbl[0].split() == ["t.py::test_beats_control:", "criterion", "control", "new"]
+    assert tbl[2].split() == [
+        "Judge",
+        "pass_rate",
+        "0.8,",
+        "mean",
+        "3.4",
+        "pass_rate",
+        "0.8,",
+        "mean",
+        "3.8",
+    ]
+    assert "| Judge | pass\\_rate 0.8, mean 3.4 | pass\\_rate 0.8, mean 3.8 |" in render_markdown(
+        [rec]
+    )
+    page = render_html([rec])
+    assert "<th>control</th><th>new</th>" in page
