@@ -9,6 +9,7 @@ are in flight.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -62,6 +63,7 @@ def _bulk(
     client: Any, project_id: int, workflow_id: int, task_ids: Sequence[int]
 ) -> dict[int, Mapping[str, Any]] | None:
     """Every detail through export-tasks, or None when the deployment's export cannot carry them."""
+    from pytest_pipelines._retry import repeat
     from pytest_pipelines.client import NotFoundError, ValidationError
 
     known = _known_support(client)
@@ -71,7 +73,14 @@ def _bulk(
     for start in range(0, len(task_ids), EXPORT_CHUNK):
         chunk = task_ids[start : start + EXPORT_CHUNK]
         try:
-            response = client.export_tasks(project_id, workflow_id, export_request(chunk))
+            # a read in a POST (no Idempotency-Key, so the client does not retry it): repeated
+            # here on a 429/5xx like the plugin's other requests without lasting effect
+            response = repeat(
+                client,
+                functools.partial(
+                    client.export_tasks, project_id, workflow_id, export_request(chunk)
+                ),
+            )
         except (NotFoundError, ValidationError, AttributeError) as exc:
             # no export route, a payload it refuses, or a client without the method: per task
             logger.debug("bulk task export unavailable (%s); reading tasks one by one", exc)

@@ -154,3 +154,30 @@ def test_run(pipelines_run):
     log = result.stderr.str()
     assert "collected 3 of 3 tasks of workflow 10 with a bulk task export" in log
     assert "/tasks/" not in log  # no per-task GET
+
+
+def test_a_busy_export_is_retried(
+    backend_client: PipelinesClient, task_ids: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_pipelines import _retry
+    from pytest_pipelines.client import ServerError
+
+    waits: list[float] = []
+    monkeypatch.setattr(_retry, "pause", waits.append)
+
+    class Busy(Counting):
+        """Answers the first export 503 (the client does not retry a POST without a key)."""
+
+        max_retries = 2
+
+        def export_tasks(self, *args: Any) -> Any:
+            if not self.calls["export_tasks"]:
+                self.calls["export_tasks"] += 1
+                raise ServerError("busy", status_code=503)
+            return super().export_tasks(*args)
+
+    proxy = Busy(backend_client)
+    details = collect_details(proxy, 22, 10, task_ids)
+    assert [d["id"] for d in details] == task_ids
+    assert proxy.calls == Counter({"export_tasks": 2})
+    assert len(waits) == 1
