@@ -26,6 +26,8 @@ from pytest_pipelines._settings import PipelinesSettings
 
 RESULT_KEY = pytest.StashKey[Any]()
 GATES_KEY = pytest.StashKey[Any]()
+#: the test's pipelines_budget (``None``: no budget)
+BUDGET_KEY = pytest.StashKey[Any]()
 ORDER_KEY = pytest.StashKey[int]()
 #: phase -> why that phase's error is a broken run (platform trouble), not a quality failure
 BROKEN_KEY = pytest.StashKey[dict[str, str]]()
@@ -599,6 +601,15 @@ def pipelines_run(
     parts = collect_spec_parts(item.nodeid, item)
     spec = build_spec(parts, _pipelines_variant)
     timeout = spec.target.timeout or state.settings.timeout
+    limit = state.settings.max_session_cost
+    if limit is not None and state.settings.mode == "local":
+        from pytest_pipelines._usage import session_budget_problem
+
+        # the backend knows what every worker's runs spent; a spent budget launches nothing
+        spent = session_budget_problem(pipelines_client.request("GET", "/_local/usage"), limit)
+        if spent:
+            item.user_properties.append(("pipelines.error", spent))
+            pytest.fail(spent, pytrace=False)
     progress = _progress(config, state, item.nodeid)
     gates = Gates(
         spec.gates,
@@ -683,6 +694,7 @@ def pipelines_run(
     item.stash[ORDER_KEY] = (
         variants.index(_pipelines_variant) if _pipelines_variant in variants else 0
     )
+    item.stash[BUDGET_KEY] = spec.budget
     item.stash[GATES_KEY] = gates
     item.ihook.pytest_pipelines_run_finished(item=item, result=result)
     return result

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_pipelines._fixtures import BROKEN_KEY, GATES_KEY, RESULT_KEY
+from pytest_pipelines._fixtures import BROKEN_KEY, BUDGET_KEY, GATES_KEY, RESULT_KEY
 from pytest_pipelines._secret import Secret
 from pytest_pipelines._session import (
     STATE_KEY,
@@ -255,8 +255,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     from pytest_pipelines._gates import emit_warnings
 
     emit_warnings(verdict)
+    from pytest_pipelines._usage import over_budget
+
+    budget = item.stash.get(BUDGET_KEY, None)
+    over = over_budget(budget, [(t.id, t.usage) for t in result.tasks]) if budget else None
     if not verdict.passed:
-        pytest.fail(verdict.message or "pipelines: the verdict failed this test", pytrace=False)
+        message = verdict.message or "pipelines: the verdict failed this test"
+        pytest.fail(message + (f"\n{over}" if over else ""), pytrace=False)
+    if over:
+        pytest.fail(over, pytrace=False)
     return res
 
 
@@ -441,9 +448,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if state.is_worker or not state.records:
         return
     from pytest_pipelines._summary import ordered, write_summary
+    from pytest_pipelines._usage import session_line
 
     width = config.stash[REPORT_OPTIONS_KEY].table_width
     write_summary(terminalreporter, ordered(state.records.values()), width)
+    line = session_line(r.usage for r in state.records.values())
+    if line:
+        terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(trylast=True)

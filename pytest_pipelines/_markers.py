@@ -26,6 +26,7 @@ VARIANTS = "pipelines_variants"
 GATE = "pipelines_gate"
 TOOL_GATE = "pipelines_tool_gate"
 COMPARE = "pipelines_compare"
+BUDGET = "pipelines_budget"
 
 MODES = ("tasks", "experiment")
 TOOL_EVALUATION_PARAMS = ("input_parameters",)
@@ -238,6 +239,18 @@ def _timeout(name: str, value: Any) -> float:
             f"got {value!r}"
         )
     return float(value)
+
+
+def _positive(name: str, value: Any) -> float:
+    if not _is_number(value) or value <= 0:
+        raise _Bad(f"argument {name!r} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def _tokens(name: str, value: Any) -> int:
+    if not _is_int(value) or value < 1:
+        raise _Bad(f"argument {name!r} must be a whole number of tokens >= 1, got {value!r}")
+    return int(value)
 
 
 def _choice(valid: Sequence[str]) -> Check:
@@ -530,6 +543,27 @@ class Compare:
     confidence: float = arg(0.95, doc="the interval's level", check=check_confidence)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """Limits on what the run's model calls (judges included) may cost and take."""
+
+    _: KW_ONLY
+    max_cost: float | None = arg(
+        None, doc="US dollars the run's priced model calls may cost", check=_positive
+    )
+    max_tokens: int | None = arg(
+        None, doc="input plus output tokens of the run's model calls", check=_tokens
+    )
+    max_latency_p95: float | None = arg(
+        None, doc="seconds: the 95th percentile of the tasks' model time", check=_positive
+    )
+
+    def _together(self) -> str | None:
+        if self.max_cost is None and self.max_tokens is None and self.max_latency_p95 is None:
+            return "give at least one limit: max_cost, max_tokens, max_latency_p95"
+        return None
+
+
 #: marker name -> (options dataclass, one-line summary); pipelines_variants takes **kwargs
 MARKERS: dict[str, tuple[type[Any], str]] = {
     WORKFLOW: (
@@ -565,6 +599,11 @@ MARKERS: dict[str, tuple[type[Any], str]] = {
         "experiment on the same inputs, and fails unless each variant's paired difference from "
         "the baseline variant is confidently >= min_difference.",
     ),
+    BUDGET: (
+        Budget,
+        "fail the test when its run's model calls cost, use or take more than this (local "
+        "backend; see docs/models-and-tools.md#budgets).",
+    ),
 }
 VARIANTS_DOC = (
     "pipelines_variants(**variants): one test item per variant, id test_x[name]; each "
@@ -599,6 +638,7 @@ def _docs() -> dict[str, str]:
         GATE,
         TOOL_GATE,
         COMPARE,
+        BUDGET,
     )
     return {name: docs[name] for name in order}
 
@@ -753,6 +793,7 @@ class RunSpec:
     variant_overrides: Mapping[str, Any] = field(default_factory=dict)
     gates: tuple[Gate, ...] = ()
     tool_gates: tuple[ToolGate, ...] = ()
+    budget: Budget | None = None
 
 
 def validate_variants(nodeid: str, mark: pytest.Mark) -> dict[str, dict[str, Any]]:
@@ -924,6 +965,11 @@ def collect_spec_parts(nodeid: str, node: Any) -> dict[str, Any]:
         lambda c: f"the comparison of {c.criterion!r} with {c.baseline!r}",
     )
     _check_compares(nodeid, parts)
+    for level in _levels(node, BUDGET):  # validate all; the closest level wins
+        budgets = [options(nodeid, BUDGET, mark) for mark in level]
+        if len(set(budgets)) > 1:
+            raise _fail(nodeid, BUDGET, DUPLICATE_MARKER.format(what="the budget"))
+        parts.setdefault("budget", budgets[0])
     return parts
 
 
@@ -939,6 +985,7 @@ def build_spec(parts: Mapping[str, Any], variant: str | None) -> RunSpec:
         variant_overrides=variants.get(variant, {}) if variant is not None else {},
         gates=parts["gates"],
         tool_gates=parts["tool_gates"],
+        budget=parts.get("budget"),
     )
 
 
@@ -952,6 +999,7 @@ def uses_pipelines_markers(parts: Mapping[str, Any]) -> str | None:
         ("prompt_swaps", PROMPT_SWAP),
         ("model_swaps", MODEL_SWAP),
         ("evaluation_swaps", EVALUATION_SWAP),
+        ("budget", BUDGET),
     ):
         if parts.get(key):
             return marker

@@ -189,6 +189,8 @@ class ItemRecord:
     duration: float = 0.0
     #: a failure that is not a gate miss: (phase, first line)
     problem: tuple[str, str] | None = None
+    #: the run's model usage (``Usage.as_dict()``: tokens, cost, replays), ``None`` without a run
+    usage: dict[str, Any] | None = None
 
     @property
     def has_run(self) -> bool:
@@ -383,6 +385,8 @@ def from_run(base: ItemRecord, result: Any, verdict: Any, *, body: str = "passed
     planned = getattr(result, "tasks_planned", None)
     base.tasks_planned = int(planned) if isinstance(planned, int) else None
     base.repeat = int(getattr(result, "repeat", 1) or 1)
+    usage = getattr(result, "usage", None)
+    base.usage = usage.as_dict() if usage is not None else None
     base.criteria = tuple(_criterion(s, tasks, labels) for s in result.criteria.values())
     # several variants in one experiment: their own aggregates, for the side-by-side tables
     base.variants = tuple(

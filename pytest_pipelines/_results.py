@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pytest_pipelines._stats import PairedResult
 
+from pytest_pipelines._usage import Usage, total
+
 #: names of ephemeral objects carry this prefix; results report them without it
 EPHEMERAL_PREFIX_RE = re.compile(r"^pytest-[0-9a-f]{12}-[A-Za-z0-9_]+-\d+-")
 
@@ -184,6 +186,8 @@ class TaskResult:
     input_key: str = ""
     #: which run of its input this task is (0 .. repeat-1)
     repeat_index: int = 0
+    #: tokens, latency and cost of the task's model calls (``None``: the backend gave none)
+    usage: Usage | None = None
 
     @property
     def models(self) -> tuple[ModelUse, ...]:
@@ -346,6 +350,7 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
         tool_calls=tuple(calls),
         node_db_ids=node_db_ids,
         llm_fields=tuple(llm_fields),
+        usage=Usage.from_dict(detail.get("usage")),
     )
 
 
@@ -564,6 +569,11 @@ class RunResult:
     def errors(self) -> list[str]:
         """Failed tasks and evaluator errors (a run with any is a test error)."""
         return run_problems(self.tasks)
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens, latency and cost of every model call of the run (judges included)."""
+        return total(t.usage for t in self.tasks)
 
     def __repr__(self) -> str:
         head = f"workflow={self.workflow_id}"

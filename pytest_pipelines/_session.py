@@ -30,7 +30,8 @@ LOCAL_IMPORT_FAILED = (
 )
 LOCAL_START_FAILED = (
     "pytest-pipelines: the embedded local backend did not start: {error}. Check the "
-    "pipelines_models / pipelines_seeds ini keys (--pipelines-model / --pipelines-seed)."
+    "pipelines_models / pipelines_seeds / pipelines_prices ini keys (--pipelines-model / "
+    "--pipelines-seed)."
 )
 LOCAL_ON_WORKER = (
     "pipelines_local is the embedded backend's handle, which lives in the xdist controller "
@@ -43,6 +44,10 @@ BAD_MODEL_SPEC = (
 )
 MODEL_SPEC_RAISED = "loading {spec!r} raised {kind}: {error}"
 SWEEP_LEFT = "pipelines: the sweep could not delete {n} object(s) of this run: {errors}"
+BAD_PRICES = (
+    "pytest-pipelines: ini key pipelines_prices prices a model that is not registered: {error}"
+)
+BAD_CACHE_DIR = "pytest-pipelines: the model-call cache at {dir} cannot be read: {error}"
 NOT_LOCAL = (
     "pipelines_local is only available in local mode (current mode: {mode}, env {env!r}). "
     "Run with --pipelines-env=local or set `pipelines_env = local` in the ini file."
@@ -139,18 +144,26 @@ def load_models(state: PipelinesState) -> None:
     and registration functions run once.
     """
     s = state.settings
-    if state.is_worker or s.mode != "local" or not s.models or state.registry is not None:
+    wanted = s.models or s.cache != "off" or s.prices
+    if state.is_worker or s.mode != "local" or not wanted or state.registry is not None:
         return
     try:
+        from pytest_pipelines.local._engine.providers import (
+            ModelCache,
+            ProviderConfigError,
+            register_recorded,
+        )
         from pytest_pipelines.local.models import BadModelSpecError, default_registry
     except ImportError as exc:
         raise pytest.UsageError(LOCAL_IMPORT_FAILED.format(error=exc)) from None
     source = "ini key pipelines_models" if s.sources.get("models") == "ini" else "--pipelines-model"
     registry = default_registry(demo=s.demo)
+    # set before the specs load: in replay mode a provider model needs no key
+    registry.cache = ModelCache(s.cache_dir, s.cache) if s.cache != "off" else None
     for spec in s.models:
         try:
             registry.load_spec(spec)
-        except BadModelSpecError as exc:
+        except (BadModelSpecError, ProviderConfigError) as exc:
             error = str(exc)
         except Exception as exc:  # the user's module or registration function raised
             error = MODEL_SPEC_RAISED.format(spec=spec, kind=type(exc).__name__, error=exc)
@@ -158,6 +171,15 @@ def load_models(state: PipelinesState) -> None:
             continue
         # ``from None``: the message names the spec and the cause; a chained copy repeats it
         raise pytest.UsageError(BAD_MODEL_SPEC.format(source=source, error=error)) from None
+    try:
+        register_recorded(registry)
+    except (ValueError, ProviderConfigError) as exc:
+        raise pytest.UsageError(BAD_CACHE_DIR.format(dir=s.cache_dir, error=exc)) from None
+    for slug, (input_price, output_price) in s.prices.items():
+        try:
+            registry.set_price(slug, input_price, output_price)
+        except LookupError as exc:
+            raise pytest.UsageError(BAD_PRICES.format(error=exc)) from None
     state.registry = registry
 
 

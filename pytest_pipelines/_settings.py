@@ -20,6 +20,8 @@ ENV_CHOICES = ("local", "production", "<http(s) URL>")
 DEFAULT_GATE_CHOICES = ("all-boolean-pass", "none")
 DEFAULT_TIMEOUT = 300.0
 INCONCLUSIVE_CHOICES = ("warn", "fail", "pass")
+CACHE_CHOICES = ("off", "use", "record", "replay")
+DEFAULT_CACHE_DIR = ".pipelines-cache"
 
 BAD_ENV = (
     "pytest-pipelines: {source} is {value!r}; valid values are 'local', 'production' or an "
@@ -53,6 +55,20 @@ LOCAL_WITH_BASE_URL = (
     "pytest-pipelines: {source} ({value!r}) cannot be combined with local mode: the embedded "
     "backend picks its own address. Drop the base URL, or choose a remote --pipelines-env."
 )
+BAD_CACHE = (
+    "pytest-pipelines: {source} is {value!r}; valid values are off, use, record and replay "
+    "(unset: replay when the cache directory holds a recording, else off), "
+    "e.g. --pipelines-cache=record."
+)
+BAD_PRICE = (
+    "pytest-pipelines: ini key pipelines_prices has {line!r}; each line is SLUG INPUT OUTPUT, "
+    "the model's slug and its USD per million input and output tokens, "
+    "e.g. `openai:gpt-4.1-mini 0.40 1.60`."
+)
+BAD_SESSION_COST = (
+    "pytest-pipelines: {source} is {value!r}; it must be a number of US dollars greater than 0, "
+    "e.g. pipelines_max_session_cost = 5."
+)
 MISSING_KEY = (
     "pytest-pipelines: no API key for {base_url}. Eval tests need one of: "
     "set PIPELINES_API_KEY (or pass --pipelines-api-key=...), "
@@ -82,6 +98,11 @@ class PipelinesSettings:
     :param on_inconclusive: what an inconclusive gate does when it does not say: ``"warn"``
         (default), ``"fail"`` or ``"pass"``.
     :param sources: where each value came from (``"cli"``, ``"ini"``, ``"env"``, ``"default"``).
+    :param cache: the model-call cache mode: ``off`` (default without a recording), ``use``,
+        ``record`` or ``replay`` (default when ``cache_dir`` holds a recording).
+    :param cache_dir: default ``<rootdir>/.pipelines-cache``; where the cache lives.
+    :param prices: default ``{}``; slug -> USD per million (input, output) tokens.
+    :param max_session_cost: default ``None``; USD after which no new run is launched.
     """
 
     env: str
@@ -99,6 +120,10 @@ class PipelinesSettings:
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     confidence: float | None = None
     on_inconclusive: str = "warn"
+    cache: str = "off"
+    cache_dir: str = DEFAULT_CACHE_DIR
+    prices: dict[str, tuple[float, float]] = field(default_factory=dict)
+    max_session_cost: float | None = None
 
     def describe(self, base_url: str | None = None) -> str:
         """One line for the report header: mode and base URL, never the key."""
@@ -106,7 +131,10 @@ class PipelinesSettings:
         key = "set" if self.api_key else "not set"
         if self.mode == "local":
             key = "local"
-        return f"pipelines: mode={self.mode} env={self.env} base_url={url} api_key={key}"
+        line = f"pipelines: mode={self.mode} env={self.env} base_url={url} api_key={key}"
+        if self.mode == "local" and self.cache != "off":
+            line += f" model_cache={self.cache}:{self.cache_dir}"
+        return line
 
 
 def _is_url(value: str) -> bool:
@@ -253,7 +281,13 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     sources["junitxml"] = j_src
     junitxml = str(raw_junit) if raw_junit is not None else None
 
-    raw_models, m_src = _pick(config, "pipelines_models", "pipelines_models", None)
+    # models add up: the ini file's, then the command line's (a later slug replaces an earlier
+    # one), so `--pipelines-model=ollama:llama3.2,as=demo-planner` swaps one model in a suite
+    # that registers its own in the ini file
+    ini_models = _lines(config.getini("pipelines_models"))
+    cli_models = _lines(config.getoption("pipelines_models", default=None))
+    raw_models = ini_models + cli_models
+    m_src = "cli" if cli_models else "ini" if ini_models else "default"
     sources["models"] = m_src
     raw_seeds, s_src = _pick(config, "pipelines_seeds", "pipelines_seeds", None)
     sources["seeds"] = s_src
@@ -293,6 +327,28 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     if on_inconclusive not in INCONCLUSIVE_CHOICES:
         raise pytest.UsageError(BAD_INCONCLUSIVE.format(value=on_inconclusive))
 
+    cache, cache_dir = _cache_settings(config, sources)
+    prices = _prices(config.getini("pipelines_prices"))
+    raw_cost, cost_src = _pick(
+        config, "pipelines_max_session_cost", "pipelines_max_session_cost", None
+    )
+    sources["max_session_cost"] = cost_src
+    max_session_cost = None
+    if raw_cost is not None:
+        try:
+            max_session_cost = float(str(raw_cost))
+        except ValueError:
+            max_session_cost = -1.0
+        if not max_session_cost > 0 or max_session_cost == float("inf"):
+            raise pytest.UsageError(
+                BAD_SESSION_COST.format(
+                    source=_label(
+                        cost_src, "pipelines_max_session_cost", "pipelines_max_session_cost", None
+                    ),
+                    value=raw_cost,
+                )
+            )
+
     return PipelinesSettings(
         env=env,
         mode=mode,
@@ -309,4 +365,50 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
         sources=sources,
         confidence=confidence,
         on_inconclusive=on_inconclusive,
+        cache=cache,
+        cache_dir=cache_dir,
+        prices=prices,
+        max_session_cost=max_session_cost,
     )
+
+
+def _cache_settings(config: pytest.Config, sources: dict[str, str]) -> tuple[str, str]:
+    """The cache mode and directory; unset mode: replay when a recording exists, else off."""
+    raw_dir, dir_src = _pick(config, "pipelines_cache_dir", "pipelines_cache_dir", None)
+    sources["cache_dir"] = dir_src
+    if raw_dir is None:
+        directory = config.rootpath / DEFAULT_CACHE_DIR
+    elif dir_src == "cli":
+        directory = config.invocation_params.dir / str(raw_dir)
+    else:  # an ini path is relative to the ini file
+        base = config.inipath.parent if config.inipath else config.rootpath
+        directory = base / str(raw_dir)
+    raw_mode, mode_src = _pick(config, "pipelines_cache", "pipelines_cache", None)
+    sources["cache"] = mode_src
+    if raw_mode is None:
+        mode = "replay" if (directory / "models.json").is_file() else "off"
+    else:
+        mode = str(raw_mode).strip().lower()
+        if mode not in CACHE_CHOICES:
+            raise pytest.UsageError(
+                BAD_CACHE.format(
+                    source=_label(mode_src, "pipelines_cache", "pipelines_cache", None),
+                    value=raw_mode,
+                )
+            )
+    return mode, str(directory)
+
+
+def _prices(lines: object) -> dict[str, tuple[float, float]]:
+    """``SLUG INPUT OUTPUT`` lines -> slug -> (input, output) USD per million tokens."""
+    prices: dict[str, tuple[float, float]] = {}
+    for line in _lines(lines):
+        parts = line.split()
+        try:
+            numbers = (float(parts[1]), float(parts[2]))
+        except (IndexError, ValueError):
+            numbers = (-1.0, -1.0)
+        if len(parts) != 3 or not all(0 <= n < float("inf") for n in numbers):
+            raise pytest.UsageError(BAD_PRICE.format(line=line))
+        prices[parts[0]] = numbers
+    return prices

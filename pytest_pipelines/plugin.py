@@ -109,6 +109,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Local mode: load seed data (repeatable; ini pipelines_seeds).",
     )
     group.addoption(
+        "--pipelines-cache",
+        dest="pipelines_cache",
+        default=None,
+        choices=("off", "use", "record", "replay"),
+        help="Local mode: the model-call cache of provider models: off, use, record or replay "
+        "(default: replay when the cache directory holds a recording, else off; "
+        "ini pipelines_cache).",
+    )
+    group.addoption(
+        "--pipelines-cache-dir",
+        dest="pipelines_cache_dir",
+        default=None,
+        metavar="PATH",
+        help="Local mode: the model-call cache directory (default <rootdir>/.pipelines-cache).",
+    )
+    group.addoption(
         "--pipelines-demo",
         dest="pipelines_demo",
         action="store_true",
@@ -171,6 +187,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "pipelines_seeds", "pytest-pipelines: seed data to load (local mode).", type="linelist"
+    )
+    parser.addini(
+        "pipelines_cache",
+        "pytest-pipelines: model-call cache mode: off, use, record or replay (local mode).",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_cache_dir",
+        "pytest-pipelines: model-call cache directory, relative to the ini file.",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_prices",
+        "pytest-pipelines: SLUG INPUT OUTPUT lines, USD per million tokens (local mode).",
+        type="linelist",
+    )
+    parser.addini(
+        "pipelines_max_session_cost",
+        "pytest-pipelines: USD after which no new eval run is launched.",
+        default=None,
     )
     parser.addini(
         "pipelines_demo",

@@ -295,6 +295,26 @@ class CreationMode(TypedDict, total=False):
     seed_rows: int
 
 
+class ModelUsage(TypedDict, total=False):
+    """Tokens, latency and cost of model calls (local-shapes.md, "Usage")."""
+
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    tokens_estimated: bool
+    cost_usd: float | None
+    unpriced_calls: int
+    latency_ms: float
+    replayed_calls: int
+    errors: int
+
+
+class TaskUsage(ModelUsage, total=False):
+    """A task's usage: the totals, and the same per model slug."""
+
+    by_model: dict[str, ModelUsage]
+
+
 class EvaluationResult(TypedDict, total=False):
     """One criterion result on a task node (local-shapes.md)."""
 
@@ -315,6 +335,7 @@ class EvaluationResult(TypedDict, total=False):
     threshold: float | None
     reason: str | None
     error: str | None
+    usage: ModelUsage
 
 
 class TaskField(TypedDict, total=False):
@@ -328,6 +349,7 @@ class TaskField(TypedDict, total=False):
     output: Any
     error: str | None
     latency_ms: int
+    usage: ModelUsage
 
 
 class ToolCall(TypedDict, total=False):
@@ -367,6 +389,7 @@ class TaskNode(TypedDict, total=False):
     evaluation_results: list[EvaluationResult]
     tool_calls: list[ToolCall]
     error: str | None
+    usage: ModelUsage | None
     created_at: str
     finished_at: str | None
 
@@ -386,6 +409,8 @@ class Task(TypedDict, total=False):
     created_at: str
     started_at: str | None
     finished_at: str | None
+    repeat: int
+    usage: TaskUsage | None
 
 
 class JobCreated(TypedDict, total=False):
@@ -497,6 +522,7 @@ __all__ = [
     "JobCreated",
     "JobStatus",
     "MarkReadResult",
+    "ModelUsage",
     "Notification",
     "Organization",
     "Page",
@@ -505,6 +531,7 @@ __all__ = [
     "Task",
     "TaskField",
     "TaskNode",
+    "TaskUsage",
     "ToolBinding",
     "ToolCall",
     "ToolCallHistory",

@@ -10,6 +10,7 @@ import importlib.util
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -115,9 +116,30 @@ def test_gate_reliability_bench_verdicts_are_the_decisions_of_decide() -> None:
                 assert bench._outcome(run, gates) == expected.outcome, (n, kw)
 
 
+def test_model_cache_bench_replays_every_provider_call() -> None:
+    bench = _load("bench_model_cache")
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp)
+        from pytest_pipelines.local._demo.fake_provider import FakeProvider
+
+        with FakeProvider(models=("fake-model",)) as fake:
+            bench.run_once(3, "record", cache, fake.base_url, 2)
+            calls = len(fake.requests)
+        _, usage = bench.run_once(3, "replay", cache, fake.base_url, 2)
+    assert calls == 9  # the plan, and the researcher's tool round and answer, per task
+    assert usage["replayed_calls"] == 3  # the first task's three provider calls
+    assert usage["calls"] == 4  # and the demo judge, which is a local program
+
+
 @pytest.mark.parametrize(
     "name",
-    ["bench_plugin_startup", "bench_wait_overhead", "bench_xdist", "bench_gate_reliability"],
+    [
+        "bench_plugin_startup",
+        "bench_wait_overhead",
+        "bench_xdist",
+        "bench_gate_reliability",
+        "bench_model_cache",
+    ],
 )
 def test_bench_scripts_have_help(name: str) -> None:
     proc = subprocess.run(

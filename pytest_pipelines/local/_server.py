@@ -96,6 +96,10 @@ class LocalPipelines:
     :param port: port to bind (default 0: a free port).
     :param registry: the model registry to use (default: built-ins, plus demo models with demo).
     :param workers: how many tasks run at once (default 8).
+    :param cache_mode: default ``"off"``; the model-call cache of provider models: ``off``,
+        ``use``, ``record`` or ``replay`` (replay also registers the recorded models).
+    :param cache_dir: default ``.pipelines-cache``; the cache directory.
+    :param prices: default ``{}``; slug -> USD per million (input, output) tokens.
     """
 
     def __init__(
@@ -110,7 +114,12 @@ class LocalPipelines:
         port: int = 0,
         registry: ModelRegistry | None = None,
         workers: int = 8,
+        cache_mode: str = "off",
+        cache_dir: str | os.PathLike[str] = ".pipelines-cache",
+        prices: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
+        from pytest_pipelines.local._engine.providers import ModelCache, register_recorded
+
         self.db_path = db_path
         self.demo = demo
         api_key = self._api_key = secret(api_key)  # masked in -l tracebacks
@@ -122,8 +131,16 @@ class LocalPipelines:
         self.registry: ModelRegistry = (
             registry if registry is not None else default_registry(demo=demo)
         )
+        if cache_mode != "off":  # else keep the cache of a registry that was handed over
+            self.registry.cache = ModelCache(cache_dir, cache_mode)
         for spec in models:
             self.registry.load_spec(spec)
+        register_recorded(self.registry)
+        for slug, (input_price, output_price) in (prices or {}).items():
+            try:
+                self.registry.set_price(slug, input_price, output_price)
+            except LookupError as exc:
+                raise ValueError(f"pipelines_prices: {exc}") from None
         self.seeds = [_load_seed(s) for s in seeds]
         self.state: LocalState | None = None
         self._server: uvicorn.Server | None = None
@@ -182,6 +199,7 @@ class LocalPipelines:
             self._thread.join(timeout=10)
         if self.state is not None:
             self.state.close()
+        self.registry.close()  # provider models' connections; reopened on the next use
         self._server = self._thread = self.state = None
 
     def __enter__(self) -> LocalPipelines:

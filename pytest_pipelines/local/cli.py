@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="module:attr",
         help="register models from a Python object (repeatable)",
     )
+    serve.add_argument(
+        "--cache",
+        choices=("off", "use", "record", "replay"),
+        default="off",
+        help="the model-call cache of provider models (default off)",
+    )
+    serve.add_argument(
+        "--cache-dir",
+        default=".pipelines-cache",
+        metavar="PATH",
+        help="the model-call cache directory (default .pipelines-cache)",
+    )
     serve.add_argument("--workers", type=int, default=8, help="tasks run at once (default 8)")
     serve.add_argument(
         "--chaos-429",
@@ -177,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            cache_mode=args.cache,
+            cache_dir=args.cache_dir,
         )
     except (ValueError, OSError) as exc:
         print(f"pipelines-local: error: {exc}", file=sys.stderr)

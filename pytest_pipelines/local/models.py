@@ -24,6 +24,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+# imported for its effect: registry.load_spec accepts provider:model specs from here on
+import pytest_pipelines.local._engine.providers  # noqa: F401
+
 # The message constants are re-exported (``X as X``) so code matching them keeps one import path.
 from pytest_pipelines.local._engine.registry import (
     BAD_ANSWER_MESSAGE as BAD_ANSWER_MESSAGE,
@@ -47,6 +50,7 @@ from pytest_pipelines.local._engine.registry import (
     ToolCall,
     ToolSpec,
     UnknownModelError,
+    Usage,
     builtin_registry,
 )
 from pytest_pipelines.local._engine.registry import (
@@ -60,6 +64,9 @@ from pytest_pipelines.local._engine.registry import (
 )
 from pytest_pipelines.local._engine.registry import (
     NOT_CALLABLE_MESSAGE as NOT_CALLABLE_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    PROVIDER_NAMES as PROVIDER_NAMES,
 )
 from pytest_pipelines.local._engine.registry import (
     SPEC_ACCEPTED_FORMS as SPEC_ACCEPTED_FORMS,
@@ -84,6 +91,7 @@ __all__ = [
     "ToolCall",
     "ToolSpec",
     "UnknownModelError",
+    "Usage",
     "default_registry",
 ]
 

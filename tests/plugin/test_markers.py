@@ -351,6 +351,7 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
         "pipelines_model_swap": {"field": "f"},
         "pipelines_evaluation_swap": {"version": 1},
         "pipelines_compare": {"baseline": "old", "min_difference": -0.05, "confidence": 0.9},
+        "pipelines_budget": {"max_cost": 0.5, "max_tokens": 1000, "max_latency_p95": 2.5},
     }
     positional = {
         "pipelines_workflow": (22, 10),
@@ -360,6 +361,7 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
         "pipelines_model_swap": ("n", "m"),
         "pipelines_evaluation_swap": ("n", "f", 5),
         "pipelines_compare": ("C",),
+        "pipelines_budget": (),
     }
     covered: dict[str, set[str]] = {}
     cases = [(m, positional[m], kw) for m, kw in valid.items()]

@@ -134,7 +134,7 @@ def test_timeout_junit_models_seeds_demo_gate(pytester: pytest.Pytester) -> None
     assert (s["timeout"], s["junitxml"], s["models"], s["seeds"], s["demo"]) == (
         3.0,
         "cli.xml",
-        ["x:y", "z:w"],
+        ["a.b:model", "c:d", "x:y", "z:w"],  # models add up: ini, then command line
         ["s2.json"],
         True,
     )

@@ -13,6 +13,7 @@ start, :meth:`Engine.recover` re-queues tasks a previous process left unfinished
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -314,11 +315,16 @@ class Engine:
             )
             job_id = JOB_ID_PREFIX + str(job["id"])
             task_ids = []
+            seen: dict[str, int] = {}
             for index in range(count):
                 row = dict(rows[index % len(rows)])
                 expected_output = row.pop("expected_output", None)
                 if expected:
                     expected_output = expected[index % len(expected)]
+                # tasks with the same inputs are repeats; their index keeps them independent
+                # samples in the model-call cache (and it is fixed here, not by thread timing)
+                same = json.dumps([row, expected_output], sort_keys=True, default=str)
+                repeat = seen[same] = seen.get(same, -1) + 1
                 task = db.insert(
                     "task",
                     {
@@ -330,6 +336,7 @@ class Engine:
                         "status": "queued",
                         "inputs": row,
                         "expected_output": expected_output,
+                        "repeat": repeat,
                         "error": None,
                         "finished_at": None,
                         "evaluated": False,

@@ -7,6 +7,7 @@ way wherever it runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -14,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from pytest_pipelines.local._engine.errors import user_traceback
+from pytest_pipelines.local._engine.meter import current, metering, summarize
 from pytest_pipelines.local._engine.registry import (
     SERVED_BY,
     Message,
@@ -179,17 +181,23 @@ def generate_field(
     values: Mapping[str, Any],
     tool_calls: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """The field's record: model, prompt version, ``output`` or ``error``, ``latency_ms``.
+    """The field's record: model, prompt version, ``output`` or ``error``, ``latency_ms``,
+    ``usage`` (its model calls' tokens, cost and latency).
 
     A failure is recorded, not raised: ``error`` holds the model's message and ``output`` is
-    None; :func:`field_failed` is the node's error for it.
+    None; :func:`field_failed` is the node's error for it. A task's run meters its calls in one
+    scope (its judges too); a lone generation gets a scope of its own.
     """
-    started = time.perf_counter()
-    try:
-        output: Any = complete_field(state, task, node_db_id, node, field, values, tool_calls)
-        error = None
-    except FieldError as exc:
-        output, error = None, str(exc)
+    outer = current()
+    with contextlib.nullcontext(outer) if outer is not None else metering() as meter:
+        mark = meter.mark()
+        started = time.perf_counter()
+        try:
+            output: Any = complete_field(state, task, node_db_id, node, field, values, tool_calls)
+            error = None
+        except FieldError as exc:
+            output, error = None, str(exc)
+        usage = summarize(meter.since(mark))
     return {
         "field_id": field["id"],
         "type": "llm",
@@ -202,6 +210,7 @@ def generate_field(
         "output": output,
         "error": error,
         "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        "usage": usage,
     }
 
 

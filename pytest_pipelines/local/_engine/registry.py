@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -47,10 +48,22 @@ __all__ = [
     "ToolCall",
     "ToolSpec",
     "UnknownModelError",
+    "Usage",
     "builtin_registry",
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
+#: the names that make a spec ``provider:model`` rather than ``module:attr`` (see docs)
+PROVIDER_NAMES = (
+    "openai",
+    "anthropic",
+    "azure",
+    "ollama",
+    "vllm",
+    "lmstudio",
+    "llamacpp",
+    "openai-compatible",
+)
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 
 ECHO_SLUG = "echo"
@@ -84,6 +97,16 @@ NOT_CALLABLE_MESSAGE = (
     "model {slug!r} must be callable (ModelRequest -> ModelResponse | str), got {kind}"
 )
 BAD_LATENCY_MESSAGE = "latency of model {slug!r} must be a number of seconds >= 0, got {latency!r}"
+BAD_PRICE_MESSAGE = (
+    "price of model {slug!r} must be two numbers >= 0 (USD per million input tokens, per million "
+    "output tokens), got {price!r}"
+)
+
+
+#: other spec forms, tried before ``module:attr``: ``(matches(spec), load(registry, spec) ->
+#: slugs)``. The provider adapters (``_engine/providers``) add ``provider:model`` on import; the
+#: registry does not import them, so they can import the registry.
+SPEC_LOADERS: list[tuple[Callable[[str], bool], Callable[[ModelRegistry, str], list[str]]]] = []
 
 
 class ModelError(RuntimeError):
@@ -197,11 +220,30 @@ class ModelRequest:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What one model call consumed, as the model reports it.
+
+    :param input_tokens: default ``None``: unknown (the registry then estimates it).
+    :param output_tokens: default ``None``: unknown (the registry then estimates it).
+    :param replayed: default ``False``; the answer came from the model-call cache.
+    """
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
 class ModelResponse:
-    """A model's answer: text, tool calls, or both. An answer with tool calls asks for a round."""
+    """A model's answer: text, tool calls, or both. An answer with tool calls asks for a round.
+
+    :param usage: default ``None``; token counts when the model knows them (provider models
+        do); without them the registry records an estimate marked as such.
+    """
 
     text: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage | None = None
 
 
 ModelFn = Callable[[ModelRequest], ModelResponse | str]
@@ -262,6 +304,9 @@ class ModelRegistry:
         self._sleep = sleep
         self._lock = threading.RLock()
         self._models: dict[str, RegisteredModel] = {}
+        self._prices: dict[str, tuple[float, float]] = {}
+        #: the model-call cache provider models use (``None``: calls always go out)
+        self.cache: Any = None
 
     # --- registration -------------------------------------------------------------------------
 
@@ -338,10 +383,31 @@ class ModelRegistry:
             self._models[slug] = dataclasses.replace(entry, latency=seconds)
 
     def update(self, other: ModelRegistry) -> None:
-        """Copy every model of ``other`` into this registry."""
+        """Copy every model of ``other`` into this registry (with its price)."""
         for entry in other.entries():
             with self._lock:
                 self._models[entry.slug] = entry
+                price = other.price(entry.slug)
+                if price is not None:
+                    self._prices[entry.slug] = price
+
+    def set_price(self, slug: str, input_per_million: float, output_per_million: float) -> None:
+        """Price the calls of ``slug``: USD per million input tokens and per million output tokens.
+
+        A model without a price has calls of unknown cost (``cost_usd: null``), never $0.
+        :class:`UnknownModelError` if ``slug`` is not registered (a typo in a price table).
+        """
+        price = (input_per_million, output_per_million)
+        if any(isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0 for p in price):
+            raise ValueError(BAD_PRICE_MESSAGE.format(slug=slug, price=price))
+        with self._lock:
+            self.entry(slug)
+            self._prices[slug] = (float(price[0]), float(price[1]))
+
+    def price(self, slug: str) -> tuple[float, float] | None:
+        """The price of ``slug`` (USD per million input, output tokens), ``None`` when unset."""
+        with self._lock:
+            return self._prices.get(slug)
 
     # --- lookup -------------------------------------------------------------------------------
 
@@ -385,6 +451,13 @@ class ModelRegistry:
     def __repr__(self) -> str:
         return f"ModelRegistry(slugs={self.slugs()!r})"
 
+    def close(self) -> None:
+        """Close the models that hold resources (a provider model's HTTP connections)."""
+        for entry in self.entries():
+            close = getattr(entry.fn, "close", None)
+            if callable(close):
+                close()
+
     # --- loading user models -----------------------------------------------------------------
 
     def load_spec(self, spec: str) -> list[str]:
@@ -402,6 +475,9 @@ class ModelRegistry:
         A spec that cannot be imported or resolved raises :class:`BadModelSpecError` (a
         ``ValueError``) naming the spec and these forms.
         """
+        for matches, load in SPEC_LOADERS:
+            if isinstance(spec, str) and matches(spec):
+                return load(self, spec)
         if not isinstance(spec, str) or spec.count(":") != 1:
             raise BadModelSpecError(str(spec), "expected exactly one ':' between module and attr")
         module_name, _, attr_path = spec.partition(":")
@@ -412,7 +488,9 @@ class ModelRegistry:
             target: Any = importlib.import_module(module_name)
         except ImportError as exc:
             raise BadModelSpecError(
-                spec, f"module {module_name!r} cannot be imported ({exc})"
+                spec,
+                f"module {module_name!r} cannot be imported ({exc}), and it is not a model "
+                f"provider ({', '.join(PROVIDER_NAMES)})",
             ) from exc
         for part in attr_path.split("."):
             try:
@@ -477,17 +555,66 @@ class ModelRegistry:
         :raises ModelError: the model raised, or returned something that is not an answer.
         """
         entry = self.entry(slug)
-        if entry.latency > 0:
-            self._sleep(entry.latency)
+        started = time.perf_counter()
+        response: ModelResponse | None = None
         try:
-            answer = entry.fn(request)
-        except Exception as exc:
-            raise ModelError(
-                MODEL_FAILED_MESSAGE.format(slug=slug, kind=type(exc).__name__, error=exc),
-                slug=slug,
-                traceback=user_traceback(exc),
-            ) from exc
-        return _normalise(slug, answer, len(request.tool_calls_made()))
+            if entry.latency > 0:
+                self._sleep(entry.latency)
+            try:
+                answer = entry.fn(request)
+            except ModelError:
+                raise
+            except Exception as exc:
+                raise ModelError(
+                    MODEL_FAILED_MESSAGE.format(slug=slug, kind=type(exc).__name__, error=exc),
+                    slug=slug,
+                    traceback=user_traceback(exc),
+                ) from exc
+            response = _normalise(slug, answer, len(request.tool_calls_made()))
+            return response
+        except ModelError as exc:
+            self._meter(slug, request, None, started, str(exc))
+            raise
+        finally:
+            if response is not None:
+                self._meter(slug, request, response, started, None)
+
+    def _meter(
+        self,
+        slug: str,
+        request: ModelRequest,
+        response: ModelResponse | None,
+        started: float,
+        error: str | None,
+    ) -> None:
+        from pytest_pipelines.local._engine.meter import cost_of, current, estimate_tokens
+
+        meter = current()
+        if meter is None:
+            return
+        usage = response.usage if response is not None else None
+        input_tokens = usage.input_tokens if usage else None
+        output_tokens = usage.output_tokens if usage else None
+        estimated = False
+        if response is None:
+            input_tokens, output_tokens = 0, 0
+        if input_tokens is None:
+            input_tokens, estimated = estimate_tokens(_request_text(request)), True
+        if output_tokens is None and response is not None:
+            output_tokens, estimated = estimate_tokens(_response_text(response)), True
+        meter.calls.append(
+            {
+                "model": slug,
+                "purpose": str(request.metadata.get("purpose", "generation")),
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "tokens_estimated": estimated,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                "cost_usd": cost_of(input_tokens, output_tokens, self.price(slug)),
+                "replayed": bool(usage and usage.replayed),
+                "error": error,
+            }
+        )
 
     def judge(self, slug: str, prompt: str) -> str:
         """Ask the model of ``slug`` a judge prompt (no tools) and return its text answer.
@@ -554,7 +681,20 @@ def _normalise(slug: str, answer: object, calls_so_far: int) -> ModelResponse:
         raise ModelError(
             BAD_ANSWER_MESSAGE.format(slug=slug, kind="an empty ModelResponse"), slug=slug
         )
-    return ModelResponse(text=answer.text, tool_calls=tuple(calls))
+    return ModelResponse(text=answer.text, tool_calls=tuple(calls), usage=answer.usage)
+
+
+def _request_text(request: ModelRequest) -> str:
+    parts = [m.content for m in request.messages] or [request.prompt]
+    parts += [json.dumps(dict(c.arguments), default=str) for c in request.tool_calls_made()]
+    parts += [f"{t.name} {t.description} {json.dumps(dict(t.input_schema))}" for t in request.tools]
+    return "\n".join(parts)
+
+
+def _response_text(response: ModelResponse) -> str:
+    parts = [response.text or ""]
+    parts += [f"{c.name} {json.dumps(dict(c.arguments), default=str)}" for c in response.tool_calls]
+    return "\n".join(parts)
 
 
 def echo_model(request: ModelRequest) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pipelines.local._engine.criteria import CriterionOutcome, evaluate_criterion, subtype_of
 from pytest_pipelines.local._engine.llm import field_failed, generate_field, remember
+from pytest_pipelines.local._engine.meter import current, metering, summarize
 from pytest_pipelines.local._store.db import utcnow
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ def _evaluate(
                 }
             )
             continue
+        meter = current()
+        mark = meter.mark() if meter else 0
         try:
             outcome = evaluate_criterion(
                 criterion,
@@ -81,23 +84,52 @@ def _evaluate(
                     name=criterion.get("name"), error_type=type(exc).__name__, error=exc
                 ),
             )
-        results.append(
-            {
-                **base,
-                "status": outcome.status,
-                "value": outcome.value,
-                "passed": outcome.passed,
-                "reason": outcome.reason,
-                "error": outcome.error,
-            }
-        )
+        result = {
+            **base,
+            "status": outcome.status,
+            "value": outcome.value,
+            "passed": outcome.passed,
+            "reason": outcome.reason,
+            "error": outcome.error,
+        }
+        judge_calls = meter.since(mark) if meter else []
+        if judge_calls:
+            result["usage"] = summarize(judge_calls)
+        results.append(result)
     return results
+
+
+def task_usage(calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """The task's ``usage``: totals of its model calls, and the same per model slug."""
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for call in calls:
+        by_model.setdefault(str(call.get("model")), []).append(call)
+    return {
+        **summarize(calls),
+        "by_model": {slug: summarize(group) for slug, group in sorted(by_model.items())},
+    }
 
 
 def run_task(
     state: BackendState, task: Mapping[str, Any], definition: Mapping[str, Any]
 ) -> str | None:
-    """Run every node of ``definition`` for ``task``; return the error, or None when completed."""
+    """Run every node of ``definition`` for ``task``; return the error, or None when completed.
+
+    Every model call (judges included) is metered; the totals go on the fields, evaluation
+    results, nodes and the task as ``usage`` (``docs/reference/local-shapes.md#usage``).
+    """
+    label = f"task {task['id']} of {task.get('job_id') or 'a generation'}"
+    with metering(repeat=int(task.get("repeat") or 0), label=label) as meter:
+        try:
+            return _run_nodes(state, task, definition)
+        finally:
+            state.db.patch("task", task["id"], {"usage": task_usage(meter.calls)})
+
+
+def _run_nodes(
+    state: BackendState, task: Mapping[str, Any], definition: Mapping[str, Any]
+) -> str | None:
+    meter = current()
     db = state.db
     inputs = dict(task.get("inputs") or {})
     values: dict[str, Any] = dict(inputs)
@@ -126,6 +158,7 @@ def run_task(
         evaluation_results: list[dict[str, Any]] = []
         tool_calls: list[dict[str, Any]] = []
         error: str | None = None
+        node_mark = meter.mark() if meter else 0
         for field in node.get("fields", []):
             ftype = field.get("type")
             if ftype == "input":
@@ -157,6 +190,7 @@ def run_task(
                 "evaluation_results": evaluation_results,
                 "tool_calls": tool_calls,
                 "error": error,
+                "usage": summarize(meter.since(node_mark) if meter else []),
                 "finished_at": utcnow(),
             },
         )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from pytest_pipelines.local._engine.errors import APIError, error_item
 from pytest_pipelines.local._engine.seed import apply_seed
 from pytest_pipelines.local._engine.state import chaos_errors
-from pytest_pipelines.local._http.deps import Body, OptionalBody, State, get_state
+from pytest_pipelines.local._http.deps import Body, OptionalBody, State, TasksAuth, get_state
 
 router = APIRouter(prefix="/_local", tags=["control"])
 
@@ -54,6 +54,19 @@ def health(state: State) -> dict[str, Any]:
         "models": state.registry.slugs(),
         "jobs_in_flight": state.engine.in_flight(),
     }
+
+
+@router.get("/usage")
+def usage(state: State, principal: TasksAuth) -> dict[str, Any]:
+    """What the model calls of every task of the key's organization used so far.
+
+    The plugin's session budget (``pipelines_max_session_cost``) reads it before each run, from
+    any xdist worker.
+    """
+    from pytest_pipelines.local._engine.meter import merge
+
+    tasks = state.db.query("task", org_id=principal.org_id)
+    return merge(t["usage"] for t in tasks if isinstance(t.get("usage"), dict))
 
 
 @router.post("/reset")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends
 from pytest_pipelines.local._engine.access import Principal, require_role
 from pytest_pipelines.local._engine.errors import APIError
 from pytest_pipelines.local._engine.generation import generate_node
+from pytest_pipelines.local._engine.meter import merge
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._engine.work import NOT_YOURS, work_of
 from pytest_pipelines.local._http.deps import OptionalBody, State, TasksAuth
@@ -130,6 +131,17 @@ def get_llm_generation_history(state: State, node: NodeRef) -> dict[str, Any]:
     return {"node_db_id": node["id"], "items": items, "total": len(items)}
 
 
+def _usage_by_model(
+    state: BackendState, org_id: int, workflow_id: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Per model slug, the per-model usage totals of every task of the workflow (judges too)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for task in state.db.query("task", org_id=org_id, where={"workflow_id": workflow_id}):
+        for slug, totals in ((task.get("usage") or {}).get("by_model") or {}).items():
+            found.setdefault(slug, []).append(totals)
+    return found
+
+
 @router.get("/llm-analytics")
 def get_workflow_llm_analytics(
     state: State, principal: TasksAuth, project_id: int, workflow_id: int
@@ -160,7 +172,10 @@ def get_workflow_llm_analytics(
         per_node = nodes.setdefault(node_id, {"calls": 0, "errors": 0})
         per_node["calls"] += 1
         per_node["errors"] += bool(field.get("error"))
+    usage = _usage_by_model(state, principal.org_id, workflow_id)
     rollup = []
+    for name in sorted(usage):
+        models.setdefault(name, {"calls": 0, "errors": 0, "latencies": [], "sources": {}})
     for name, m in sorted(models.items()):
         lat = sorted(m["latencies"])
         rollup.append(
@@ -176,6 +191,7 @@ def get_workflow_llm_analytics(
                     "p95": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 3) if lat else None,
                     "max": round(lat[-1], 3) if lat else None,
                 },
+                "usage": merge(usage.get(name, [])),
             }
         )
     return {
@@ -184,5 +200,6 @@ def get_workflow_llm_analytics(
         "total_calls": len(calls),
         "total_errors": sum(m["errors"] for m in models.values()),
         "models": rollup,
+        "usage": merge([t for totals in usage.values() for t in totals]),
         "nodes": [{"node_id": k, **v} for k, v in sorted(nodes.items())],
     }

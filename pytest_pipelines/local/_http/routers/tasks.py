@@ -74,6 +74,7 @@ def task_detail(
                 "evaluation_results": node.get("evaluation_results", []),
                 "tool_calls": [_tool_call(c) for c in node.get("tool_calls", [])],
                 "error": node.get("error"),
+                "usage": node.get("usage"),
                 "created_at": node.get("created_at"),
                 "finished_at": node.get("finished_at"),
             }
@@ -90,6 +91,8 @@ def task_detail(
         "created_at",
         "started_at",
         "finished_at",
+        "repeat",
+        "usage",
     )
     return {**{k: task.get(k) for k in keys}, "nodes": nodes}
 
