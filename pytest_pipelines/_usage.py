@@ -109,11 +109,12 @@ class Usage:
         return text
 
     def summary(self) -> str:
-        """One line: calls, tokens, cost, model time, replays."""
+        """One line: calls, tokens, cost, replays (no timing: the same suite gives the same line
+        at -n 0 and under xdist)."""
         est = " (estimated)" if self.tokens_estimated else ""
         line = (
             f"{self.calls} model call(s), {self.input_tokens} in / {self.output_tokens} out "
-            f"tokens{est}, cost {self.cost_text()}, model time {self.latency_ms / 1000:.2f} s"
+            f"tokens{est}, cost {self.cost_text()}"
         )
         if self.replayed_calls:
             line += f", {self.replayed_calls} replayed from the cache"
