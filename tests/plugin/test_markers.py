@@ -282,7 +282,7 @@ def test_markers_are_registered_with_signatures(pytester: pytest.Pytester) -> No
     result = pytester.runpytest("--markers")
     for doc in MARKER_DOCS.values():
         result.stdout.fnmatch_lines([f"@pytest.mark.{doc}"])
-    assert len(MARKER_DOCS) == 8
+    assert len(MARKER_DOCS) == 9
 
 
 def _help_signature(marker: str) -> inspect.Signature:
