@@ -64,6 +64,8 @@ def check_json(value: Any, *, limit: int = MAX_JSON_DEPTH) -> None:
     if isinstance(value, str):
         _check_text(value, [])
         return
+    if not isinstance(value, (dict, list)):  # a number, a boolean, null: nothing to walk
+        return
     stack: list[tuple[Any, list[str | int]]] = [(value, [])]
     while stack:
         node, loc = stack.pop()

@@ -81,7 +81,6 @@ def _fuzz_operation(operation: Any, mode: Any, local: LocalPipelines, failures: 
         failures.append(f"{operation.label} ({mode.value}): {exc}")
 
 
-@pytest.mark.xfail(strict=True, reason="its findings are being fixed (issue 11)")
 def test_no_server_error_and_no_schema_violation(fuzzed_backend: LocalPipelines) -> None:
     """Every operation, valid and invalid requests: no 5xx, every answer as documented."""
     from schemathesis import GenerationMode

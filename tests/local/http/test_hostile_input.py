@@ -202,6 +202,17 @@ def test_non_finite_cells_of_an_imported_csv_do_not_break_reads(
     assert scores == ["nan", "inf", "-Infinity", 1.5]
 
 
+@pytest.mark.parametrize("raw", ["-1755", "1.5", "true", "null", '"text"', "[1, 2]"])
+def test_a_json_body_that_is_not_an_object_is_a_422(http: httpx.Client, raw: str) -> None:
+    """Found by the fuzz test: a scalar JSON body was a 500 (TypeError) on every JSON route."""
+    for method, path in (("POST", "/api/prompts"), ("PATCH", "/api/prompts/1")):
+        answer = http.request(
+            method, path, content=raw, headers={"Content-Type": "application/json"}
+        )
+        assert answer.status_code == 422, (method, answer.text)
+        assert answer.json()["detail"][0]["type"] == "dict_type"
+
+
 @pytest.mark.parametrize(
     "path",
     [
