@@ -112,15 +112,13 @@ def test_xdist_writes_once_on_the_controller_and_the_same_file(
                 fh.write("w\\n")
             return real(path, entries)
 
-        # the run is in-process: put the real function back when it ends
         def pytest_configure(config):
             bl.write = counted
-
-        def pytest_unconfigure(config):
-            bl.write = real
         """
     )
-    result = pytester.runpytest(*remote_args, "--pipelines-baseline-update", "-n", "2")
+    # a subprocess: the patched write must not outlive this run in the test process (an
+    # in-process run left it in place for later tests of the session)
+    result = pytester.runpytest_subprocess(*remote_args, "--pipelines-baseline-update", "-n", "2")
     result.assert_outcomes(passed=4)
     distributed = bl.load(path)
     assert serial is not None
