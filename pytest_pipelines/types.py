@@ -364,6 +364,8 @@ class ToolCall(TypedDict, total=False):
     input: Any
     output: Any
     error: str | None
+    #: a code tool that raised: the traceback of the tool's own frames (local backend)
+    traceback: str | None
     created_at: str
 
 
