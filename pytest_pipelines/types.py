@@ -350,6 +350,10 @@ class TaskField(TypedDict, total=False):
     error: str | None
     latency_ms: int
     usage: ModelUsage
+    #: who served the model: "local" for the local backend's registry (local-shapes.md)
+    served_by: str
+    #: the hosted model a local demo model stands in for (e.g. "gemini-3.5-flash"), else None
+    stand_in_for: str | None
 
 
 class ToolCall(TypedDict, total=False):
