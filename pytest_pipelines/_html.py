@@ -325,6 +325,8 @@ def _section(rec: ItemRecord, anchor: str) -> str:
         meta += [f"workflow {rec.workflow}", f"mode {rec.mode}", tasks]
         if rec.repeat > 1:
             meta.append(f"{rec.repeat} repeats")
+        if rec.models:
+            meta.append("models " + ", ".join(rec.models))
     parts = [
         f'<section class="test" id="{anchor}" data-outcome="{esc(rec.outcome)}" '
         f'data-search="{esc(search)}"><header><h2>{esc(rec.test)}</h2>'

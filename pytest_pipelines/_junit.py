@@ -224,6 +224,8 @@ def _suite_properties(rec: ItemRecord) -> list[tuple[str, str]]:
             props.append(("tasks_planned", str(rec.tasks_planned)))
         if rec.repeat > 1:
             props.append(("repeat", str(rec.repeat)))
+        if rec.models:
+            props.append(("models", ", ".join(rec.models)))
     for c in rec.criteria:
         if c.pending:
             props.append((f"pending.{c.name}", str(c.pending)))

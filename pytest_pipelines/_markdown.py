@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pytest_pipelines._junit import _example_lines, describe_gate
 from pytest_pipelines._record import GateRecord, ItemRecord, error_message, xml_safe
 from pytest_pipelines._results import fmt
-from pytest_pipelines._summary import gate_word, value_text, variant_groups, verdict_word
+from pytest_pipelines._summary import (
+    LOCAL_MODELS_LINE,
+    gate_word,
+    local_models,
+    value_text,
+    variant_groups,
+    verdict_word,
+)
 
 ICONS = {
     "PASS": "✅",
@@ -138,6 +145,11 @@ def render_markdown(records: Sequence[ItemRecord], exitstatus: int = 0) -> str:
             + " |"
         )
     out.append("")
+    local = local_models(records)
+    if local:
+        # a sentence, not a table cell: escaped for HTML (a model name is user text) only
+        text = LOCAL_MODELS_LINE[0].upper() + LOCAL_MODELS_LINE[1:] + ", ".join(local)
+        out += [html.escape(xml_safe(text)), ""]
     out += _variant_tables(records)
     warned = [r for r in records if r.warnings]
     if warned:

@@ -191,6 +191,9 @@ class ItemRecord:
     problem: tuple[str, str] | None = None
     #: the run's model usage (``Usage.as_dict()``: tokens, cost, replays), ``None`` without a run
     usage: dict[str, Any] | None = None
+    #: the models the run used, as reports name them: ``gemini-3.5-flash (local stand-in)``,
+    #: ``echo (local)`` for models the local backend served, the bare slug for hosted ones
+    models: tuple[str, ...] = ()
 
     @property
     def has_run(self) -> bool:
@@ -233,6 +236,7 @@ class ItemRecord:
             for v in data.get("variants") or ()
         )
         kw["warnings"] = tuple(data.get("warnings") or ())
+        kw["models"] = tuple(str(m) for m in data.get("models") or ())
         problem = data.get("problem")
         kw["problem"] = (str(problem[0]), str(problem[1])) if problem else None
         return cls(**kw)
@@ -387,6 +391,7 @@ def from_run(base: ItemRecord, result: Any, verdict: Any, *, body: str = "passed
     base.repeat = int(getattr(result, "repeat", 1) or 1)
     usage = getattr(result, "usage", None)
     base.usage = usage.as_dict() if usage is not None else None
+    base.models = tuple(m.label for m in getattr(result, "models", ()) or ())
     base.criteria = tuple(_criterion(s, tasks, labels) for s in result.criteria.values())
     # several variants in one experiment: their own aggregates, for the side-by-side tables
     base.variants = tuple(

@@ -206,6 +206,19 @@ def _fitting(name: str, room: int) -> int:
     return next((i for i, f in enumerate(forms) if len(f) <= room), len(forms) - 1)
 
 
+LOCAL_MODELS_LINE = "models served by the local backend (not hosted models): "
+
+
+def local_models(records: Sequence[ItemRecord]) -> list[str]:
+    """The labels of local models the records used (``... (local)``/``(local stand-in)``), once each."""
+    seen: dict[str, None] = {}
+    for rec in records:
+        for label in rec.models:
+            if label.endswith(("(local)", "(local stand-in)")):
+                seen.setdefault(label, None)
+    return list(seen)
+
+
 def write_summary(reporter: Any, records: Sequence[ItemRecord], width: int | None = None) -> None:
     """Write the pipelines section of the terminal summary.
 
@@ -226,6 +239,9 @@ def write_summary(reporter: Any, records: Sequence[ItemRecord], width: int | Non
         reporter.write_line("variants side by side:")
         for line in tbl:
             reporter.write_line(line)
+    local = local_models(records)
+    if local:
+        reporter.write_line(f"{LOCAL_MODELS_LINE}{', '.join(local)}")
     for r in records:
         for w in r.warnings:
             reporter.write_line(f"{r.nodeid}: warning: {w}")

@@ -188,3 +188,33 @@ def test_parse_task_keeps_a_code_tools_traceback() -> None:
     }
     (call,) = parse_task(detail).tool_calls
     assert (call.error, call.traceback) == ("boom", "Tb\nKeyError")
+
+
+def test_every_report_marks_the_models_the_local_backend_served(pytester: pytest.Pytester) -> None:
+    pytester.makeini(LOCAL_DEMO_INI)
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pipelines_workflow(22, 10, count=1)
+        @pytest.mark.pipelines_model_swap("plan", "gemini-3.5-flash")
+        @pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+        def test_models(pipelines_run):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--pipelines-junitxml=detail.xml",
+        "--pipelines-summary-md=summary.md",
+        "--pipelines-html=report.html",
+    )
+    result.assert_outcomes(passed=1)
+    label = "gemini-3.5-flash (local stand-in)"
+    result.stdout.fnmatch_lines([f"models served by the local backend (not hosted models): *{label}*"])
+    assert label in (pytester.path / "summary.md").read_text()
+    assert label in (pytester.path / "report.html").read_text()
+    detail = (pytester.path / "detail.xml").read_text()
+    assert 'name="models"' in detail
+    assert label in detail
