@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from pytest_pipelines._markers import Gate, ToolGate
+from pytest_pipelines._record import GateFields
 from pytest_pipelines._results import RunResult, excerpt, fmt
 
 NO_PASS_FAIL = "has no pass/fail values (a rating or numeric criterion without a threshold); gate on min_mean/min_value instead"
@@ -68,63 +69,22 @@ class Example:
 
 
 @dataclass(frozen=True)
-class GateOutcome:
+class GateOutcome(GateFields):
     """One threshold of one gate, checked against the run.
 
-    ``passed`` is the blocking bit: False only when this outcome fails the test. ``decision``
-    is the statistical outcome (``pass``, ``fail``, ``inconclusive``; ``""`` for the point rule
-    without a confidence level), with its interval ``low``/``high`` at ``confidence`` over ``n``
-    tasks of ``n_inputs`` inputs; ``needed_n`` estimates the tasks that would decide an
-    inconclusive gate. ``warning`` is the text of the warning this outcome raised, if any.
+    Its fields are :class:`~pytest_pipelines._record.GateFields`' (``passed`` is the blocking
+    bit; ``decision``, ``low``/``high``, ``confidence``, ``n`` and ``needed_n`` describe the
+    statistical decision; ``warning`` is the text of the warning it raised, if any), with
+    ``examples`` the worst tasks behind the observed value.
     """
 
-    subject: str
-    metric: str
-    observed: float | None
-    threshold: str
-    passed: bool
-    note: str = ""
     examples: tuple[Example, ...] = ()
-    kind: str = "criterion"
-    decision: str = ""
-    low: float | None = None
-    high: float | None = None
-    confidence: float | None = None
-    n: int | None = None
-    n_inputs: int | None = None
-    needed_n: int | None = None
-    severity: str = "error"
-    baseline: float | None = None
-    delta: float | None = None
-    p_value: float | None = None
-    method: str = ""
-    warning: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (travels on reports)."""
-        return {
-            "subject": self.subject,
-            "metric": self.metric,
-            "observed": self.observed,
-            "threshold": self.threshold,
-            "passed": self.passed,
-            "note": self.note,
-            "kind": self.kind,
-            "decision": self.decision,
-            "low": self.low,
-            "high": self.high,
-            "confidence": self.confidence,
-            "n": self.n,
-            "n_inputs": self.n_inputs,
-            "needed_n": self.needed_n,
-            "severity": self.severity,
-            "baseline": self.baseline,
-            "delta": self.delta,
-            "p_value": self.p_value,
-            "method": self.method,
-            "warning": self.warning,
-            "examples": [e.__dict__ for e in self.examples],
-        }
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "examples"}
+        data["examples"] = [e.__dict__ for e in self.examples]
+        return data
 
     @property
     def verdict(self) -> str:

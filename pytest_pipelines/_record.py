@@ -17,7 +17,7 @@ import math
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +91,19 @@ class CriterionRecord:
     examples: tuple[Example, ...] = ()
 
 
-@dataclass
-class GateRecord:
-    """One gate threshold's outcome, with the decision fields of the verdict layer.
+@dataclass(frozen=True)
+class GateFields:
+    """The fields of one gate threshold's outcome, shared by :class:`GateRecord` and
+    :class:`~pytest_pipelines._gates.GateOutcome` (one definition, so the record cannot drift
+    from what the verdict layer decides).
 
-    The decision fields are blank (``""``/None) where the gate used the plain point rule.
+    ``passed`` is the blocking bit: False only when this outcome fails the test. ``decision``
+    is the statistical outcome (``pass``, ``fail``, ``inconclusive``, ``regression``; ``""`` for
+    the point rule without a confidence level), with its interval ``low``/``high`` at
+    ``confidence`` over ``n`` tasks of ``n_inputs`` inputs; ``needed_n`` estimates the tasks that
+    would decide an inconclusive gate. ``warning`` is the text of the warning this outcome raised
+    (a warn-severity miss, an inconclusive pass), if any. Each subclass narrows ``examples`` to
+    its own example type.
     """
 
     subject: str
@@ -104,6 +112,7 @@ class GateRecord:
     threshold: str
     passed: bool
     note: str = ""
+    examples: tuple[Any, ...] = ()
     kind: str = "criterion"
     decision: str = ""
     low: float | None = None
@@ -117,8 +126,16 @@ class GateRecord:
     delta: float | None = None
     p_value: float | None = None
     method: str = ""
-    #: the warning this outcome raised (a warn-severity miss, an inconclusive pass), if any
     warning: str = ""
+
+
+@dataclass(frozen=True)
+class GateRecord(GateFields):
+    """One gate threshold's outcome as the reports render it (see :class:`GateFields`).
+
+    The decision fields are blank (``""``/None) where the gate used the plain point rule.
+    """
+
     examples: tuple[Example, ...] = ()
 
     @property
@@ -335,32 +352,24 @@ def gate_record(
     :param found: (criterion, task id) -> a complete :class:`Example` to use for the gate's worst
         tasks; default None (the outcome's own excerpts).
     """
-
-    def opt_int(name: str) -> int | None:
-        v = getattr(o, name, None)
-        return int(v) if isinstance(v, int) else None
-
+    values: dict[str, Any] = {}
+    for f in fields(GateFields):
+        if f.name == "examples":
+            continue
+        # read with the field's default, so outcomes from before the verdict layer render too
+        default = None if f.default is MISSING else f.default
+        v = getattr(o, f.name, default)
+        # ``from __future__ import annotations`` keeps each field's type as its source text
+        if f.type == "bool":
+            values[f.name] = bool(v)
+        elif f.type == "str":
+            values[f.name] = xml_safe(str(v or default or ""))
+        elif f.type == "int | None":
+            values[f.name] = int(v) if isinstance(v, int) and not isinstance(v, bool) else None
+        else:
+            values[f.name] = _float(v)
     return GateRecord(
-        subject=str(o.subject),
-        metric=str(o.metric),
-        observed=_float(o.observed),
-        threshold=str(o.threshold),
-        passed=bool(o.passed),
-        note=xml_safe(str(o.note or "")),
-        kind=str(getattr(o, "kind", "criterion") or "criterion"),
-        decision=str(getattr(o, "decision", "") or ""),
-        low=_float(getattr(o, "low", None)),
-        high=_float(getattr(o, "high", None)),
-        confidence=_float(getattr(o, "confidence", None)),
-        n=opt_int("n"),
-        n_inputs=opt_int("n_inputs"),
-        needed_n=opt_int("needed_n"),
-        severity=str(getattr(o, "severity", "error") or "error"),
-        baseline=_float(getattr(o, "baseline", None)),
-        delta=_float(getattr(o, "delta", None)),
-        p_value=_float(getattr(o, "p_value", None)),
-        method=str(getattr(o, "method", "") or ""),
-        warning=xml_safe(str(getattr(o, "warning", "") or "")),
+        **values,
         examples=tuple(
             (found or {}).get((str(o.subject), int(e.task_id)))
             or Example(
