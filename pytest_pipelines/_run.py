@@ -622,6 +622,8 @@ def execute_variants(
     and ``variant_results`` one :class:`RunResult` per variant (``result.variants[name]``), in
     the order of ``specs``.
 
+    ``timeout`` covers launching, waiting and collecting every variant's results.
+
     :param specs: variant name -> its run specification (mode ``experiment``).
     :param names: variant name -> the run-unique name the experiment's copy carries.
     """
@@ -633,6 +635,7 @@ def execute_variants(
         {"name": names[name], "configOverrides": build_overrides(spec, resolve_fixture)}
         for name, spec in specs.items()
     ]
+    began = time.monotonic()
     started = launch(client, first, payload, key(payload))
     if on_launch is not None:
         on_launch(started)
@@ -651,7 +654,10 @@ def execute_variants(
                 )
             )
         # gather() reads the first variant of a status: give it this variant's alone
-        part = gather(client, spec, started, {**status, "variants": [one]})
+        # one deadline for the whole experiment: every variant's collecting shares the timeout
+        part = gather(
+            client, spec, started, {**status, "variants": [one]}, deadline=began + timeout
+        )
         repeat = spec.target.repeat
         parts.append(replace(part, tasks=assign_inputs(part.tasks, repeat), repeat=repeat))
     return RunResult(

@@ -478,7 +478,7 @@ class Pager:
                     self.done = True
                 else:
                     raw = body["next_page"]
-                    if isinstance(raw, str) and raw.strip().isdigit():
+                    if isinstance(raw, str) and _is_ascii_digits(raw.strip()):
                         raw = int(raw)
                     if not _is_int(raw) or raw <= self.page:
                         raise PipelinesError(
@@ -869,6 +869,11 @@ class _Settings:
     base_url: str
 
 
+def _is_ascii_digits(text: str) -> bool:
+    # str.isdigit() is also true for '²' and other scripts' digits, which int() rejects or reads
+    return text.isascii() and text.isdigit()
+
+
 def _retry_after_seconds(response: httpx.Response | None) -> float | None:
     if response is None:
         return None
@@ -876,12 +881,15 @@ def _retry_after_seconds(response: httpx.Response | None) -> float | None:
     if raw is None:
         return None
     raw = raw.strip()
-    try:
-        seconds = float(raw)
-    except ValueError:
-        pass
-    else:
-        return None if math.isnan(seconds) else max(0.0, seconds)
+    # float() alone would also take Arabic-Indic digits and '1_0': a header is ASCII
+    # (RFC 9110 delay-seconds); anything else is tried as an HTTP-date, then ignored.
+    if raw.isascii() and "_" not in raw:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            pass
+        else:
+            return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):
