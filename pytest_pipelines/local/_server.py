@@ -35,38 +35,16 @@ NOT_STARTED = "LocalPipelines is not running; use it as a context manager or cal
 
 
 class LocalState(BackendState):
-    """Everything a running local backend holds, with the demo data when ``demo``.
+    """Everything a running local backend holds, with the demo data and models when ``demo``.
 
-    :param db_path: SQLite file; None (default) uses a temporary file removed on close.
-    :param demo: seed the demo organization, project, workflow and well-known keys (default
-        False).
-    :param api_key: the full-access key (default ``pk_local_demo`` with demo, else random).
-    :param admin_key: the administrator key of the control endpoints (default: random).
-    :param registry: the model registry (default ``default_registry(demo=demo)``).
-    :param seeds: seed documents (mappings) applied when the database is new.
-    :param workers: size of the job thread pool (default 8).
+    Takes :class:`~pytest_pipelines.local._engine.state.BackendState`'s parameters; only the
+    registry's default differs: ``default_registry(demo=demo)`` (the built-ins, plus the demo
+    models with ``demo``).
     """
 
-    def __init__(
-        self,
-        *,
-        db_path: str | os.PathLike[str] | None = None,
-        demo: bool = False,
-        api_key: str | None = None,
-        admin_key: str | None = None,
-        registry: ModelRegistry | None = None,
-        seeds: Iterable[Mapping[str, Any]] = (),
-        workers: int = 8,
-    ) -> None:
-        super().__init__(
-            db_path=db_path,
-            demo=demo,
-            api_key=api_key,
-            admin_key=admin_key,
-            registry=registry if registry is not None else default_registry(demo=demo),
-            seeds=seeds,
-            workers=workers,
-        )
+    def default_registry(self) -> ModelRegistry:
+        """The built-in models, plus the demo models when ``demo``."""
+        return default_registry(demo=self.demo)
 
     def seed_new_database(self) -> None:
         """The demo objects, when ``demo``."""

@@ -1,21 +1,8 @@
 """The model registry of the local backend: plain Python callables registered by slug.
 
-Its public face is :mod:`pytest_pipelines.local.models`, which re-exports these names.
-
-A model is any callable that takes a :class:`ModelRequest` and returns a :class:`ModelResponse`
-or a plain ``str`` (the answer text)::
-
-    from pytest_pipelines.local._engine.registry import ModelRegistry, ModelRequest
-
-    registry = ModelRegistry()
-
-    @registry.register("shouty", latency=0.05, description="upper-cases the prompt")
-    def shouty(request: ModelRequest) -> str:
-        return request.prompt.upper()
-
-A model that wants to call tools answers ``ModelResponse(tool_calls=(ToolCall(...),))``; the
-engine runs the calls against the bound tool endpoint and calls the model again with the
-results appended to ``request.messages`` as ``role="tool"`` messages.
+Its public face, and the guide to writing a model (a callable from :class:`ModelRequest` to a
+:class:`ModelResponse` or a ``str``, tool calls included), is :mod:`pytest_pipelines.local.models`,
+which re-exports these names.
 
 Nothing here does I/O except :meth:`ModelRegistry.load_spec` (an import) and the optional
 latency sleep of :meth:`ModelRegistry.complete`.

@@ -117,7 +117,7 @@ class BackendState:
     ) -> None:
         self.demo = demo
         self.db = Database(db_path)
-        self.registry: ModelRegistry = registry if registry is not None else builtin_registry()
+        self.registry: ModelRegistry = registry if registry is not None else self.default_registry()
         # Secrets: masked in reprs and -l tracebacks, plain in f-strings and comparisons
         api_key = Secret(api_key or (DEMO_KEY if demo else "pk_local_" + secrets.token_hex(12)))
         self.api_key: Secret = api_key
@@ -188,6 +188,10 @@ class BackendState:
             self.seed_new_database()
             for seed in self.seeds:
                 apply_seed(self, seed)
+
+    def default_registry(self) -> ModelRegistry:
+        """The registry used when none is given: the built-in ``echo`` model only."""
+        return builtin_registry()
 
     def seed_new_database(self) -> None:
         """Fill a new database before the seed documents are applied (nothing here)."""
