@@ -11,6 +11,7 @@ import pytest
 
 from pytest_pipelines.client import NotFoundError, PipelinesClient, ServerError
 from pytest_pipelines.local import LocalPipelines
+from pytest_pipelines.local._http.routers.tools import MASK, MASKED_UNKNOWN
 from pytest_pipelines.local.models import ModelRequest, ModelResponse, ToolCall
 
 from .._helpers import serve
@@ -210,6 +211,46 @@ def test_a_new_url_needs_the_credentials_again(
         "Bearer s3cret-for-first",
         "",
     }
+
+
+def test_sending_back_the_masked_credentials_keeps_the_stored_ones(
+    client: PipelinesClient, http: httpx.Client, unique: Callable[[str], str]
+) -> None:
+    """A client that edits what GET answered sends ``***`` back; the secret must survive it."""
+    Recorder.seen.clear()
+    with serve(Recorder) as server:
+        port = int(server.rsplit(":", 1)[1])
+        endpoint = client.create_tool_endpoint(
+            org_id=2,
+            payload={
+                "name": unique("masked"),
+                "endpoint_type": "mcp_server",
+                "url": server + "/mcp",
+                "auth_type": "bearer",
+                "auth_config": {"token": "s3cret-kept"},
+            },
+        )
+        path = f"/api/organizations/2/tool-endpoints/{endpoint['id']}"
+        shown = http.get(path).json()
+        assert shown["auth_config"] == {"token": MASK}
+        Recorder.seen.clear()
+        # re-sending auth_config re-runs discovery, with whatever credentials were stored
+        edited = http.patch(
+            path, json={"description": "edited", "auth_config": shown["auth_config"]}
+        )
+        assert edited.status_code == 200, edited.text
+        assert edited.json()["auth_config"] == {"token": MASK}
+        client.test_tool_endpoint(org_id=2, endpoint_id=endpoint["id"])
+        assert {auth for p, auth in Recorder.seen if p == port} == {"Bearer s3cret-kept"}
+        # a placeholder for a credential that was never stored cannot be kept: 422, not "***"
+        unknown = http.patch(path, json={"auth_config": {"token": MASK, "api_key": MASK}})
+        assert unknown.status_code == 422, unknown.text
+        [error] = unknown.json()["detail"]
+        assert error["loc"] == ["body", "auth_config", "api_key"]
+        assert error["msg"] == MASKED_UNKNOWN.format(key="api_key", mask=MASK, id=endpoint["id"])
+        Recorder.seen.clear()
+        client.test_tool_endpoint(org_id=2, endpoint_id=endpoint["id"])
+        assert {auth for p, auth in Recorder.seen if p == port} == {"Bearer s3cret-kept"}
 
 
 def test_binding_validates_field_and_tools(

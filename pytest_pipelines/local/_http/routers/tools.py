@@ -64,6 +64,10 @@ RESUPPLY_CREDENTIALS = (
     'the new address; send auth_config again with the credentials for it (or "auth_config": '
     "{{}} to drop them) in the same request"
 )
+MASKED_UNKNOWN = (
+    "auth_config.{key} is the masked placeholder {mask!r}, but tool endpoint {id} stores no "
+    "{key!r} to keep; send the real value (a masked value keeps only a stored one)"
+)
 _SYSTEM = ("id", "created_at", "updated_at", "version", "org_id", "workflow_id", "tools")
 
 
@@ -170,6 +174,8 @@ def update_tool_endpoint(
         raise APIError(422, errors)
     changes = {k: v for k, v in body.items() if k not in _SYSTEM}
     _check_credentials_follow(current, changes)
+    if isinstance(changes.get("auth_config"), dict):
+        changes["auth_config"] = _unmask(current, changes["auth_config"])
     if any(k in changes for k in ("endpoint_type", "url", "config", "auth_type", "auth_config")):
         merged = {**current, **changes}
         tools, problem = _discover(merged)
@@ -182,6 +188,28 @@ def update_tool_endpoint(
             discovered_at=utcnow(),
         )
     return public_endpoint(update_versioned(state, "tool_endpoint", current, changes))
+
+
+def _unmask(current: dict[str, Any], supplied: dict[str, Any]) -> dict[str, Any]:
+    """``supplied`` with each masked placeholder replaced by the stored secret it stands for.
+
+    A client that edits what GET answered sends the masked values back; storing them would
+    replace the real credentials with ``***``.
+    """
+    stored = current.get("auth_config")
+    stored = stored if isinstance(stored, dict) else {}
+    unknown = [k for k, v in supplied.items() if v == MASK and k not in stored]
+    if unknown:
+        raise APIError(
+            422,
+            [
+                error_item(
+                    ["auth_config", k], MASKED_UNKNOWN.format(key=k, mask=MASK, id=current["id"])
+                )
+                for k in unknown
+            ],
+        )
+    return {k: stored[k] if v == MASK else v for k, v in supplied.items()}
 
 
 def _check_credentials_follow(current: dict[str, Any], changes: dict[str, Any]) -> None:
