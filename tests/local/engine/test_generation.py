@@ -10,8 +10,11 @@ from pytest_pipelines.client import (
     AsyncPipelinesClient,
     ConflictError,
     ForbiddenError,
+    NotFoundError,
     PipelinesClient,
 )
+from pytest_pipelines.local import LocalPipelines
+from pytest_pipelines.local._engine.access import ROLE_FORBIDDEN, ROLES
 
 from .._helpers import PROJECT, HumanRun, Person
 
@@ -132,3 +135,45 @@ async def test_generation_async(async_client: AsyncPipelinesClient, human_run: A
     assert (await async_client.get_llm_error(PROJECT, run.workflow_id, plan))["error"] is None
     analytics = await async_client.get_workflow_llm_analytics(PROJECT, run.workflow_id)
     assert analytics["total_calls"] == 4
+
+
+def test_generation_reads_follow_the_runtime_roles_and_the_organization(
+    client: PipelinesClient,
+    human_run: Any,
+    people: dict[str, Person],
+    as_person: Any,
+    local_backend: LocalPipelines,
+    unique: Any,
+) -> None:
+    """A viewer (no runtime access) is 403 on the three reads and on generating; another
+    organization's key is 404 on all of them; the runtime roles read as before."""
+    run: HumanRun = human_run(rating=False)
+    plan = run.nodes["plan"]
+    client.regenerate_llm(PROJECT, run.workflow_id, plan)
+    reads = ("get_llm_progress", "get_llm_error", "get_llm_generation_history")
+    viewer = as_person(people["viewer"])
+    for name in reads:
+        with pytest.raises(ForbiddenError) as forbidden:
+            getattr(viewer, name)(PROJECT, run.workflow_id, plan)
+        assert forbidden.value.message == ROLE_FORBIDDEN.format(
+            role="viewer", action="read LLM generations", allowed=", ".join(ROLES)
+        )
+    with pytest.raises(ForbiddenError):
+        viewer.regenerate_llm(PROJECT, run.workflow_id, plan)
+    for role in ("contributor", "reviewer"):
+        person = as_person(people[role])
+        history = person.get_llm_generation_history(PROJECT, run.workflow_id, plan)
+        assert [g["mode"] for g in history["items"]] == ["regenerate"], role
+        assert person.get_llm_progress(PROJECT, run.workflow_id, plan)["status"] == "completed"
+
+    org = local_backend.seed({"organizations": [{"name": unique("Other org")}]})
+    org_id = org["created"]["organizations"][0]
+    key = f"pk_local_gen_other_{org_id}"
+    local_backend.seed({"api_keys": [{"key": key, "name": "other", "org_id": org_id}]})
+    with local_backend.client(api_key=key) as other:
+        for name in (*reads, "regenerate_llm", "generate_llm_fields"):
+            with pytest.raises(NotFoundError):
+                getattr(other, name)(PROJECT, run.workflow_id, plan)
+    # nothing the refused calls asked for ran
+    history = client.get_llm_generation_history(PROJECT, run.workflow_id, plan)
+    assert [g["mode"] for g in history["items"]] == ["regenerate"]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from pytest_pipelines.local._engine.access import Principal, require_role
+from pytest_pipelines.local._engine.access import ROLES, Principal, require_role
 from pytest_pipelines.local._engine.errors import APIError
 from pytest_pipelines.local._engine.generation import generate_node
 from pytest_pipelines.local._engine.meter import merge
@@ -26,6 +26,9 @@ from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
 router = APIRouter(prefix="/api/projects/{project_id}/workflows/{workflow_id}", tags=["generation"])
 
 _NODE = "/nodes/{node_db_id}"
+#: the reads follow the runtime's node reads (``GET .../history``): every runtime role; a viewer
+#: (no runtime access) is 403, another organization's key 404
+ReadableNode = Annotated[dict[str, Any], Depends(node_after_role(ROLES, "read LLM generations"))]
 
 
 def _may_generate(state: BackendState, principal: Principal, node: dict[str, Any]) -> None:
@@ -81,7 +84,7 @@ def _latest(state: BackendState, node_db_id: int) -> dict[str, Any] | None:
 
 
 @router.get(_NODE + "/llm-progress")
-def get_llm_progress(state: State, node: NodeRef) -> dict[str, Any]:
+def get_llm_progress(state: State, node: ReadableNode) -> dict[str, Any]:
     """The latest generation's progress (``idle`` when none ran; the run's own fields count)."""
     gen = _latest(state, node["id"])
     if gen is None:
@@ -107,7 +110,7 @@ def get_llm_progress(state: State, node: NodeRef) -> dict[str, Any]:
 
 
 @router.get(_NODE + "/llm-error")
-def get_llm_error(state: State, node: NodeRef) -> dict[str, Any]:
+def get_llm_error(state: State, node: ReadableNode) -> dict[str, Any]:
     """The latest LLM error of the node (generation or run), ``error: null`` when none."""
     field_errors = [
         {"field_id": f.get("field_id"), "model": f.get("model"), "error": f.get("error")}
@@ -125,7 +128,7 @@ def get_llm_error(state: State, node: NodeRef) -> dict[str, Any]:
 
 
 @router.get(_NODE + "/llm-generation-history")
-def get_llm_generation_history(state: State, node: NodeRef) -> dict[str, Any]:
+def get_llm_generation_history(state: State, node: ReadableNode) -> dict[str, Any]:
     """Every generation of the node, oldest first, with per-field outputs and latencies."""
     items = state.db.query("generation", parent_id=node["id"])
     return {"node_db_id": node["id"], "items": items, "total": len(items)}
