@@ -13,6 +13,8 @@ Sources, by name (the formulas are re-derived here, not copied):
 - Miller (2024), "Adding Error Bars to Evals: A Statistical Approach to Language Model
   Evaluations": clustered standard errors when several values share one input.
 - McNemar (1947), exact form: a binomial test on the discordant pairs.
+- Newcombe (1998), "Improved confidence intervals for the difference between binomial
+  proportions based on paired data" (his method 10), for the paired proportion interval.
 - Newcombe (1998), "Interval estimation for the difference between independent proportions"
   (the hybrid score interval, his method 10), for the unpaired proportion fallback.
 - Efron (1987), "Better bootstrap confidence intervals" (BCa), for the paired numeric test.
@@ -42,6 +44,8 @@ BAD_BOUNDS = "lower must be below upper, got lower={lower!r}, upper={upper!r}"
 NOT_FINITE = "{what} must be finite numbers, got {value!r}"
 
 BOOTSTRAP_RESAMPLES = 2000
+#: the method of the paired pass/fail comparison: exact McNemar p-value, Newcombe interval
+METHOD_PAIRED = "mcnemar-exact"
 BOOTSTRAP_SEED = 20240101
 _BISECT_STEPS = 200
 
@@ -499,17 +503,57 @@ def _is_binary(values: Sequence[float]) -> bool:
     return all(v in (0.0, 1.0) for v in values)
 
 
+def _newcombe_paired(
+    both: int, wins: int, losses: int, neither: int, confidence: float
+) -> tuple[float, float]:
+    """Newcombe's (1998) method 10 interval for a paired difference of proportions.
+
+    Each run's pass rate gets a Wilson interval; the difference's bounds combine their distances
+    from the estimates (square and add) less twice their correlation, estimated by the phi
+    coefficient of the 2x2 table with Newcombe's continuity correction (``ad - bc`` shrunk by
+    ``n / 2`` towards 0 when positive, kept when negative; 0 when a margin of the table is 0).
+    It never collapses onto the estimate: all-concordant pairs give a symmetric interval around
+    0, and discordant pairs that all go one way still leave room on both sides.
+
+    :param both: pairs where both runs passed (Newcombe's ``e``).
+    :param wins: pairs where only the first run passed (``f``).
+    :param losses: pairs where only the second run passed (``g``).
+    :param neither: pairs where both failed (``h``).
+    :param confidence: two-sided confidence level in (0, 1).
+    """
+    z = z_value(confidence)
+    n = both + wins + losses + neither
+    p1, p2 = (both + wins) / n, (both + losses) / n
+    l1, u1 = _wilson(p1, float(n), z)
+    l2, u2 = _wilson(p2, float(n), z)
+    margins = (both + wins) * (losses + neither) * (both + losses) * (wins + neither)
+    phi = 0.0
+    if margins > 0:
+        cross = float(both * neither - wins * losses)
+        if cross > n / 2.0:
+            cross -= n / 2.0
+        elif cross >= 0:
+            cross = 0.0
+        phi = cross / math.sqrt(margins)
+    d = p1 - p2
+    below = (p1 - l1) ** 2 - 2.0 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2
+    above = (u1 - p1) ** 2 - 2.0 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2
+    return max(-1.0, d - math.sqrt(max(below, 0.0))), min(1.0, d + math.sqrt(max(above, 0.0)))
+
+
 def paired_proportion_test(
     pairs: Sequence[tuple[float, float]], *, margin: float = 0.0, confidence: float = 0.95
 ) -> PairedResult:
-    """Paired difference of two pass rates: exact McNemar, interval conditional on discordance.
+    """Paired difference of two pass rates: Newcombe's paired interval, exact McNemar p-value.
 
-    For 0/1 pairs ``(a, b)``: wins ``w`` (a passes, b fails), losses ``l``, ``m = w + l``. The
-    difference is ``(w - l) / n``. Given ``m``, ``w ~ Binomial(m, theta)`` and the difference is
-    ``(m/n)(2 theta - 1)``; its interval maps the Clopper-Pearson interval of ``theta``. At a
-    margin of 0 the interval excludes 0 exactly when the exact McNemar test rejects, so the
-    interval and the p-value never disagree. With no discordant pair the interval is [0, 0]:
-    the runs agreed on every input. Pairs that are not 0/1 (means over repeats) are passed to
+    For 0/1 pairs ``(a, b)``: wins ``w`` (a passes, b fails), losses ``l``, ``n`` pairs; the
+    difference is ``(w - l) / n``. The interval is Newcombe's (1998) method 10 for paired data
+    (:func:`_newcombe_paired`): unconditional, so it stays a real interval when every discordant
+    pair goes one way or when there is none (an interval conditional on the discordant count
+    would end exactly at the estimate there). The p-value is the exact McNemar test on the
+    discordant pairs. The two are separate calculations: near the 5 % boundary the interval may
+    just include 0 while the exact p-value is just below 0.05, or the reverse; decisions use the
+    interval. Pairs that are not 0/1 (means over repeats) are passed to
     :func:`paired_mean_test`.
 
     :param pairs: (current, baseline) per input.
@@ -523,19 +567,21 @@ def paired_proportion_test(
         return paired_mean_test(pairs, margin=margin, confidence=confidence)
     n = len(a)
     if n == 0:
-        return PairedResult(0.0, -1.0, 1.0, None, 0, True, "mcnemar-exact", confidence, margin)
+        return PairedResult(0.0, -1.0, 1.0, None, 0, True, METHOD_PAIRED, confidence, margin)
+    both = sum(1 for x, y in zip(a, b, strict=True) if x == y == 1.0)
     wins = sum(1 for x, y in zip(a, b, strict=True) if x > y)
     losses = sum(1 for x, y in zip(a, b, strict=True) if x < y)
-    m = wins + losses
-    diff = (wins - losses) / n
-    if m == 0:
-        low = high = 0.0
-    else:
-        theta = clopper_pearson_interval(wins, m, confidence)
-        low = (m / n) * (2.0 * theta.low - 1.0)
-        high = (m / n) * (2.0 * theta.high - 1.0)
+    low, high = _newcombe_paired(both, wins, losses, n - both - wins - losses, confidence)
     return PairedResult(
-        diff, low, high, mcnemar_exact(wins, losses), n, True, "mcnemar-exact", confidence, margin
+        (wins - losses) / n,
+        low,
+        high,
+        mcnemar_exact(wins, losses),
+        n,
+        True,
+        METHOD_PAIRED,
+        confidence,
+        margin,
     )
 
 
