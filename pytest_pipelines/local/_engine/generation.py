@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pytest_pipelines.local._engine.access import Principal
-from pytest_pipelines.local._engine.errors import APIError, error_item
+from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.llm import field_failed, generate_field, remember
 from pytest_pipelines.local._store.db import utcnow
 
@@ -91,6 +91,7 @@ def generate_node(
         },
         org_id=principal.org_id,
         parent_id=node["id"],
+        parent_kind="node",
     )
     values = _node_values(state, node, task)
     results: list[dict[str, Any]] = []
@@ -103,30 +104,33 @@ def generate_node(
             error = field_failed(node.get("node_id"), record)
             break
         remember(values, node.get("node_id"), field["id"], record["output"])
-    current = state.db.get("node", node["id"]) or node
-    outputs = dict(current.get("outputs") or {})
-    fields = {f.get("field_id"): f for f in current.get("fields") or []}
-    for result in results:
-        fields[result["field_id"]] = result
-        if result["error"] is None:
-            outputs[result["field_id"]] = result["output"]
-    state.db.patch(
-        "node",
-        node["id"],
-        {
-            "outputs": outputs,
-            "fields": list(fields.values()),
-            "tool_calls": [*(current.get("tool_calls") or []), *tool_calls],
-        },
-    )
-    return state.db.patch(
-        "generation",
-        gen["id"],
-        {
-            "status": "failed" if error else "completed",
-            "done": len(results),
-            "fields": results,
-            "error": error,
-            "finished_at": utcnow(),
-        },
-    )
+    with state.db.tx():  # the node and its generation are written together, or not at all
+        current = state.db.get("node", node["id"])
+        if current is None:  # deleted (with its workflow) while the models ran
+            raise not_found("node", node["id"])
+        outputs = dict(current.get("outputs") or {})
+        fields = {f.get("field_id"): f for f in current.get("fields") or []}
+        for result in results:
+            fields[result["field_id"]] = result
+            if result["error"] is None:
+                outputs[result["field_id"]] = result["output"]
+        state.db.patch(
+            "node",
+            node["id"],
+            {
+                "outputs": outputs,
+                "fields": list(fields.values()),
+                "tool_calls": [*(current.get("tool_calls") or []), *tool_calls],
+            },
+        )
+        return state.db.patch(
+            "generation",
+            gen["id"],
+            {
+                "status": "failed" if error else "completed",
+                "done": len(results),
+                "fields": results,
+                "error": error,
+                "finished_at": utcnow(),
+            },
+        )

@@ -312,6 +312,7 @@ class Engine:
                 },
                 org_id=org_id,
                 parent_id=workflow["id"],
+                parent_kind="workflow",
             )
             job_id = JOB_ID_PREFIX + str(job["id"])
             task_ids = []
@@ -343,6 +344,7 @@ class Engine:
                     },
                     org_id=org_id,
                     parent_id=workflow["id"],
+                    parent_kind="workflow",
                 )
                 task_ids.append(task["id"])
             job = db.patch("job", job["id"], {"job_id": job_id, "task_ids": task_ids})

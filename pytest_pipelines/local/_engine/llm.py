@@ -162,6 +162,7 @@ def complete_field(
                     "traceback": tool_traceback,
                 },
                 parent_id=node_db_id,
+                parent_kind="node",
             )
             tool_calls.append(record)
             content = (

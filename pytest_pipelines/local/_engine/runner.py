@@ -152,6 +152,7 @@ def _run_nodes(
                 "error": None,
             },
             parent_id=task["id"],
+            parent_kind="task",
         )
         node_outputs: dict[str, Any] = {}
         fields: list[dict[str, Any]] = []

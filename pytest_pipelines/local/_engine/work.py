@@ -93,6 +93,7 @@ def _work_from_node(
         },
         org_id=node.get("org_id"),
         parent_id=node["id"],
+        parent_kind="node",
     )
 
 

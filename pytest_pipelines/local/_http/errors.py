@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pytest_pipelines.local._engine.errors import APIError
+from pytest_pipelines.local._store.db import OwnerGone
 
 log = logging.getLogger("pytest_pipelines.local")
 
@@ -63,10 +64,15 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return JSONResponse({"detail": _clean_validation(exc.errors())}, status_code=422)
 
+    async def owner_gone(_: Request, exc: Exception) -> JSONResponse:
+        # a write raced the delete of what owns it: the owner is not found any more
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
     async def internal_error(_: Request, exc: Exception) -> JSONResponse:
         return internal_error_response(exc)
 
     app.add_exception_handler(APIError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(OwnerGone, owner_gone)
     app.add_exception_handler(Exception, internal_error)

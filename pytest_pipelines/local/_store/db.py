@@ -72,6 +72,21 @@ _COLUMNS = {"org_id", "parent_id"}
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
+OWNER_GONE = (
+    "{owner} {id} no longer exists (deleted while this work ran), so the new {kind} was not "
+    "stored; nothing of the deleted {owner} is kept"
+)
+
+
+class OwnerGone(KeyError):
+    """An owned record's owner was deleted (a workflow deleted while its task ran): the write
+    that would have left a record nobody owns was refused."""
+
+    def __str__(self) -> str:
+        # KeyError's own str() quotes the message as if it were a key
+        return str(self.args[0]) if self.args else ""
+
+
 def _storable(values: Sequence[Any]) -> bool:
     """True when every int in ``values`` fits a SQLite INTEGER."""
     return all(not isinstance(v, int) or _INT64_MIN <= v <= _INT64_MAX for v in values)
@@ -189,14 +204,29 @@ class Database:
         id: int | None = None,
         org_id: int | None = None,
         parent_id: int | None = None,
+        parent_kind: str | None = None,
     ) -> dict[str, Any]:
-        """Store a new record of ``kind`` and return it with its ``id`` and timestamps."""
+        """Store a new record of ``kind`` and return it with its ``id`` and timestamps.
+
+        :param parent_kind: the kind of the owner ``parent_id`` names; when given, the insert
+            is refused with :class:`OwnerGone` unless that owner exists, checked in the same
+            transaction as the insert (default None: no check, for seeds whose parent may come
+            later).
+        """
         now = utcnow()
         body = {k: v for k, v in data.items() if k not in ("id", "updated_at")}
         body.setdefault("created_at", now)
         if org_id is None and isinstance(body.get("org_id"), int):
             org_id = body["org_id"]
         with self.tx() as conn:
+            if parent_kind is not None and (
+                parent_id is None
+                or conn.execute(
+                    "SELECT 1 FROM records WHERE id = ? AND kind = ?", (parent_id, parent_kind)
+                ).fetchone()
+                is None
+            ):
+                raise OwnerGone(OWNER_GONE.format(owner=parent_kind, id=parent_id, kind=kind))
             cur = conn.execute(
                 "INSERT INTO records(id, kind, org_id, parent_id, data, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
