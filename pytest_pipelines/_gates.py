@@ -347,7 +347,11 @@ def _compare(observed: float, op: str, threshold: float) -> bool:
 
 
 def check_tool_gate(gate: ToolGate, result: RunResult, examples: int = 3) -> GateOutcome:
-    """Check one tool gate: the lowest score over the tasks must reach ``min_score``."""
+    """Check one tool gate: the lowest score over the tasks must reach ``min_score``.
+
+    The point rule always (a worst case has no interval); a miss with ``severity="warn"``
+    passes with a warning.
+    """
     checks = [
         c
         for c in result.tool_correctness
@@ -355,21 +359,24 @@ def check_tool_gate(gate: ToolGate, result: RunResult, examples: int = 3) -> Gat
     ]
     subject = f"tools {gate.node + '.' if gate.node else ''}{gate.field}"
     if not checks:
-        return GateOutcome(
-            subject,
-            "min_score",
-            None,
-            f">= {fmt(gate.min_score)}",
-            False,
-            note=NO_TOOL_CHECKS.format(
-                field=gate.field, node=f" on node {gate.node!r}" if gate.node else ""
-            ),
-            kind="tool",
+        return _missed(
+            GateOutcome(
+                subject,
+                "min_score",
+                None,
+                f">= {fmt(gate.min_score)}",
+                False,
+                note=NO_TOOL_CHECKS.format(
+                    field=gate.field, node=f" on node {gate.node!r}" if gate.node else ""
+                ),
+                kind="tool",
+                severity=gate.severity,
+            )
         )
     observed = min(c.score for c in checks)
     passed = _compare(observed, ">=", gate.min_score)
     worst = sorted(checks, key=lambda c: c.score)[:examples]
-    return GateOutcome(
+    outcome = GateOutcome(
         subject,
         "min_score",
         observed,
@@ -379,7 +386,10 @@ def check_tool_gate(gate: ToolGate, result: RunResult, examples: int = 3) -> Gat
         if passed
         else tuple(Example(c.task_id, f"score {fmt(c.score)}", c.explain()) for c in worst),
         kind="tool",
+        severity=gate.severity,
     )
+    # a tool gate is a worst case (the point rule): a miss fails, or with severity="warn" warns
+    return outcome if passed else _missed(outcome)
 
 
 def apply_gates(result: RunResult, gates: Gates) -> Verdict:

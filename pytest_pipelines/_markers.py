@@ -36,6 +36,13 @@ INCONCLUSIVE_POLICIES = ("warn", "fail", "pass")
 SEVERITIES = ("error", "warn")
 
 MARKER_ERROR = "{nodeid}: @pytest.mark.{marker}: {problem}\n  signature: {signature}"
+TOOL_GATE_NO_INTERVAL = (
+    "argument {name!r} does not apply to a tool gate: it checks the lowest tool-correctness "
+    "score on any task, a worst case that one task decides (like pipelines_gate's min_value), "
+    "so there is no interval to decide by and nothing is ever inconclusive. For a statistical "
+    "decision, gate a pass/fail criterion: pipelines_gate(criterion, min_pass_rate=..., "
+    "confidence=...). Valid arguments: {valid}"
+)
 NEEDS_RUN_FIXTURE = (
     "{nodeid}: has @pytest.mark.{marker} but does not request the pipelines_run fixture, so "
     "nothing would apply it (a silent pass). Add `pipelines_run` to the test's arguments."
@@ -523,6 +530,9 @@ class ToolGate:
     )
     exact: bool = arg(False, doc="the calls must match exactly", check=_flag)
     ordering: bool = arg(False, doc="the order of the calls counts", check=_flag)
+    severity: str = arg(
+        "error", doc="'warn': a miss is a warning, not a failure", check=_choice(SEVERITIES)
+    )
 
 
 @dataclass(frozen=True)
@@ -591,7 +601,8 @@ MARKERS: dict[str, tuple[type[Any], str]] = {
     ),
     TOOL_GATE: (
         ToolGate,
-        "fail the test when tool correctness of a field is below min_score on any task.",
+        "fail the test when tool correctness of a field is below min_score on any task "
+        "(severity='warn' only warns).",
     ),
     COMPARE: (
         Compare,
@@ -604,6 +615,11 @@ MARKERS: dict[str, tuple[type[Any], str]] = {
         "fail the test when its run's model calls cost, use or take more than this (local "
         "backend; see docs/models-and-tools.md#budgets).",
     ),
+}
+#: marker name -> arguments another marker takes that this one refuses on purpose, with why (a
+#: plain "unexpected keyword argument" would read as a missing feature)
+REFUSED: dict[str, dict[str, str]] = {
+    TOOL_GATE: dict.fromkeys(("confidence", "on_inconclusive", "reduce"), TOOL_GATE_NO_INTERVAL),
 }
 VARIANTS_DOC = (
     "pipelines_variants(**variants): one test item per variant, id test_x[name]; each "
@@ -678,6 +694,9 @@ def _bind(marker: str, cls: type[Any], mark: pytest.Mark) -> dict[str, Any]:
     bound = dict(zip(positional, mark.args, strict=False))
     known = {f.name for f in args}
     for name, value in mark.kwargs.items():
+        if name in REFUSED.get(marker, ()):
+            valid = ", ".join(f.name for f in args)
+            raise _Bad(REFUSED[marker][name].format(name=name, valid=valid))
         if name not in known:
             raise _Bad(f"{marker}() got an unexpected keyword argument {name!r}")
         if name in bound:

@@ -346,6 +346,7 @@ def test_every_marker_argument_is_accepted_by_its_marker() -> None:
             "evaluation_params": ["input_parameters"],
             "exact": True,
             "ordering": True,
+            "severity": "warn",
         },
         "pipelines_prompt_swap": {"version": 2},
         "pipelines_model_swap": {"field": "f"},
