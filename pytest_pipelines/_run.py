@@ -71,6 +71,10 @@ class RunBroken(Exception):
     """The run could not produce trustworthy results (a test error, not a failure)."""
 
 
+class RunTimedOut(RunBroken):
+    """The run did not finish within its timeout (the job was cancelled)."""
+
+
 ProgressFn = Callable[[str, int, int, int], None]
 
 
@@ -340,7 +344,7 @@ def wait(
         if clock() >= deadline:
             with contextlib.suppress(Exception):  # best effort; the timeout is the error
                 cancel()
-            raise RunBroken(
+            raise RunTimedOut(
                 RUN_TIMED_OUT.format(
                     what=what, timeout=timeout, status=state, done=done, total=total
                 )
@@ -522,6 +526,13 @@ def delete_experiment_copies(client: Any, spec: RunSpec, launch_: Launch) -> lis
     return deleted
 
 
+ADAPTIVE_TIMED_OUT = (
+    "pipelines run of {what} did not finish within {timeout:g}s: the timeout is the whole "
+    "item's budget, every batch of adaptive sampling included, and it ran out in batch {batch} "
+    "after {done} input(s) had run (max_count={max_count}). The job was cancelled. Raise the "
+    "limit with pipelines_workflow(..., timeout=SECONDS) or --pipelines-timeout=SECONDS, or "
+    "lower max_count."
+)
 MAX_COUNT_BELOW_ROWS = (
     "pipelines_workflow(max_count={max_count}) is less than the {count} input(s) of the first "
     "batch (one per dataset row); give max_count >= {count}, or count= to start smaller"
@@ -539,6 +550,7 @@ def execute(
     variant_name: str | None = None,
     on_launch: Callable[[Launch], None] | None = None,
     undecided: Callable[[RunResult], bool] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> RunResult:
     """Launch, wait for and gather one run; with ``max_count``, run more batches while needed.
 
@@ -549,7 +561,12 @@ def execute(
     Adaptive sampling (``pipelines_workflow(max_count=...)``): after each batch, while
     ``undecided(result)`` is true (a confident gate is inconclusive), another batch of new input
     positions starts, sized by :func:`pytest_pipelines._decide.next_batch` (doubling), until
-    ``max_count`` inputs ran. ``timeout`` applies to each batch.
+    ``max_count`` inputs ran. ``timeout`` is the whole item's budget: each batch gets what the
+    earlier ones left, and a batch still running when it is spent is cancelled and the run is
+    broken (:data:`ADAPTIVE_TIMED_OUT`), as a single run that overruns is.
+
+    :param clock: the monotonic clock the budget is measured with; default
+        :func:`time.monotonic`.
     """
     from pytest_pipelines._decide import next_batch
 
@@ -558,12 +575,14 @@ def execute(
     planned = int(payload["count"]) // target.repeat
     if target.max_count is not None and target.max_count < planned:
         raise RunBroken(MAX_COUNT_BELOW_ROWS.format(max_count=target.max_count, count=planned))
-    began = time.monotonic()
+    # one deadline for the item: a user's timeout bounds what the test costs, however many
+    # batches adaptive sampling takes
+    deadline = clock() + timeout
     started = launch(client, spec, payload, key(payload))
     if on_launch is not None:
         on_launch(started)
     status = wait(client, spec, started, timeout=timeout, progress=progress)
-    first = gather(client, spec, started, status, deadline=began + timeout)
+    first = gather(client, spec, started, status, deadline=deadline)
     tasks = first.tasks
     result = replace(
         first,
@@ -586,12 +605,26 @@ def execute(
             first_input=done,
             n_inputs=more,
         )
-        began = time.monotonic()
+        overrun = RunTimedOut(
+            ADAPTIVE_TIMED_OUT.format(
+                what=f"workflow {target.workflow}",
+                timeout=timeout,
+                batch=batches + 1,
+                done=done,
+                max_count=target.max_count,
+            )
+        )
+        left = deadline - clock()
+        if left <= 0:
+            raise overrun
         started = launch(client, spec, batch, key({**batch, "batch": batches}))
         if on_launch is not None:
             on_launch(started)
-        status = wait(client, spec, started, timeout=timeout, progress=progress)
-        tasks += gather(client, spec, started, status, deadline=began + timeout).tasks
+        try:
+            status = wait(client, spec, started, timeout=left, progress=progress)
+        except RunTimedOut:
+            raise overrun from None
+        tasks += gather(client, spec, started, status, deadline=deadline).tasks
         done += more
         batches += 1
         result = replace(result, tasks=assign_inputs(tasks, target.repeat), batches=batches)

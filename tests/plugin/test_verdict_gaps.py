@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -139,3 +140,99 @@ def test_bad_input_is_a_collection_error_naming_test_marker_argument_and_valid_v
         block = out[start : out.index("signature: ", start)]
         for fragment in fragments:
             assert fragment in block, (name, fragment, block)
+
+
+# --- 2. adaptive sampling: the timeout is the whole item's budget ----------------------------
+
+
+class _Batches:
+    """Stand-ins for launch/wait/gather: every batch takes ``seconds`` of a fake clock."""
+
+    def __init__(self, seconds: float) -> None:
+        self.now = 0.0
+        self.seconds = seconds
+        self.timeouts: list[float] = []
+        self.sizes: list[int] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def payload(self, spec: Any, resolve: Any, **kw: Any) -> dict[str, Any]:
+        return {"count": kw.get("n_inputs") or spec.target.count, "first": kw.get("first_input", 0)}
+
+    def launch(self, client: Any, spec: Any, payload: dict[str, Any], key: str) -> Any:
+        from pytest_pipelines._run import Launch
+
+        self.sizes.append(int(payload["count"]))
+        return Launch("tasks", str(len(self.sizes)), payload)
+
+    def wait(self, client: Any, spec: Any, started: Any, *, timeout: float, progress: Any) -> Any:
+        from pytest_pipelines._run import RunTimedOut
+
+        self.timeouts.append(timeout)
+        if self.seconds > timeout:
+            self.now += timeout
+            raise RunTimedOut("batch timed out")
+        self.now += self.seconds
+        return {"status": "completed", "payload": started.payload}
+
+    def gather(self, client: Any, spec: Any, started: Any, status: Any, **kw: Any) -> RunResult:
+        first, count = started.payload["first"], started.payload["count"]
+        tasks = tuple(
+            parse_task(
+                {
+                    "id": first + i + 1,
+                    "status": "completed",
+                    "inputs": {"n": first + i},
+                    "nodes": [],
+                }
+            )
+            for i in range(count)
+        )
+        return RunResult(22, 10, "tasks", None, tasks)
+
+
+def _adaptive(monkeypatch: pytest.MonkeyPatch, seconds: float, timeout: float) -> Any:
+    from pytest_pipelines import _run
+    from pytest_pipelines._markers import RunSpec, WorkflowTarget
+
+    batches = _Batches(seconds)
+    for name in ("launch", "wait", "gather"):
+        monkeypatch.setattr(_run, name, getattr(batches, name))
+    monkeypatch.setattr(_run, "build_payload", batches.payload)
+    spec = RunSpec(WorkflowTarget(22, 10, count=2, max_count=16))
+
+    def run() -> RunResult:
+        return _run.execute(
+            None,
+            spec,
+            resolve_fixture=lambda name: None,
+            key=lambda payload: "k",
+            timeout=timeout,
+            undecided=lambda result: True,  # a gate that never decides: sampling runs on
+            clock=batches.clock,
+        )
+
+    return batches, run
+
+
+def test_an_adaptive_items_batches_share_one_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_pipelines._run import ADAPTIVE_TIMED_OUT, RunBroken
+
+    # 10 s batches, a 25 s budget: the third batch gets the 5 s the first two left
+    batches, run = _adaptive(monkeypatch, seconds=10, timeout=25)
+    with pytest.raises(RunBroken) as info:
+        run()
+    assert batches.timeouts == [25, 15, 5]
+    assert batches.sizes == [2, 2, 4]
+    assert str(info.value) == ADAPTIVE_TIMED_OUT.format(
+        what="workflow 10", timeout=25, batch=3, done=4, max_count=16
+    )
+    assert "the whole item's budget, every batch of adaptive sampling included" in str(info.value)
+    # a budget that covers every batch: the schedule runs to max_count, each batch waiting at
+    # most for what is left
+    batches, run = _adaptive(monkeypatch, seconds=10, timeout=100)
+    result = run()
+    assert batches.sizes == [2, 2, 4, 8]
+    assert batches.timeouts == [100, 90, 80, 70]
+    assert (result.tasks_used, result.batches) == (16, 4)
