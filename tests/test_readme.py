@@ -22,7 +22,7 @@ def test_readme_starts_with_the_two_commands() -> None:
     text = README.read_text()
     commands = re.findall(r"```bash\n(.*?)```", text, re.S)
     assert commands[0].strip() == 'python -m pip install -e ".[local]" && python -m pytest examples'
-    assert commands[1].strip() == 'python -m pip install -e ".[dev]" && python -m pytest'
+    assert commands[1].strip() == 'python -m pip install -e ".[dev]" && python -m pytest -n auto'
     ci = (README.parent / ".ci" / "run").read_text()
     assert commands[1].strip() in ci
 
