@@ -28,10 +28,11 @@ from pytest_pipelines._results import (
 )
 from pytest_pipelines._retry import delete, repeat
 
-# The client's terminal statuses and adaptive poll schedule (both public): one definition for
-# both waiters. The loop itself is here because a timeout must cancel the job and report the
-# last status and counts, and every status feeds the live progress line.
-from pytest_pipelines.client import TERMINAL_STATUSES, poll_delays
+# The client's terminal statuses and poll timing: one definition for both waiters. The loop
+# itself is here because a timeout must cancel the job and report the last status and counts,
+# and every status feeds the live progress line.
+from pytest_pipelines.client import TERMINAL_STATUSES
+from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
 
 RUN_TIMED_OUT = (
     "pipelines run of {what} did not finish within {timeout:g}s (last status {status!r}, "
@@ -310,7 +311,12 @@ def wait(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Poll until the job/experiment is terminal, with an adaptive interval (50 ms up to 2 s).
+    """Poll until the job/experiment is terminal, timing each poll to the run's predicted end.
+
+    Polls are timed by :class:`pytest_pipelines.client._polls.PollPlan`: held by the status
+    route where the deployment offers it (the local backend), else slept to the end predicted
+    from the run's progress or from earlier runs of this workflow on this client, else the
+    client's adaptive schedule (50 ms growing to 2 s).
 
     :raises RunBroken: on timeout (after cancelling the job) or an API error.
     """
@@ -318,28 +324,40 @@ def wait(
     what = f"workflow {w}"
     if launch.kind == "experiment":
 
-        def get() -> Any:
-            return client.get_experiment_status(p, w, launch.ident)
+        def get(**params: Any) -> Any:
+            return client.get_experiment_status(p, w, launch.ident, **params)
 
         def cancel() -> Any:
             return client.cancel_experiment(p, w, launch.ident)
     else:
 
-        def get() -> Any:
-            return client.get_create_tasks_status(p, w, launch.ident)
+        def get(**params: Any) -> Any:
+            return client.get_create_tasks_status(p, w, launch.ident, **params)
 
         def cancel() -> Any:
             return client.cancel_create_tasks(p, w, launch.ident)
 
-    deadline = clock() + timeout
-    delays = iter(poll_delays(None))
+    started = clock()
+    deadline = started + timeout
+    plan = PollPlan()
+    durations = durations_of(client)
+    key: tuple[Any, ...] | None = None
+    params: dict[str, Any] = {}
     while True:
-        status: dict[str, Any] = _api(f"polling {launch.kind} {launch.ident}", get)
+        status: dict[str, Any] = _api(
+            f"polling {launch.kind} {launch.ident}", functools.partial(get, **params)
+        )
         state = str(status.get("status"))
         done, total, evaluated = _counts(status)
         if progress is not None:
             progress(state, done, total, evaluated)
+        if key is None:
+            # the same key as the client's own waiters, so both learn from each other's runs
+            key = (launch.kind, p, w, run_size(status))
+            plan.prior = durations.prior(key) if durations is not None else None
         if state in TERMINAL_STATUSES:
+            if durations is not None:
+                durations.record(key, plan.duration(clock() - started))
             return status
         if clock() >= deadline:
             with contextlib.suppress(Exception):  # best effort; the timeout is the error
@@ -349,7 +367,11 @@ def wait(
                     what=what, timeout=timeout, status=state, done=done, total=total
                 )
             )
-        sleep(min(next(delays), max(0.0, deadline - clock())))
+        pause, hold = plan.next_poll(status, clock() - started)
+        left = max(0.0, deadline - clock())
+        params = {"wait": round(min(hold, left), 3)} if hold > 0 else {}
+        if not params:
+            sleep(min(pause, left))
 
 
 def launch(client: Any, spec: RunSpec, payload: dict[str, Any], key: str) -> Launch:

@@ -445,6 +445,8 @@ class JobStatus(TypedDict, total=False):
     workflow_id: int
     created_at: str
     finished_at: str | None
+    #: local backend: the status route holds a ``?wait=S`` poll up to this many seconds
+    max_wait: float
 
 
 class CreateTasksResult(JobStatus, total=False):
@@ -484,6 +486,8 @@ class ExperimentStatus(TypedDict, total=False):
     workflow_id: int
     cancelled: bool
     created_at: str
+    #: local backend: the status route holds a ``?wait=S`` poll up to this many seconds
+    max_wait: float
 
 
 class BundleSummary(TypedDict, total=False):

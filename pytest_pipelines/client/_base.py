@@ -584,6 +584,12 @@ class Deadline:
             )
         return min(delay, remaining)
 
+    def bound(self, seconds: float) -> float:
+        """``seconds``, or what is left of the budget when that is less (never below 0)."""
+        if self.end is None:
+            return seconds
+        return max(0.0, min(seconds, self.end - self.clock()))
+
 
 # ---------------------------------------------------------------------------------------------
 # Artifact bundles

@@ -49,7 +49,6 @@ from pytest_pipelines.client._base import (
     logger,
     mark_read_body,
     page_params,
-    poll_delays,
     q,
     split_route_key,
     validate_bundle,
@@ -59,6 +58,7 @@ from pytest_pipelines.client._models import (
     criterion_errors,
     experiment_errors,
 )
+from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
 from pytest_pipelines.types import (
     AuthStatus,
     BundleSummary,
@@ -286,21 +286,41 @@ class PipelinesClient(BaseClient):
         self,
         kind: str,
         job_id: Id,
-        fetch: Callable[[], Any],
+        fetch: Callable[..., Any],
         poll_interval: float | None,
         timeout: float | None,
         on_status: Callable[[Any], object] | None = None,
+        run_key: tuple[Any, ...] | None = None,
     ) -> Any:
-        delays = poll_delays(poll_interval)  # both checked before the first poll
+        """Poll ``fetch`` until terminal; polls are timed by :class:`PollPlan` (``_polls.py``).
+
+        :param run_key: identifies the workflow of a run (default None: not a run): its
+            durations time later waits' polls, and its status route may hold polls
+            (``fetch(wait=S)``) when the status says it can.
+        """
+        plan = PollPlan(poll_interval, holdable=run_key is not None)  # checked before polling
         deadline = Deadline(kind, job_id, timeout, self._clock)
+        durations = durations_of(self) if run_key is not None else None
+        key: tuple[Any, ...] | None = None
+        started = self._clock()
+        params: dict[str, Any] = {}
         while True:
-            status = fetch()
+            status = fetch(**params)
             if on_status is not None:
                 on_status(status)
+            if durations is not None and key is None and run_key is not None:
+                key = (*run_key, run_size(status))
+                plan.prior = durations.prior(key)
             if is_terminal(status):
                 logger.debug("%s %s finished: %s", kind, job_id, status.get("status"))
+                if durations is not None and key is not None:
+                    durations.record(key, plan.duration(self._clock() - started))
                 return status
-            self._sleep(deadline.next_sleep(next(delays), status))
+            sleep, hold = plan.next_poll(status, self._clock() - started)
+            sleep = deadline.next_sleep(sleep, status)
+            params = {"wait": round(deadline.bound(hold), 3)} if hold > 0 else {}
+            if not params:
+                self._sleep(sleep)
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -503,12 +523,20 @@ class PipelinesClient(BaseClient):
             :class:`PipelinesTimeoutError` naming the job and its last status.
         """
 
-        def fetch() -> Any:
-            return self.get_create_tasks_status(project_id, workflow_id, job_id)
+        def fetch(**params: Any) -> Any:
+            return self.get_create_tasks_status(project_id, workflow_id, job_id, **params)
 
         return cast(
             JobStatus,
-            self._wait("create-tasks job", job_id, fetch, poll_interval, timeout, on_status),
+            self._wait(
+                "create-tasks job",
+                job_id,
+                fetch,
+                poll_interval,
+                timeout,
+                on_status,
+                run_key=("tasks", project_id, workflow_id),
+            ),
         )
 
     def wait_for_experiment(
@@ -523,12 +551,22 @@ class PipelinesClient(BaseClient):
     ) -> ExperimentStatus:
         """Poll an experiment until it is terminal; return its status (with variants)."""
 
-        def fetch() -> Any:
-            return self.get_experiment_status(project_id, workflow_id, experiment_id)
+        def fetch(**params: Any) -> Any:
+            return self.get_experiment_status(
+                project_id, workflow_id, experiment_id, **params
+            )
 
         return cast(
             ExperimentStatus,
-            self._wait("experiment", experiment_id, fetch, poll_interval, timeout, on_status),
+            self._wait(
+                "experiment",
+                experiment_id,
+                fetch,
+                poll_interval,
+                timeout,
+                on_status,
+                run_key=("experiment", project_id, workflow_id),
+            ),
         )
 
     def wait_for_dataset_import(

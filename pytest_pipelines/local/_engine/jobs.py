@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +90,9 @@ class Engine:
         )
         self._lock = threading.Lock()
         self._settled = threading.Condition()  # notified whenever a task reaches a final status
+        # bumped under _settled at each notification, so a waiter that computed a status just
+        # before a task settled sees the change instead of sleeping through the notification
+        self._generation = 0
         self._futures: set[Future[None]] = set()
         self._definitions: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._closed = False
@@ -413,17 +416,33 @@ class Engine:
 
         Waits on task completions instead of polling the database in a tight loop.
         """
+        return self.hold(lambda: self.job_status(job), timeout)
+
+    def hold(self, compute: Callable[[], dict[str, Any]], timeout: float) -> dict[str, Any]:
+        """``compute()`` once its ``status`` is terminal, or when ``timeout`` seconds have passed.
+
+        Recomputed each time a task settles (not in a tight loop); the long-poll ``wait``
+        parameter of the status routes and the synchronous create-tasks use it.
+
+        :param compute: returns a status body with a ``status`` field (a job's, an experiment's).
+        :param timeout: seconds to hold at most; 0 computes once.
+        """
         deadline = time.monotonic() + timeout
         while True:
-            status = self.job_status(job)
+            with self._settled:
+                seen = self._generation
+            status = compute()
             remaining = deadline - time.monotonic()
             if status["status"] in TERMINAL_JOB or remaining <= 0:
                 return status
             with self._settled:
-                self._settled.wait(min(remaining, 0.25))
+                if self._generation == seen:
+                    # the cap only bounds changes that notify nobody (none are known)
+                    self._settled.wait(min(remaining, 1.0))
 
     def _notify_settled(self) -> None:
         with self._settled:
+            self._generation += 1
             self._settled.notify_all()
 
     def cancel_job(self, job: Mapping[str, Any]) -> dict[str, Any]:

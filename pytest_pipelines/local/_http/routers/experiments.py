@@ -18,7 +18,11 @@ from pytest_pipelines.local._engine.errors import APIError, error_item, not_foun
 from pytest_pipelines.local._engine.jobs import TERMINAL_JOB
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._http.deps import Body, ExperimentsAuth, OptionalBody, State, idempotent
-from pytest_pipelines.local._http.routers.tasks import check_task_total
+from pytest_pipelines.local._http.routers.tasks import (
+    MAX_STATUS_WAIT,
+    StatusWait,
+    check_task_total,
+)
 from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
 from pytest_pipelines.local._store.db import parse_id
 
@@ -200,11 +204,18 @@ def experiment_status(state: BackendState, record: dict[str, Any]) -> dict[str, 
 
 @router.get("/{experiment_id}")
 def get_experiment_status(
-    state: State, principal: ExperimentsAuth, project_id: int, workflow_id: int, experiment_id: str
+    state: State,
+    principal: ExperimentsAuth,
+    project_id: int,
+    workflow_id: int,
+    experiment_id: str,
+    wait: StatusWait = 0.0,
 ) -> dict[str, Any]:
-    """The experiment status with its variants."""
+    """The experiment status with its variants; ``wait=S`` holds it like the job status."""
     get_workflow_or_404(state, principal, project_id, workflow_id)
-    return experiment_status(state, _experiment(state, principal, workflow_id, experiment_id))
+    record = _experiment(state, principal, workflow_id, experiment_id)
+    status = state.engine.hold(lambda: experiment_status(state, record), wait)
+    return {**status, "max_wait": MAX_STATUS_WAIT}
 
 
 @router.post("/{experiment_id}/cancel")

@@ -5,9 +5,9 @@ Shapes: docs/reference/local-shapes.md ("Creating tasks", "Job status", "Task de
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from pytest_pipelines.client._models import create_tasks_errors
 from pytest_pipelines.local._engine.access import Principal, get_or_404
@@ -19,6 +19,11 @@ from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
 router = APIRouter(prefix="/api/projects/{project_id}/workflows/{workflow_id}", tags=["tasks"])
 
 SYNC_TIMEOUT_S = 300.0
+#: Seconds a status route may hold a request with ``?wait=`` (a local extension, advertised in
+#: each status body as ``max_wait``): long enough to save polls, short enough that a held
+#: request never outlives a client's read timeout.
+MAX_STATUS_WAIT = 30.0
+StatusWait = Annotated[float, Query(ge=0, le=MAX_STATUS_WAIT)]
 MAX_TASKS_PER_REQUEST = 10_000
 TOO_MANY_TASKS = (
     "this request would create {total} tasks; the local backend creates at most {limit} in one "
@@ -162,11 +167,20 @@ def create_tasks_async(
 
 @router.get("/seeded-data/create-tasks-status/{job_id}")
 def get_create_tasks_status(
-    state: State, principal: TasksAuth, project_id: int, workflow_id: int, job_id: str
+    state: State,
+    principal: TasksAuth,
+    project_id: int,
+    workflow_id: int,
+    job_id: str,
+    wait: StatusWait = 0.0,
 ) -> dict[str, Any]:
-    """The job status shape."""
+    """The job status shape; with ``wait=S``, answered once the job is terminal or S s passed."""
     get_workflow_or_404(state, principal, project_id, workflow_id)
-    return state.engine.job_status(_job_for(state, principal, workflow_id, job_id))
+    job = _job_for(state, principal, workflow_id, job_id)
+    return {
+        **state.engine.hold(lambda: state.engine.job_status(job), wait),
+        "max_wait": MAX_STATUS_WAIT,
+    }
 
 
 @router.post("/seeded-data/create-tasks-status/{job_id}/cancel")
