@@ -12,6 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_pipelines._version import __version__
 
+#: The exit code of a session whose only failures are broken runs (platform errors, timeouts,
+#: failed cleanup), with ``--pipelines-exit-codes``. pytest's own codes are 0-5; 7 is neither one
+#: of them nor one pytest-xdist uses. Defined here, not lazily: a CI script may import it cheaply.
+EXIT_BROKEN_RUNS = 7
+
 if TYPE_CHECKING:
     from pytest_pipelines._fixtures import (
         CriterionFactory,
@@ -96,6 +101,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "EXIT_BROKEN_RUNS",
     "AsyncPipelinesClient",
     "AuthenticationError",
     "ClientClosedError",

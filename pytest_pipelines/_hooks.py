@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pytest_pipelines import EXIT_BROKEN_RUNS
 from pytest_pipelines._fixtures import BROKEN_KEY, BUDGET_KEY, GATES_KEY, RESULT_KEY
 from pytest_pipelines._secret import Secret
 from pytest_pipelines._session import (
@@ -27,9 +28,6 @@ RECORD_KEY = pytest.StashKey[Any]()
 PROPS_KEY = pytest.StashKey[bool]()
 ROOT_KEY = pytest.StashKey[Path]()
 REPORT_OPTIONS_KEY = pytest.StashKey[Any]()
-#: The exit code of a session whose only problems are broken runs (with --pipelines-exit-codes).
-#: pytest's own codes are 0-5; 7 is not one of them, nor one pytest-xdist uses.
-EXIT_BROKEN_RUNS = 7
 BROKEN_ATTR = "pipelines_broken"
 EXIT_CODE_LINE = (
     "pipelines: every failure of this session is a broken run ({n}: platform errors, timeouts, "

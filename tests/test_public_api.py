@@ -30,6 +30,7 @@ EXPECTED_PUBLIC_NAMES = {
     "CriterionFactory",
     "CriterionResult",
     "CriterionStats",
+    "EXIT_BROKEN_RUNS",
     "EvaluationFactory",
     "Gate",
     "GateOutcome",

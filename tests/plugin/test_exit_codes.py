@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_pipelines._hooks import EXIT_BROKEN_RUNS
+from pytest_pipelines import EXIT_BROKEN_RUNS
 
 HEADER = """
 import pytest
