@@ -42,6 +42,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pytest_pipelines.local' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    # Not cached in globals(): this package outlives the modules it would pin. pytester's
+    # in-process runs drop the modules a run imported; a cached class from a dropped module
+    # (LocalPipelines -> its create_app -> a dropped fastapi) met freshly imported routers in
+    # the next run, whose routes the stale app did not recognise (every request a 307).
+    # import_module is a dict lookup once the module is loaded.
+    return getattr(importlib.import_module(module), name)
