@@ -42,8 +42,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from pytest_pipelines import _decide
+from pytest_pipelines._baseline import Entry, entry_from_result
 from pytest_pipelines._gates import Gates, apply_gates
 from pytest_pipelines._markers import Gate
+from pytest_pipelines._regression import regression_outcomes
 from pytest_pipelines._results import CriterionResult, RunResult, TaskResult
 
 THRESHOLD = 0.8
@@ -59,9 +61,9 @@ TARGET_DECIDED = 0.90
 TARGET_FALSE_ALARM = 0.05
 TARGET_DETECTION = 0.80
 DETECTION_N = 100
-POWER_SIZES = (200, 400)
-POWER_RATES = (0.80, 0.90)
-POWER_SUITES = 500
+CORRELATIONS = (0.3, 0.5, 0.7)
+CORRELATION_SIZES = (50, 100, 200)
+CORRELATION_RATE = 0.80
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,15 @@ ADAPTIVE = Gates(
 SEQUENCE = Gates(
     (Gate(CRITERION, min_pass_rate=THRESHOLD, confidence=CONFIDENCE),), sequential=True
 )
+RULES = {"point": POINT, "statistical": STATISTICAL, "adaptive": ADAPTIVE, "sequence": SEQUENCE}
+NODEID = "test_bench.py::test_gate"
+BASELINE_FILE = "pipelines-baseline.json"
+UPDATED = "2026-01-01T00:00:00Z"
+
+
+def regression_gate(max_drop: float) -> Gate:
+    """The gate a user writes: ``pipelines_gate("correct", min_pass_rate=0.8, max_drop=...)``."""
+    return Gate(CRITERION, min_pass_rate=THRESHOLD, confidence=CONFIDENCE, max_drop=max_drop)
 
 
 def _criterion(passed: bool) -> CriterionResult:
@@ -192,6 +203,20 @@ def _tasks(
     return tasks
 
 
+_TASK: dict[tuple[int, bool], TaskResult] = {}
+
+
+def _single(passed: Sequence[bool]) -> list[TaskResult]:
+    """:func:`_tasks` of one result per input; a task object is built once per (input, value)."""
+    out = []
+    for i, value in enumerate(passed):
+        task = _TASK.get((i, value))
+        if task is None:
+            task = _TASK[(i, value)] = _tasks([[1.0 if value else 0.0]], i, i + 1)[0]
+        out.append(task)
+    return out
+
+
 def run_result(tasks: Sequence[TaskResult], planned: int | None = None) -> RunResult:
     """A synthetic run of these tasks (``planned``: the first batch of an adaptive run)."""
     return RunResult(
@@ -210,67 +235,142 @@ def _outcome(result: RunResult, gates: Gates) -> str:
     return outcome.decision or ("pass" if outcome.passed else "fail")
 
 
+def baseline_entry(result: RunResult) -> Entry:
+    """The baseline entry ``--pipelines-baseline-update`` records for this run.
+
+    Built directly, not written and read back: the file's round trip is exact (its tests
+    check it), so it would only cost time.
+    """
+    return entry_from_result(NODEID, result, updated=UPDATED)
+
+
+def regression_outcome(current: RunResult, baseline: Entry, max_drop: float) -> str:
+    """The plugin's regression verdict on this run against its baseline entry."""
+    outcome = regression_outcomes(
+        current,
+        regression_gate(max_drop),
+        baseline,
+        max_drop=max_drop,
+        confidence=CONFIDENCE,
+        path=BASELINE_FILE,
+    )[0]
+    return outcome.decision or ("no_change" if outcome.passed else "regression")
+
+
+# --- the verdicts, once per distinct sufficient statistic -------------------------------------
+#
+# With one pass/fail result per input (no repeats), every threshold rule the gates apply
+# (point, Wilson, Wilson at the Bonferroni level of the planned looks, the beta-binomial
+# confidence sequence) depends on the run only through (passes, tasks), and the paired
+# regression test (Newcombe's interval of the paired 2x2 table) only through (inputs, both
+# passed, wins, losses). So each distinct statistic
+# is judged ONCE through the plugin's own path - a RunResult built with those counts through
+# apply_gates; a baseline Entry and a run through regression_outcomes - and every suite with
+# the same statistic reuses that verdict. tests/test_benchmarks.py checks on random suites
+# that the cached verdict is the one the plugin gives the suite's own tasks. The cache makes
+# the full run about 20x faster; it does not change a single verdict.
+
+_THRESHOLD_VERDICTS: dict[tuple[str, int, int, int | None], str] = {}
+_REGRESSION_VERDICTS: dict[tuple[int, int, int, int, float], str] = {}
+
+
+def threshold_verdict(rule: str, passes: int, tasks: int, planned: int | None = None) -> str:
+    """The plugin's verdict under ``RULES[rule]`` on a run of ``tasks`` inputs, ``passes`` passing.
+
+    :param planned: the first batch of an adaptive run (the looks are planned from it);
+        default None: a fixed-size run.
+    """
+    key = (rule, passes, tasks, planned)
+    verdict = _THRESHOLD_VERDICTS.get(key)
+    if verdict is None:
+        values = [True] * passes + [False] * (tasks - passes)
+        verdict = _outcome(run_result(_single(values), planned), RULES[rule])
+        _THRESHOLD_VERDICTS[key] = verdict
+    return verdict
+
+
+def regression_verdict(n: int, both: int, wins: int, losses: int, max_drop: float) -> str:
+    """The plugin's regression verdict for ``n`` paired inputs with this 2x2 table.
+
+    ``both``: inputs both runs pass; ``wins``: the run passes and the baseline failed;
+    ``losses``: the reverse; the rest fail in both.
+    """
+    key = (n, both, wins, losses, max_drop)
+    verdict = _REGRESSION_VERDICTS.get(key)
+    if verdict is None:
+        neither = n - both - wins - losses
+        base = [True] * both + [False] * wins + [True] * losses + [False] * neither
+        current = [True] * both + [True] * wins + [False] * losses + [False] * neither
+        entry = baseline_entry(run_result(_single(base)))
+        verdict = regression_outcome(run_result(_single(current)), entry, max_drop)
+        _REGRESSION_VERDICTS[key] = verdict
+    return verdict
+
+
+def _passes(rng: random.Random, ps: Sequence[float]) -> list[bool]:
+    draw = rng.random
+    return [draw() < p for p in ps]
+
+
+def _table(current: Sequence[bool], base: Sequence[bool]) -> tuple[int, int, int]:
+    """(both passed, wins, losses) of a run against its baseline, input by input."""
+    both = wins = losses = 0
+    for now, before in zip(current, base, strict=True):
+        if now != before:
+            if now:
+                wins += 1
+            else:
+                losses += 1
+        elif now:
+            both += 1
+    return both, wins, losses
+
+
 def _adaptive(
-    rng: random.Random,
-    difficulty: Difficulty,
-    first: list[TaskResult],
-    cell: Cell,
-    gates: Gates,
+    rng: random.Random, difficulty: Difficulty, passes: int, cell: Cell, rule: str
 ) -> tuple[str, int]:
     """The run fixture's adaptive loop: more inputs in doubling batches while undecided.
 
     ``Gates.undecided`` is "some gate's decision is inconclusive"; with one gate, the verdict's
-    own decision says the same, so each look costs one ``apply_gates``.
+    own decision says the same, so each look is one verdict.
     """
-    tasks = list(first)
     done = cell.n
     while True:
-        outcome = _outcome(run_result(tasks, cell.n), gates)
+        outcome = threshold_verdict(rule, passes, done, cell.n)
         more = _decide.next_batch(done, cell.n, MAX_COUNT)
         if outcome != "inconclusive" or more == 0:
             return outcome, done
-        tasks += _tasks(_draw(rng, difficulty.draw(more)), done, len(tasks) + 1)
+        passes += sum(_passes(rng, difficulty.draw(more)))
         done += more
-
-
-def _regression(base: list[list[float]], current: list[list[float]], max_drop: float) -> str:
-    decision = _decide.decide_regression(
-        {f"input-{i}": v for i, v in enumerate(current)},
-        {f"input-{i}": v for i, v in enumerate(base)},
-        kind="boolean",
-        max_drop=max_drop,
-        confidence=CONFIDENCE,
-    )
-    return decision.outcome
 
 
 def run_cell(cell: Cell) -> CellResult:
     """Simulate ``cell.suites`` suites of one cell with every rule."""
     rng = random.Random(cell.seed)
     difficulty = Difficulty(rng, cell.rate, cell.kappa)
-    result = CellResult(cell, *(Counts() for _ in range(7)))
+    result = CellResult(cell, Counts(), Counts(), Counts(), Counts(), Counts(), Counts(), Counts())
     # a regression lowers every input's pass probability in proportion: the mean drops by DROP
     scale = (cell.rate - DROP) / cell.rate
+    n = cell.n
     for _ in range(cell.suites):
-        ps = difficulty.draw(cell.n)
-        tasks = _draw(rng, ps)
-        built = _tasks(tasks)
-        run = run_result(built)
-        result.point.add(_outcome(run, POINT), cell.n)
-        result.statistical.add(_outcome(run, STATISTICAL), cell.n)
-        result.adaptive.add(*_adaptive(rng, difficulty, built, cell, ADAPTIVE))
-        result.sequence.add(*_adaptive(rng, difficulty, built, cell, SEQUENCE))
-        again = _draw(rng, ps)
-        worse = _draw(rng, [p * scale for p in ps])
-        result.null.add(_regression(tasks, again, 0.0))
-        result.drop.add(_regression(tasks, worse, 0.0))
-        result.drop_margin.add(_regression(tasks, worse, MARGIN))
+        ps = difficulty.draw(n)
+        base = _passes(rng, ps)
+        k = sum(base)
+        result.point.add(threshold_verdict("point", k, n), n)
+        result.statistical.add(threshold_verdict("statistical", k, n), n)
+        result.adaptive.add(*_adaptive(rng, difficulty, k, cell, "adaptive"))
+        result.sequence.add(*_adaptive(rng, difficulty, k, cell, "sequence"))
+        again = _table(_passes(rng, ps), base)
+        worse = _table(_passes(rng, [p * scale for p in ps]), base)
+        result.null.add(regression_verdict(n, *again, 0.0))
+        result.drop.add(regression_verdict(n, *worse, 0.0))
+        result.drop_margin.add(regression_verdict(n, *worse, MARGIN))
     return result
 
 
 @dataclass
 class PowerResult:
-    """The regression gate alone, at a larger n."""
+    """The regression gate alone, at another n or intra-input correlation."""
 
     cell: Cell
     null: Counts
@@ -279,34 +379,47 @@ class PowerResult:
 
 
 def run_power(cell: Cell) -> PowerResult:
-    """Detection and false alarms of the regression gate alone (for the larger n)."""
+    """Detection and false alarms of the regression gate alone."""
     rng = random.Random(cell.seed)
     difficulty = Difficulty(rng, cell.rate, cell.kappa)
     result = PowerResult(cell, Counts(), Counts(), Counts())
     scale = (cell.rate - DROP) / cell.rate
+    n = cell.n
     for _ in range(cell.suites):
-        ps = difficulty.draw(cell.n)
-        tasks = _draw(rng, ps)
-        worse = _draw(rng, [p * scale for p in ps])
-        result.null.add(_regression(tasks, _draw(rng, ps), 0.0))
-        result.drop.add(_regression(tasks, worse, 0.0))
-        result.drop_margin.add(_regression(tasks, worse, MARGIN))
+        ps = difficulty.draw(n)
+        base = _passes(rng, ps)
+        worse = _table(_passes(rng, [p * scale for p in ps]), base)
+        result.null.add(regression_verdict(n, *_table(_passes(rng, ps), base), 0.0))
+        result.drop.add(regression_verdict(n, *worse, 0.0))
+        result.drop_margin.add(regression_verdict(n, *worse, MARGIN))
     return result
 
 
-def power_report(power: Sequence[PowerResult]) -> list[str]:
-    """The regression gate's detection at larger n: how much data a 10-point drop needs."""
+def _regression_cells(null: Counts, drop: Counts, drop_margin: Counts) -> str:
+    """False alarms, detection at max_drop=0 and at MARGIN."""
+    rates = (null.rate("regression"), drop.rate("regression"), drop_margin.rate("regression"))
+    return " | ".join(_pct(x) for x in rates)
+
+
+REGRESSION_HEADER = (
+    "| false alarms | detected (max_drop=0) | detected (max_drop=0.05) |",
+    "---:|---:|---:|",
+)
+
+
+def power_report(power: Sequence[PowerResult], title: str) -> list[str]:
+    """A table of the regression gate alone: per n, baseline rate and correlation."""
     lines = [
         "",
-        f"regression gate at larger n (how many inputs a {DROP:.2f} drop needs; "
-        f"{power[0].cell.suites if power else 0} suites per cell)",
-        "|   n | baseline | false alarms | detected (max_drop=0) | detected (max_drop=0.05) |",
-        "|----:|---------:|---:|---:|---:|",
+        f"{title} ({power[0].cell.suites if power else 0} suites per cell)",
+        "|   n | baseline | correlation " + REGRESSION_HEADER[0],
+        "|----:|---------:|---:|" + REGRESSION_HEADER[1],
     ]
     for r in power:
         lines.append(
-            f"| {r.cell.n:3d} | {r.cell.rate:.2f} | {_pct(r.null.rate('regression'))} | "
-            f"{_pct(r.drop.rate('regression'))} | {_pct(r.drop_margin.rate('regression'))} |"
+            f"| {r.cell.n:3d} | {r.cell.rate:.2f} | {1 / (r.cell.kappa + 1):.2f} | "
+            + _regression_cells(r.null, r.drop, r.drop_margin)
+            + " |"
         )
     return lines
 
@@ -340,16 +453,17 @@ def report(results: Sequence[CellResult], suites: int, kappa: float) -> list[str
         )
     lines += [
         "",
-        f"regression gate (paired on the same n inputs, exact McNemar, one-sided at "
-        f"{1 - CONFIDENCE:.2f}; a drop of {DROP:.2f})",
-        "|   n | baseline | false alarms | detected (max_drop=0) | detected (max_drop=0.05) |",
-        "|----:|---------:|---:|---:|---:|",
+        f"regression gate (baseline entry and run on the same n inputs, through "
+        f"regression_outcomes; a drop of {DROP:.2f})",
+        "|   n | baseline " + REGRESSION_HEADER[0],
+        "|----:|---------:|" + REGRESSION_HEADER[1],
     ]
     for r in results:
         c = r.cell
         lines.append(
-            f"| {c.n:3d} | {c.rate:.2f} | {_pct(r.null.rate('regression'))} | "
-            f"{_pct(r.drop.rate('regression'))} | {_pct(r.drop_margin.rate('regression'))} |"
+            f"| {c.n:3d} | {c.rate:.2f} | "
+            + _regression_cells(r.null, r.drop, r.drop_margin)
+            + " |"
         )
     lines += ["", "targets (issue #8):"]
     lines += [f"  {line}" for line in check_targets(results)]
@@ -391,6 +505,7 @@ def check_targets(results: Sequence[CellResult]) -> list[str]:
             f"<= 5 % at every true rate >= {THRESHOLD} (worst {_pct(counts(high).rate('fail'))} "
             f"at n={high.cell.n}, rate {high.cell.rate:.2f})"
         )
+
     alarm = max(results, key=lambda r: r.null.rate("regression"))
     out.append(
         f"{verdict(alarm.null.rate('regression') <= TARGET_FALSE_ALARM)} regression gate: false "
@@ -437,23 +552,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     suites = 100 if args.quick else args.suites
     sizes = (10, DETECTION_N) if args.quick else SIZES
     grid = cells(sizes, RATES, suites, args.seed, args.kappa)
-    larger = (
+    # the regression gate by n and intra-input correlation rho (kappa = 1 / rho - 1)
+    by_correlation = (
         []
         if args.quick
-        else cells(POWER_SIZES, POWER_RATES, min(suites, POWER_SUITES), args.seed + 1, args.kappa)
+        else [
+            Cell(n, CORRELATION_RATE, suites, (args.seed + 2) * 1_000_003 + n * 1_009 + i, kappa)
+            for n in CORRELATION_SIZES
+            for i, kappa in enumerate(1.0 / rho - 1.0 for rho in CORRELATIONS)
+        ]
     )
     start = time.perf_counter()
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers) as pool:
-            power = list(pool.map(run_power, larger))
             results = list(pool.map(run_cell, grid))
+            power = list(pool.map(run_power, by_correlation))
     else:
-        power = [run_power(c) for c in larger]
         results = [run_cell(c) for c in grid]
+        power = [run_power(c) for c in by_correlation]
     for line in report(results, suites, args.kappa):
         print(line)
-    if power:
-        for line in power_report(power):
+    if by_correlation:
+        title = (
+            f"regression gate by n and intra-input correlation (baseline {CORRELATION_RATE:.2f}, "
+            f"a {DROP:.2f} drop)"
+        )
+        for line in power_report(power, title):
             print(line)
     print(f"\n{len(grid)} cells x {suites} suites in {time.perf_counter() - start:.0f} s")
     return 0

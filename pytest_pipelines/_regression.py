@@ -1,6 +1,6 @@
 """Gate outcomes that compare two sets of results: a run with its baseline, a variant with another.
 
-The statistics are ``_decide``'s (paired on input keys; exact McNemar for pass/fail, paired
+The statistics are ``_decide``'s (paired on input keys; mid-p McNemar for pass/fail, paired
 bootstrap for scores, an unpaired fallback that says so); this module only picks the series to
 compare and turns each decision into a :class:`~pytest_pipelines._gates.GateOutcome` that every
 report renders. No pytest, no I/O.

@@ -116,6 +116,29 @@ def test_gate_reliability_bench_verdicts_are_the_decisions_of_decide() -> None:
                 assert bench._outcome(run, gates) == expected.outcome, (n, kw)
 
 
+def test_gate_reliability_bench_cached_verdicts_are_the_plugins_on_each_suite() -> None:
+    # the bench judges each distinct (passes, tasks) and 2x2 table once; on random
+    # suites, in random order, that verdict is the one the plugin gives the suite's own tasks
+    bench = _load("bench_gate_reliability")
+    rng = random.Random(5)
+    for n in (10, 60):
+        for _ in range(12):
+            ps = [rng.betavariate(0.8, 0.2) for _ in range(n)]
+            base = [rng.random() < p for p in ps]
+            for rule, planned in (("point", None), ("statistical", None), ("adaptive", n)):
+                run = bench.run_result(bench._tasks([[float(v)] for v in base]), planned)
+                expected = bench._outcome(run, bench.RULES[rule])
+                assert bench.threshold_verdict(rule, sum(base), n, planned) == expected
+            entry = bench.baseline_entry(bench.run_result(bench._tasks([[float(v)] for v in base])))
+            for scale in (1.0, 0.8):
+                current = [rng.random() < p * scale for p in ps]
+                run = bench.run_result(bench._tasks([[float(v)] for v in current]))
+                table = bench._table(current, base)
+                for max_drop in (0.0, bench.MARGIN):
+                    expected = bench.regression_outcome(run, entry, max_drop)
+                    assert bench.regression_verdict(n, *table, max_drop) == expected
+
+
 def test_model_cache_bench_replays_every_provider_call() -> None:
     bench = _load("bench_model_cache")
     with tempfile.TemporaryDirectory() as tmp:

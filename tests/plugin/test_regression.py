@@ -104,7 +104,7 @@ def test_regression_is_caught_and_no_change_passes(
     print("drop:", drop)
     assert drop["decision"] == "regression"
     assert drop["passed"] is False
-    assert drop["method"] == "mcnemar-exact"
+    assert drop["method"] == "mcnemar-mid-p"
     assert drop["delta"] < -0.2
     assert drop["p_value"] < 0.01
     assert drop["baseline"] > drop["observed"]

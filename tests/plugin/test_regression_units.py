@@ -95,7 +95,7 @@ def test_a_drop_is_a_regression_and_the_same_results_are_no_change() -> None:
     assert drop.baseline == 1.0
     assert drop.observed == 0.5
     assert drop.delta == -0.5
-    assert drop.method == "mcnemar-exact"
+    assert drop.method == "mcnemar-mid-p"
     assert "vs baseline 1" in drop.note
 
 

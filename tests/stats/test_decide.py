@@ -205,9 +205,10 @@ def test_regression_needs_confident_evidence_of_a_drop_beyond_the_margin() -> No
         _keyed(worse), _keyed(base), kind="boolean", max_drop=0.0, confidence=0.95
     )
     assert d.outcome == "regression"
-    assert (d.method, d.paired, d.n_inputs) == ("mcnemar-exact", True, 100)
+    assert (d.method, d.paired, d.n_inputs) == ("mcnemar-mid-p", True, 100)
     assert d.value == pytest.approx(-0.12)
-    assert d.p_value == 0.5**12  # one-sided exact: all 12 discordant pairs are losses
+    # one-sided mid-p: all 12 discordant pairs are losses: exact 0.5**12 less half of P(X = 0)
+    assert d.p_value == pytest.approx(0.5**12 - 0.5 * 0.5**12)
     assert (d.current, d.baseline) == (pytest.approx(0.78), pytest.approx(0.9))
     # the same drop within a 10-point margin is not confidently beyond it
     margin = decide_regression(
@@ -228,13 +229,14 @@ def test_regression_needs_confident_evidence_of_a_drop_beyond_the_margin() -> No
 
 
 def test_regression_is_a_one_sided_test_at_one_minus_confidence() -> None:
-    # 2 wins, 9 losses: one-sided exact p = P(X <= 2 | 11, 1/2) = 67/2048 = 0.033: a
-    # regression at 0.95 (one-sided 5 %), though the two-sided McNemar p (0.065) is above 0.05
+    # 2 wins, 9 losses: one-sided mid-p = P(X <= 2 | 11, 1/2) - P(X = 2) / 2 = (67 - 27.5)/2048
+    # = 0.019: a regression at 0.95 (one-sided 5 %), though the two-sided exact McNemar p
+    # (0.065) is above 0.05
     pairs = [(1.0, 0.0)] * 2 + [(0.0, 1.0)] * 9 + [(1.0, 1.0)] * 60
     cur = {f"k{i}": [a] for i, (a, _) in enumerate(pairs)}
     base = {f"k{i}": [b] for i, (_, b) in enumerate(pairs)}
     d = decide_regression(cur, base, kind="boolean", max_drop=0.0, confidence=0.95)
-    assert d.p_value == pytest.approx(67 / 2048)
+    assert d.p_value == pytest.approx((67 - 27.5) / 2048)
     assert (d.confidence, d.interval_confidence) == (0.95, pytest.approx(0.90))
     assert _stats.mcnemar_exact(2, 9) > 0.05
     assert d.outcome == "regression"
