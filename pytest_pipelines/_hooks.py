@@ -15,8 +15,10 @@ from pytest_pipelines._fixtures import BROKEN_KEY, BUDGET_KEY, GATES_KEY, RESULT
 from pytest_pipelines._secret import Secret
 from pytest_pipelines._session import (
     STATE_KEY,
+    begin_local,
     load_models,
     session_sweep,
+    settle_local,
     start_local,
     stop_local,
 )
@@ -420,16 +422,31 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Controller, local mode: a bad model spec stops the session here, once, before any worker."""
-    load_models(session.config.stash[STATE_KEY])
+    """Controller, local mode: a bad model spec stops the session here, once, before any worker.
+
+    Under xdist the controller collects nothing and runs no test, so the backend starts now, in
+    the background, while the workers start and collect; each worker waits for it at its first
+    test that needs it (``pipelines_local`` stays a controller-only handle).
+    """
+    config = session.config
+    state = config.stash[STATE_KEY]
+    load_models(state)
+    if config.pluginmanager.has_plugin("dsession"):
+        begin_local(state, handoff=True)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller: share the run id, base URL and key with a worker (starts local mode)."""
+    """xdist controller: share the run id, base URL and key with a worker.
+
+    In local mode the backend may still be starting: the worker gets the key and the handoff
+    file that will carry the URL.
+    """
     state = node.config.stash[STATE_KEY]
-    if state.settings.mode == "local":
+    if state.settings.mode == "local" and state.handoff is None:
         start_local(state)
+    if state.handoff:
+        node.workerinput["pipelines_local_handoff"] = state.handoff
     node.workerinput["pipelines_run_id"] = state.run_id
     if state.ledger_dir:
         node.workerinput["pipelines_ledger_dir"] = state.ledger_dir
@@ -471,6 +488,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 reporter.write("\n")
             reporter.write_line(line)
 
+    settle_local(state)
     try:
         from pytest_pipelines._reporting import write_reports
 

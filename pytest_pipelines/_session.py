@@ -8,13 +8,16 @@ and the run id through ``workerinput``; results come back as a record on each te
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import json
 import os
 import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +27,8 @@ import pytest
 from pytest_pipelines._secret import Secret, secret
 from pytest_pipelines._settings import MISSING_KEY, PipelinesSettings
 
+#: the name of the thread that starts the embedded backend in the background
+START_THREAD = "pipelines-local-start"
 LOCAL_IMPORT_FAILED = (
     "pytest-pipelines: local mode needs the embedded backend, which failed to import ({error}). "
     "Install it with: pip install 'pytest-pipelines[local]'."
@@ -33,6 +38,17 @@ LOCAL_START_FAILED = (
     "pipelines_models / pipelines_seeds / pipelines_prices ini keys (--pipelines-model / "
     "--pipelines-seed)."
 )
+LOCAL_NOT_READY = (
+    "no word from the xdist controller within {seconds:.0f} s on whether it started the local "
+    "backend (it writes {path} when it has); was the controller interrupted? Run with -n0 to "
+    "start the backend in this process"
+)
+#: the file, in the session's ledger directory, through which xdist workers learn the URL
+HANDOFF_FILE = "local-backend.json"
+#: seconds a worker waits for the controller's background start (it takes one or two)
+HANDOFF_TIMEOUT = 120.0
+#: pipelines-local's full-access key with demo data (its ``_store.identity.DEMO_KEY``)
+LOCAL_DEMO_KEY = "pk_local_demo"
 LOCAL_ON_WORKER = (
     "pipelines_local is the embedded backend's handle, which lives in the xdist controller "
     "process; this test runs on worker {worker}. Use pipelines_client instead, or run with -n0."
@@ -78,6 +94,10 @@ class PipelinesState:
     #: the session's ledger directory (made by the controller, shared through workerinput)
     ledger_dir: str | None = None
     ledger: Any = None
+    #: the backend starting in the background (controller, local mode), until adopted
+    starter: LocalStarter | None = None
+    #: xdist, local mode: the file the controller writes once its backend is up (or failed)
+    handoff: str | None = None
     seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,6 +140,7 @@ def make_state(config: pytest.Config, settings: PipelinesSettings) -> PipelinesS
             base_url=workerinput.get("pipelines_base_url") or settings.base_url,
             api_key=secret(workerinput.get("pipelines_api_key")) or settings.api_key,
             ledger_dir=workerinput.get("pipelines_ledger_dir"),
+            handoff=workerinput.get("pipelines_local_handoff"),
         )
     else:
         state = PipelinesState(
@@ -183,22 +204,175 @@ def load_models(state: PipelinesState) -> None:
     state.registry = registry
 
 
+class _ImportFailed(Exception):
+    """The embedded backend's package could not be imported (the ``local`` extra is missing)."""
+
+
+def _open_local(state: PipelinesState, cancelled: threading.Event | None = None) -> Any:
+    """Import, build and start a LocalPipelines for the session's settings.
+
+    :param cancelled: default None; when set before the server starts, nothing is started and
+        None is returned (the session ended while the backend was importing).
+    :raises _ImportFailed: when the backend cannot be imported; anything else the start raised.
+    """
+    try:
+        from pytest_pipelines.local import LocalPipelines
+    except ImportError as exc:
+        raise _ImportFailed(str(exc)) from None
+    s = state.settings
+    # chosen up front when xdist workers are told it before the backend is up
+    key = state.api_key if state.handoff else None
+    if state.registry is not None:  # the specs were loaded at session start
+        local = LocalPipelines(
+            demo=s.demo, registry=state.registry, seeds=list(s.seeds), api_key=key
+        )
+    else:
+        local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds), api_key=key)
+    if cancelled is not None and cancelled.is_set():
+        return None
+    return local.__enter__()
+
+
+class LocalStarter:
+    """The embedded backend starting in a daemon thread; :meth:`result` waits for it.
+
+    Imports, the app and the database cost most of a second: started while pytest collects,
+    that cost overlaps collection instead of delaying the first eval test.
+    """
+
+    def __init__(self, state: PipelinesState) -> None:
+        self._state = state
+        self.cancelled = threading.Event()
+        self._local: Any = None
+        self._error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=START_THREAD, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._local = _open_local(self._state, self.cancelled)
+        except BaseException as exc:  # handed to the thread that waits, raised there
+            self._error = exc
+        if self._state.handoff:
+            if self._local is not None:
+                write_handoff(self._state.handoff, {"base_url": str(self._local.base_url)})
+            elif self._error is not None:
+                write_handoff(self._state.handoff, {"error": handoff_error(self._error)})
+
+    def result(self) -> Any:
+        """Wait for the start; the running LocalPipelines (None when cancelled).
+
+        :raises _ImportFailed: or whatever the start raised, in the waiting thread.
+        """
+        self.thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return self._local
+
+    def cancel(self) -> None:
+        """Stop the start, or the backend it started (waits for the thread)."""
+        self.cancelled.set()
+        self.thread.join()
+        local, self._local = self._local, None
+        if local is not None:
+            local.__exit__(None, None, None)
+
+
+def handoff_error(exc: BaseException) -> str:
+    """What a worker reports when the controller's start failed: today's message, by cause."""
+    if isinstance(exc, _ImportFailed):
+        return LOCAL_IMPORT_FAILED.format(error=exc)
+    return LOCAL_START_FAILED.format(error=exc)
+
+
+def write_handoff(path: str, data: dict[str, str]) -> None:
+    """Write the handoff file whole: a worker never reads half of it."""
+    partial = f"{path}.{os.getpid()}.partial"
+    with open(partial, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(partial, path)
+
+
+def begin_local(state: PipelinesState, *, handoff: bool = False) -> None:
+    """Controller, local mode: start the embedded backend in the background (once).
+
+    :func:`start_local` waits for it; :func:`stop_local` stops it, started or not.
+
+    :param handoff: default False; when true (xdist), the key is chosen now and the URL is
+        written to :data:`HANDOFF_FILE` in the ledger directory once the backend is up, so
+        workers start without waiting for it and wait (:func:`await_handoff`) only at their
+        first test that needs it.
+    """
+    s = state.settings
+    if state.is_worker or s.mode != "local" or state.local is not None:
+        return
+    with state.lock:
+        if state.starter is not None or state.local is not None:
+            return
+        if handoff and state.ledger_dir:
+            state.handoff = os.path.join(state.ledger_dir, HANDOFF_FILE)
+            state.api_key = Secret(
+                LOCAL_DEMO_KEY if s.demo else "pk_local_" + secrets.token_hex(12)
+            )
+        state.starter = LocalStarter(state)
+
+
+def await_handoff(state: PipelinesState, timeout: float = HANDOFF_TIMEOUT) -> None:
+    """xdist worker: wait until the controller's backend is up and take its URL.
+
+    :param timeout: default :data:`HANDOFF_TIMEOUT` seconds.
+    :raises pytest.fail.Exception: with the controller's start error, or when it never came.
+    """
+    path = state.handoff
+    if path is None or state.base_url:
+        return
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            pytest.fail(
+                LOCAL_START_FAILED.format(error=LOCAL_NOT_READY.format(seconds=timeout, path=path)),
+                pytrace=False,
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if "error" in data:
+        pytest.fail(str(data["error"]), pytrace=False)
+    state.base_url = str(data["base_url"])
+
+
+def settle_local(state: PipelinesState) -> None:
+    """Controller: adopt a background start that nobody waited for (xdist), for the sweep.
+
+    A start that failed was reported by the workers' tests; it is not raised again here.
+    """
+    if state.starter is None:
+        return
+    with contextlib.suppress(pytest.UsageError, pytest.fail.Exception):
+        start_local(state)
+
+
 def start_local(state: PipelinesState) -> None:
-    """Start the embedded backend once (controller only); no-op when already started."""
+    """Controller: the embedded backend, started once; waits for a background start.
+
+    :raises pytest.UsageError: when the backend's package is not installed.
+    :raises pytest.fail.Exception: when it did not start (each call tries again).
+    """
     with state.lock:
         if state.local is not None or state.settings.mode != "local":
             return
+        starter = state.starter
+        if starter is not None:
+            # interrupted (Ctrl-C), the starter stays for stop_local to stop
+            starter.thread.join()
+            state.starter = None
         try:
-            from pytest_pipelines.local import LocalPipelines
-        except ImportError as exc:
+            local = starter.result() if starter is not None else _open_local(state)
+        except _ImportFailed as exc:
             raise pytest.UsageError(LOCAL_IMPORT_FAILED.format(error=exc)) from None
-        s = state.settings
-        try:
-            if state.registry is not None:  # the specs were loaded at session start
-                local = LocalPipelines(demo=s.demo, registry=state.registry, seeds=list(s.seeds))
-            else:
-                local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds))
-            local.__enter__()
         except Exception as exc:  # any failure to start is reported the same way
             # ``from None``: the message already carries the cause; chaining prints it twice
             raise pytest.fail.Exception(
@@ -210,7 +384,10 @@ def start_local(state: PipelinesState) -> None:
 
 
 def stop_local(state: PipelinesState) -> None:
-    """Stop the embedded backend if this process started it."""
+    """Stop the embedded backend if this process started it, or its start in the background."""
+    starter, state.starter = state.starter, None
+    if starter is not None:
+        starter.cancel()
     local, state.local = state.local, None
     if local is not None:
         local.__exit__(None, None, None)
@@ -223,6 +400,8 @@ def credentials(state: PipelinesState) -> tuple[str, str]:
     """
     if state.settings.mode == "local" and not state.is_worker:
         start_local(state)
+    elif state.handoff:
+        await_handoff(state)
     if not state.base_url or not state.api_key:
         pytest.fail(
             MISSING_KEY.format(base_url=state.base_url or "the Pipelines API"), pytrace=False
