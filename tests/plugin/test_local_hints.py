@@ -1,8 +1,8 @@
 """What a user of local mode sees when something is off: a model's traceback, the demo-data hint,
 and models served by the local backend labelled as such (issue 9).
 
-The inner runs are subprocesses: several in-process local sessions in one interpreter (after other
-tests imported the backend) answered 307 to the second session's requests.
+The inner runs are in-process (about half the time of subprocesses); the 307s several local
+sessions in one interpreter used to get are covered by tests/plugin/test_inprocess_local.py.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def test_a_raising_model_shows_its_traceback(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -67,7 +67,7 @@ def test_a_missing_project_in_local_mode_without_demo_says_how_to_fix_it(
             pass
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--pipelines-env=local")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=local")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -88,7 +88,7 @@ def test_with_demo_data_a_missing_workflow_has_no_demo_hint(pytester: pytest.Pyt
             pass
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*404*workflow 999999*"])
     assert "--pipelines-demo" not in result.stdout.str()
@@ -111,7 +111,7 @@ def test_a_run_names_the_stand_in_model_it_used(pytester: pytest.Pytester) -> No
             assert (researcher.served_by, researcher.stand_in_for) == ("local", None)
         """
     )
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_parse_task_reads_who_served_each_model() -> None:
@@ -203,7 +203,7 @@ def test_every_report_marks_the_models_the_local_backend_served(pytester: pytest
             pass
         """
     )
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "-p",
         "no:cacheprovider",
         "--pipelines-junitxml=detail.xml",
