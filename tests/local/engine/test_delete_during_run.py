@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -20,6 +20,14 @@ from .test_tool_endpoints import mock_endpoint
 
 #: every kind of record a workflow's runs write, each carrying ``workflow_id``
 RUN_KINDS = ("job", "task", "node", "tool_call", "generation", "work", "tool_binding")
+
+
+class Blocked(NamedTuple):
+    """The blocking model and the workflow that calls it."""
+
+    blocker: Blocker
+    project_id: int
+    workflow_id: int
 
 
 class Blocker:
@@ -42,7 +50,7 @@ class Blocker:
 @pytest.fixture
 def blocked(
     local_backend: LocalPipelines, client: PipelinesClient, unique: Callable[[str], str]
-) -> Iterator[tuple[Blocker, dict[str, Any]]]:
+) -> Iterator[Blocked]:
     """A workflow whose first node calls a bound mock tool through a blocking model."""
     blocker = Blocker()
     slug = unique("blocker").replace(" ", "-")
@@ -66,7 +74,7 @@ def blocked(
         workflow_id=wf["id"],
         payload={"node_id": "agent", "field_id": "answer", "endpoint_id": endpoint["id"]},
     )
-    yield blocker, {"project": project, "workflow": wf}
+    yield Blocked(blocker, project["id"], wf["id"])
     blocker.release.set()  # never leave a worker thread waiting
     local_backend.registry.unregister(slug)
 
@@ -79,10 +87,9 @@ def rows_of(local: LocalPipelines, workflow_id: int) -> dict[str, int]:
 def test_deleting_a_workflow_during_a_task_run_leaves_nothing(
     local_backend: LocalPipelines,
     client: PipelinesClient,
-    blocked: tuple[Blocker, dict[str, Any]],
+    blocked: Blocked,
 ) -> None:
-    blocker, made = blocked
-    project_id, wf_id = made["project"]["id"], made["workflow"]["id"]
+    blocker, project_id, wf_id = blocked
     blocker.blocking = True
     client.create_tasks_async(project_id, wf_id, {"count": 2})
     assert blocker.started.wait(30), "the task never reached its model"
@@ -98,10 +105,9 @@ def test_deleting_a_workflow_during_a_task_run_leaves_nothing(
 def test_deleting_a_workflow_during_a_generation_leaves_nothing(
     local_backend: LocalPipelines,
     client: PipelinesClient,
-    blocked: tuple[Blocker, dict[str, Any]],
+    blocked: Blocked,
 ) -> None:
-    blocker, made = blocked
-    project_id, wf_id = made["project"]["id"], made["workflow"]["id"]
+    blocker, project_id, wf_id = blocked
     task_id = client.create_tasks(project_id, wf_id, {"count": 1})["task_ids"][0]
     detail = client.get_task(project_id, wf_id, task_id)
     assert detail["status"] == "completed", detail

@@ -164,22 +164,29 @@ class Recorder(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = _record
 
 
+def bearer_mcp(client: PipelinesClient, name: str, url: str, token: str) -> dict[str, Any]:
+    """An MCP endpoint at ``url`` with a Bearer credential."""
+    return dict(
+        client.create_tool_endpoint(
+            org_id=2,
+            payload={
+                "name": name,
+                "endpoint_type": "mcp_server",
+                "url": url,
+                "auth_type": "bearer",
+                "auth_config": {"token": token},
+            },
+        )
+    )
+
+
 def test_a_new_url_needs_the_credentials_again(
     client: PipelinesClient, http: httpx.Client, unique: Callable[[str], str]
 ) -> None:
     """Issue 11 finding 5: PATCHing only ``url`` sent the stored Bearer secret to the new host."""
     Recorder.seen.clear()
     with serve(Recorder) as first, serve(Recorder) as second:
-        endpoint = client.create_tool_endpoint(
-            org_id=2,
-            payload={
-                "name": unique("moving"),
-                "endpoint_type": "mcp_server",
-                "url": first + "/mcp",
-                "auth_type": "bearer",
-                "auth_config": {"token": "s3cret-for-first"},
-            },
-        )
+        endpoint = bearer_mcp(client, unique("moving"), first + "/mcp", "s3cret-for-first")
         path = f"/api/organizations/2/tool-endpoints/{endpoint['id']}"
         for body in (
             {"url": second + "/mcp"},
@@ -220,16 +227,7 @@ def test_sending_back_the_masked_credentials_keeps_the_stored_ones(
     Recorder.seen.clear()
     with serve(Recorder) as server:
         port = int(server.rsplit(":", 1)[1])
-        endpoint = client.create_tool_endpoint(
-            org_id=2,
-            payload={
-                "name": unique("masked"),
-                "endpoint_type": "mcp_server",
-                "url": server + "/mcp",
-                "auth_type": "bearer",
-                "auth_config": {"token": "s3cret-kept"},
-            },
-        )
+        endpoint = bearer_mcp(client, unique("masked"), server + "/mcp", "s3cret-kept")
         path = f"/api/organizations/2/tool-endpoints/{endpoint['id']}"
         shown = http.get(path).json()
         assert shown["auth_config"] == {"token": MASK}
