@@ -576,6 +576,16 @@ def display_test_name(nodeid: str, variant: str | None) -> str:
     return nodeid
 
 
+def _adopt(config: pytest.Config, nodeid: str) -> Callable[[str], Any] | None:
+    """The test's way to its run launched ahead (pytest_pipelines._overlap), if any."""
+    from pytest_pipelines._overlap import OVERLAP_KEY
+
+    overlap = config.stash.get(OVERLAP_KEY, None)
+    if overlap is None or not overlap.active:
+        return None
+    return functools.partial(overlap.adopt, nodeid)
+
+
 @pytest.fixture
 def pipelines_run(
     request: pytest.FixtureRequest,
@@ -678,6 +688,7 @@ def pipelines_run(
                 variant_name=variant_name,
                 on_launch=on_launch,
                 undecided=gates.undecided,
+                adopt=_adopt(config, item.nodeid),
             )
     except RunBroken as exc:
         broken: str | None = str(exc)

@@ -147,6 +147,16 @@ def pytest_collection_modifyitems(
             item.fixturenames = [n for n in names if n != RUN_FIXTURE] + [RUN_FIXTURE]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Before a test runs: launch the known runs of the tests that follow it (up to the bound)."""
+    from pytest_pipelines._overlap import OVERLAP_KEY
+
+    overlap = item.config.stash.get(OVERLAP_KEY, None)
+    if overlap is not None and overlap.active:
+        overlap.fill(overlap.upcoming(item, nextitem))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_pipelines_verdict(item: pytest.Item, result: Any, gates: Any) -> Any:
     """The default verdict: apply the gates."""
@@ -365,6 +375,23 @@ class SessionHooks:
         from pytest_pipelines._reporting import resolve_report_options
 
         config.stash[REPORT_OPTIONS_KEY] = resolve_report_options(config)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        """A test is over: its run launched ahead is done with; one it did not use is cancelled."""
+        from pytest_pipelines._overlap import OVERLAP_KEY
+
+        overlap = self.config.stash.get(OVERLAP_KEY, None)
+        if overlap is not None:
+            overlap.finish(nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        """Cancel the runs launched ahead for tests that did not run (-x, --maxfail, Ctrl-C)."""
+        from pytest_pipelines._overlap import OVERLAP_KEY
+
+        overlap = self.config.stash.get(OVERLAP_KEY, None)
+        if overlap is not None:
+            overlap.cancel_all()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Controller side: keep each eval test's record, with its outcome and time."""

@@ -177,6 +177,14 @@ def sweep_ledger(
             )
             for i in ids:
                 drop(f"{what} {i}", functools.partial(deleter, wf, i))
+        elif kind == "run" and ident is not None:
+            # a run launched ahead whose test never used it (its worker crashed): cancel it
+            drop(
+                f"run {ident}",
+                functools.partial(
+                    client.cancel_create_tasks, e.get("project"), e.get("workflow"), ident
+                ),
+            )
         elif kind == "experiment":
             # its copies are named after the run-unique variant name
             project = e.get("project")

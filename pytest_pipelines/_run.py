@@ -573,6 +573,7 @@ def execute(
     on_launch: Callable[[Launch], None] | None = None,
     undecided: Callable[[RunResult], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    adopt: Callable[[str], Launch | None] | None = None,
 ) -> RunResult:
     """Launch, wait for and gather one run; with ``max_count``, run more batches while needed.
 
@@ -589,6 +590,8 @@ def execute(
 
     :param clock: the monotonic clock the budget is measured with; default
         :func:`time.monotonic`.
+    :param adopt: given the first batch's Idempotency-Key, the run already launched ahead under
+        it (:mod:`pytest_pipelines._overlap`), or None to launch it now; default None.
     """
     from pytest_pipelines._decide import next_batch
 
@@ -600,7 +603,10 @@ def execute(
     # one deadline for the item: a user's timeout bounds what the test costs, however many
     # batches adaptive sampling takes
     deadline = clock() + timeout
-    started = launch(client, spec, payload, key(payload))
+    first_key = key(payload)
+    started = adopt(first_key) if adopt is not None else None
+    if started is None:
+        started = launch(client, spec, payload, first_key)
     if on_launch is not None:
         on_launch(started)
     status = wait(client, spec, started, timeout=timeout, progress=progress)

@@ -209,6 +209,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
     )
     parser.addini(
+        "pipelines_max_concurrent_runs",
+        "pytest-pipelines: runs launched ahead of their tests at most, per process "
+        "(default 8; 1: each run starts at its test's setup).",
+        default=None,
+    )
+    parser.addini(
         "pipelines_demo",
         "pytest-pipelines: load demo data in local mode (true/false).",
         default=None,
@@ -250,7 +256,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve settings, register markers, and wire the fixtures and hooks."""
-    from pytest_pipelines import _baseline_hooks, _fixtures, _hooks
+    from pytest_pipelines import _baseline_hooks, _fixtures, _hooks, _overlap
     from pytest_pipelines._markers import MARKER_DOCS
     from pytest_pipelines._session import STATE_KEY, make_state
     from pytest_pipelines._settings import resolve_settings
@@ -259,6 +265,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", doc)
     settings = resolve_settings(config)
     config.stash[STATE_KEY] = make_state(config, settings)
+    limit = _overlap.parse_max_concurrent_runs(config.getini("pipelines_max_concurrent_runs"))
+    config.stash[_overlap.OVERLAP_KEY] = _overlap.Overlap(config.stash[STATE_KEY], limit)
     config.stash[_baseline_hooks.BASELINE_STATE_KEY] = _baseline_hooks.make_state(config)
     pm = config.pluginmanager
     if not pm.has_plugin("pipelines-fixtures"):
