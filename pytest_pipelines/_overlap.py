@@ -147,7 +147,7 @@ def known_spec(item: pytest.Item) -> RunSpec:
 
     if not isinstance(item, pytest.Function) or RUN_FIXTURE not in item.fixturenames:
         raise NotKnownYet("not an eval test")
-    if any(item.iter_markers(name) for name in SKIP_MARKS):
+    if any(item.get_closest_marker(name) is not None for name in SKIP_MARKS):
         raise NotKnownYet("skip marker")
     parts = collect_spec_parts(item.nodeid, item)
     if parts.get("compares") or parts["target"].mode != "tasks":

@@ -1,0 +1,237 @@
+"""Runs launched ahead (issue 12 point 1): same verdicts as one run at a time, no run twice,
+runs of tests that never ran cancelled, nothing left running on the backend.
+
+Every eval test of the suite swaps the plan node to its own model slug, so each job the backend
+created names its test (its ``config_overrides``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_pipelines._overlap import BAD_MAX_CONCURRENT_RUNS, OVERLAP_KEY
+
+LATENCY = 0.3
+SLUGS = [f"slow-{n}" for n in range(10)]
+
+MODELS = """
+from pytest_pipelines.local.models import ModelRequest
+
+
+def good(request: ModelRequest) -> str:
+    return "Day 1: Colosseum and the Roman Forum.\\nDay 2: Vatican Museums."
+
+
+def bad(request: ModelRequest) -> str:
+    return "No plan today."
+"""
+
+SUITE = """
+import os
+
+import pytest
+
+pytestmark = [
+    pytest.mark.pipelines_workflow(22, 10, count=1),
+    pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=1.0),
+]
+
+
+def swap(slug):
+    return pytest.mark.pipelines_model_swap("plan", slug)
+
+
+@pytest.fixture(scope="session")
+def rows():
+    return [{"city": "Rome", "days": 2}]
+
+
+@pytest.fixture
+def per_test():
+    return "function-scoped: the run waits for the setup"
+
+
+@swap("slow-0")
+def test_a(pipelines_run):
+    pass
+
+
+@swap("slow-1")
+@pytest.mark.pipelines_workflow(22, 10, count=1, inputs="rows")
+def test_rows_1(pipelines_run):
+    pass
+
+
+@swap("slow-2")
+def test_b(pipelines_run):
+    if os.environ.get("OVERLAP_INTERRUPT"):
+        raise KeyboardInterrupt
+
+
+@swap("slow-3")
+@pytest.mark.pipelines_workflow(22, 10, count=1, inputs="rows")
+def test_rows_2(pipelines_run):
+    pass
+
+
+@pytest.mark.pipelines_variants(
+    x={"models": [{"nodeId": "plan", "modelSlug": "slow-4"}]},
+    y={"models": [{"nodeId": "plan", "modelSlug": "slow-5"}]},
+)
+def test_c(pipelines_run):
+    pass
+
+
+@swap("slow-6")
+def test_fixture(per_test, pipelines_run):
+    pass
+
+
+@swap("slow-7")
+@pytest.mark.skip(reason="never runs")
+def test_skipped(pipelines_run):
+    pass
+
+
+@swap("slow-8")
+def test_body_error(pipelines_run):
+    assert False, "the body fails"
+
+
+@swap("slow-9")
+def test_last(pipelines_run):
+    pass
+"""
+
+SERIAL = {
+    "test_suite.py::test_a": "passed",
+    "test_suite.py::test_rows_1": "passed",
+    "test_suite.py::test_b": "failed",
+    "test_suite.py::test_rows_2": "passed",
+    "test_suite.py::test_c[x]": "passed",
+    "test_suite.py::test_c[y]": "passed",
+    "test_suite.py::test_fixture": "passed",
+    "test_suite.py::test_skipped": "skipped",
+    "test_suite.py::test_body_error": "failed",
+    "test_suite.py::test_last": "passed",
+}
+
+
+@pytest.fixture(scope="module")
+def slow_backend() -> Iterator[Any]:
+    """A demo backend where slow-N answer after LATENCY s (slow-2 fails the gate)."""
+    from pytest_pipelines.local import LocalPipelines
+    from pytest_pipelines.local.models import default_registry
+
+    registry = default_registry(demo=True)
+    namespace: dict[str, Any] = {}
+    exec(MODELS, namespace)
+    for n, slug in enumerate(SLUGS):
+        registry.register(slug, namespace["bad" if n == 2 else "good"], latency=LATENCY)
+    with LocalPipelines(demo=True, registry=registry) as local:
+        yield local
+
+
+def _jobs(local: Any) -> dict[int, dict[str, Any]]:
+    return {int(j["id"]): j for j in local.state.db.query("job")}
+
+
+def _slug(job: dict[str, Any]) -> str:
+    return str(job["config_overrides"]["models"][-1]["modelSlug"])
+
+
+def session(
+    pytester: pytest.Pytester, local: Any, *args: str
+) -> tuple[dict[str, str], Any, dict[str, int], set[str]]:
+    """One inner session: outcomes, its Overlap, jobs per slug, and slugs of cancelled jobs.
+
+    Waits until the backend is idle, then checks that nothing is left queued or running.
+    """
+    before = set(_jobs(local))
+    reprec = pytester.inline_run(
+        f"--pipelines-env={local.base_url}",
+        f"--pipelines-api-key={local.api_key}",
+        "-p",
+        "no:cacheprovider",
+        *args,
+        no_reraise_ctrlc=True,
+    )
+    outcomes: dict[str, str] = {}
+    for report in reprec.getreports("pytest_runtest_logreport"):
+        if report.failed:
+            outcomes[report.nodeid] = "failed" if report.when == "call" else "error"
+        else:
+            outcomes.setdefault(report.nodeid, report.outcome)
+    overlap = reprec.getcall("pytest_sessionfinish").session.config.stash[OVERLAP_KEY]
+    local.state.engine.wait_idle()
+    new = [j for i, j in _jobs(local).items() if i not in before]
+    per_slug: dict[str, int] = {}
+    for job in new:
+        per_slug[_slug(job)] = per_slug.get(_slug(job), 0) + 1
+    left = local.state.db.query("task", where={"status": ["queued", "running"]})
+    assert left == [], left
+    return outcomes, overlap, per_slug, {_slug(j) for j in new if j["cancelled"]}
+
+
+def test_overlap_keeps_verdicts_runs_once_and_cancels_what_did_not_run(
+    pytester: pytest.Pytester, slow_backend: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_suite=SUITE)
+    (pytester.path / "conftest.py").write_text("")
+
+    # one run at a time: nothing launched ahead, every eval test that runs makes one job
+    outcomes, overlap, jobs, cancelled = session(
+        pytester, slow_backend, "-o", "pipelines_max_concurrent_runs=1"
+    )
+    assert outcomes == SERIAL
+    assert (overlap.launched, cancelled) == (0, set())
+    every = {s: 1 for s in SLUGS if s != "slow-7"}  # the skipped test launches nothing
+    assert jobs == every
+
+    # launched ahead: the same verdicts and the same jobs, once each. Not ahead: test_fixture
+    # (a function-scoped fixture), test_skipped, test_rows_1 (its session fixture is set up by
+    # its own setup); test_rows_2 is, once test_rows_1 set `rows` up.
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend)
+    assert outcomes == SERIAL
+    assert (overlap.launched, overlap.cancelled, cancelled) == (7, 0, set())
+    assert jobs == every
+
+    # -x stops after test_b: the runs launched for the tests after it are cancelled
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend, "-x")
+    assert outcomes == {k: SERIAL[k] for k in list(SERIAL)[:3]}
+    assert cancelled == {"slow-3", "slow-4", "slow-5", "slow-8", "slow-9"}
+    assert jobs == {s: 1 for s in SLUGS if s not in ("slow-6", "slow-7")}
+
+    # --maxfail=2 stops after test_body_error: only test_last's run is cancelled
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend, "--maxfail=2")
+    assert outcomes == {k: v for k, v in SERIAL.items() if k != "test_suite.py::test_last"}
+    assert cancelled == {"slow-9"}
+    assert jobs == every
+
+    # -k: deselected tests are never launched
+    outcomes, overlap, jobs, cancelled = session(
+        pytester, slow_backend, "-k", "test_a or test_last"
+    )
+    assert outcomes == {k: SERIAL[k] for k in ("test_suite.py::test_a", "test_suite.py::test_last")}
+    assert (jobs, cancelled) == ({"slow-0": 1, "slow-9": 1}, set())
+
+    # a keyboard interrupt in test_b's body: every run not finished with is cancelled
+    monkeypatch.setenv("OVERLAP_INTERRUPT", "1")
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend)
+    # (test_b reports only its setup, which passed: the interrupt ends the session in its body)
+    assert outcomes == {
+        **{k: SERIAL[k] for k in list(SERIAL)[:2]},
+        "test_suite.py::test_b": "passed",
+    }
+    assert cancelled == {"slow-2", "slow-3", "slow-4", "slow-5", "slow-8", "slow-9"}
+    assert max(jobs.values()) == 1
+
+
+def test_a_bad_bound_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("-o", "pipelines_max_concurrent_runs=0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{BAD_MAX_CONCURRENT_RUNS.format(value='0')}*"])
