@@ -235,3 +235,91 @@ def test_a_bad_bound_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-o", "pipelines_max_concurrent_runs=0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{BAD_MAX_CONCURRENT_RUNS.format(value='0')}*"])
+
+
+def test_xdist_and_a_crashed_worker_run_each_test_once(
+    pytester: pytest.Pytester, slow_backend: Any
+) -> None:
+    # each test swaps to its own slug; the last test's worker dies in its body
+    lines = ["import os", "import pytest", ""]
+    lines += [
+        "pytestmark = [",
+        "    pytest.mark.pipelines_workflow(22, 10, count=1),",
+        '    pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=1.0),',
+        "]",
+    ]
+    for n in range(10):
+        if n == 7:
+            continue
+        lines += [
+            "",
+            f'@pytest.mark.pipelines_model_swap("plan", "slow-{n}")',
+            f"def test_{n}(pipelines_run):",
+            "    os._exit(1)" if n == 4 else "    pass",
+        ]
+    pytester.makepyfile(test_suite="\n".join(lines) + "\n")
+    pytester.makeconftest(
+        """
+import os
+from pathlib import Path
+
+from pytest_pipelines._overlap import OVERLAP_KEY
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):
+        launched = session.config.stash[OVERLAP_KEY].launched
+        Path(f"launched-{os.getpid()}").write_text(str(launched))
+"""
+    )
+    before = set(_jobs(slow_backend))
+    result = pytester.runpytest_subprocess(
+        f"--pipelines-env={slow_backend.base_url}",
+        f"--pipelines-api-key={slow_backend.api_key}",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "-rA",
+    )
+    slow_backend.state.engine.wait_idle()
+    result.stdout.fnmatch_lines(["*crashed*"])
+    outcomes = {
+        line.split()[1]: line.split()[0]
+        for line in result.stdout.lines
+        if line.startswith(("PASSED ", "FAILED ", "ERROR "))
+    }
+    # the same verdicts as serial: slow-2 misses its gate, the crash fails test_4
+    expected = {f"test_suite.py::test_{n}": "PASSED" for n in range(10) if n not in (2, 4, 7)}
+    expected |= {"test_suite.py::test_2": "FAILED", "test_suite.py::test_4": "FAILED"}
+    assert outcomes == expected
+    new = [j for i, j in _jobs(slow_backend).items() if i not in before]
+    per_slug: dict[str, int] = {}
+    for job in new:
+        per_slug[_slug(job)] = per_slug.get(_slug(job), 0) + 1
+    # a test the crashed worker launched ahead and another worker ran replayed its job (same
+    # Idempotency-Key): no run twice
+    assert per_slug == {s: 1 for s in SLUGS if s != "slow-7"}
+    assert slow_backend.state.db.query("task", where={"status": ["queued", "running"]}) == []
+    # the workers that lived launched runs ahead from their own queues
+    assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
+
+
+def test_the_sweep_cancels_a_run_a_crashed_worker_launched_ahead(slow_backend: Any) -> None:
+    from pytest_pipelines._ledger import sweep_ledger
+
+    with slow_backend.client() as client:
+        # 20 tasks of 0.3 s on 8 backend workers: most are still queued when the sweep comes
+        job = client.create_tasks_async(
+            22,
+            10,
+            {
+                "count": 20,
+                "configOverrides": {"models": [{"nodeId": "plan", "modelSlug": "slow-0"}]},
+            },
+        )["job_id"]
+        swept = sweep_ledger(client, [{"kind": "run", "project": 22, "workflow": 10, "id": job}])
+        assert swept == [f"run {job}"]
+        slow_backend.state.engine.wait_idle()
+        status = client.get_create_tasks_status(22, 10, job)
+    assert status["status"] in ("cancelled", "partially_cancelled")
+    assert status["cancelled"] > 0
