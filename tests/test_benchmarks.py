@@ -58,6 +58,18 @@ def test_xdist_bench_generates_8_variants(tmp_path: Path) -> None:
     ]
 
 
+def test_overlap_bench_generates_20_tests_and_8_variants(tmp_path: Path) -> None:
+    bench = _load("bench_overlap")
+    bench.generate(tmp_path)
+    out = _collect(tmp_path).splitlines()
+    assert [line for line in out if "::test_one[" in line] == [
+        f"test_many.py::test_one[{n}]" for n in range(20)
+    ]
+    assert [line for line in out if "::test_variants[" in line] == [
+        f"test_variants.py::test_variants[v{n}]" for n in range(8)
+    ]
+
+
 def test_wait_bench_measures_a_small_positive_overhead() -> None:
     bench = _load("bench_wait_overhead")
     from pytest_pipelines import PipelinesClient
