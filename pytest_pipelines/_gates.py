@@ -43,6 +43,19 @@ SEVERITY_WARN = (
 )
 
 
+WARNING_BECAME_ERROR = (
+    "{text}\n"
+    "pipelines: this {category} reports a gate that does not block, but a warnings filter "
+    "(filterwarnings = error, or -W error) turns every warning into an error, so it fails the "
+    "test. To keep pytest-pipelines' warnings as warnings, allow them after `error`:\n"
+    "    filterwarnings =\n"
+    "        error\n"
+    "        default::pytest_pipelines.PipelinesWarning\n"
+    "or say what the gate should do: on_inconclusive='fail' or 'pass' (ini "
+    "pipelines_inconclusive) for an inconclusive gate, severity='error' for a watched one."
+)
+
+
 class PipelinesWarning(UserWarning):
     """Base class of the warnings pytest-pipelines emits for an eval test."""
 
@@ -57,6 +70,10 @@ class PipelinesInconclusiveWarning(PipelinesWarning):
 
 class PipelinesGateWarning(PipelinesWarning):
     """A gate with ``severity="warn"`` missed its threshold: reported, not failed."""
+
+
+class PipelinesWarningError(Exception):
+    """A pytest-pipelines warning that a warnings filter turned into an error."""
 
 
 @dataclass(frozen=True)
@@ -434,6 +451,9 @@ def emit_warnings(verdict: Verdict) -> None:
     A warning of an inconclusive outcome is a :class:`PipelinesInconclusiveWarning`, of a
     ``severity="warn"`` miss a :class:`PipelinesGateWarning`; any other (a custom verdict hook's)
     a :class:`PipelinesWarning`.
+
+    :raises PipelinesWarningError: a warnings filter made the warning an error; the message
+        says how to allow pytest-pipelines' warnings.
     """
     kinds = {
         o.warning: PipelinesInconclusiveWarning
@@ -444,7 +464,14 @@ def emit_warnings(verdict: Verdict) -> None:
     }
     for text in verdict.warnings:
         category: type[Warning] = kinds.get(text, PipelinesWarning)
-        warnings.warn(category(f"pipelines: {text}"), stacklevel=2)
+        try:
+            warnings.warn(category(f"pipelines: {text}"), stacklevel=2)
+        except PipelinesWarning as exc:
+            # an "error" filter raised it: say why a passing gate fails, and how to allow it,
+            # instead of a traceback through the plugin
+            raise PipelinesWarningError(
+                WARNING_BECAME_ERROR.format(text=exc, category=type(exc).__name__)
+            ) from None
 
 
 def failure_table(outcomes: Sequence[GateOutcome]) -> str:

@@ -239,6 +239,29 @@ def _record_run(item: pytest.Item, result: Any, verdict: Any, body: str, skip: s
     _store(item, rec)
 
 
+BODY_FAILED_VERDICT = (
+    "The test body failed first, so that is this test's failure; the run's gates missed too:"
+)
+
+
+def _verdict_after_the_body(item: pytest.Item, result: Any) -> Any:
+    """The verdict on the run of an item whose body failed or skipped: the same hook as after a
+    passing body (regression and comparison outcomes included), for the reports.
+
+    A verdict hook that raises here would hide the body's own error, so its exception falls
+    back to the default gates.
+    """
+    from pytest_pipelines._gates import apply_gates
+
+    gates = item.stash[GATES_KEY]
+    try:
+        return _normalize(
+            item.ihook.pytest_pipelines_verdict(item=item, result=result, gates=gates)
+        )
+    except Exception:
+        return apply_gates(result, gates)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """After the test body: the verdict on the run's gates."""
@@ -247,12 +270,16 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     except BaseException as exc:
         result = item.stash.get(RESULT_KEY, None)
         if result is not None:
-            from pytest_pipelines._gates import apply_gates
-
-            verdict = apply_gates(result, item.stash[GATES_KEY])
+            verdict = _verdict_after_the_body(item, result)
             skipped = isinstance(exc, pytest.skip.Exception)
             reason = str(getattr(exc, "msg", "") or "") if skipped else ""
             _record_run(item, result, verdict, "skipped" if skipped else "failed", reason)
+            if not skipped and not verdict.passed:
+                # the body's error is the failure; what the gates (a regression included) said
+                # of the run is shown beside it, not lost
+                item.add_report_section(
+                    "call", "pipelines verdict", BODY_FAILED_VERDICT + "\n" + verdict.message
+                )
         raise
     result = item.stash.get(RESULT_KEY, None)
     if result is None:
@@ -262,9 +289,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     )
     item.stash[VERDICT_KEY] = verdict
     _record_run(item, result, verdict, "passed")
-    from pytest_pipelines._gates import emit_warnings
+    from pytest_pipelines._gates import PipelinesWarningError, emit_warnings
 
-    emit_warnings(verdict)
+    try:
+        emit_warnings(verdict)
+    except PipelinesWarningError as exc:
+        pytest.fail(str(exc), pytrace=False)
     from pytest_pipelines._usage import over_budget
 
     budget = item.stash.get(BUDGET_KEY, None)

@@ -3,9 +3,13 @@ adaptive timeout, a failing body's regression row, warnings under filterwarnings
 
 from __future__ import annotations
 
+import hashlib
+import re
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,6 +17,10 @@ from pytest_pipelines import PipelinesGateWarning
 from pytest_pipelines._gates import Gates, apply_gates, check_tool_gate, emit_warnings
 from pytest_pipelines._markers import ToolGate
 from pytest_pipelines._results import RunResult, ToolCorrectness, parse_task
+
+if TYPE_CHECKING:
+    from pytest_pipelines.local import LocalPipelines
+    from pytest_pipelines.local.models import ModelRequest
 
 
 def _tool_run(scores: list[float]) -> RunResult:
@@ -236,3 +244,213 @@ def test_an_adaptive_items_batches_share_one_timeout(monkeypatch: pytest.MonkeyP
     assert batches.sizes == [2, 2, 4, 8]
     assert batches.timeouts == [100, 90, 80, 70]
     assert (result.tasks_used, result.batches) == (16, 4)
+
+
+# --- 3. a failing body keeps its regression row ------------------------------------------------
+
+N_INPUTS = 40
+
+
+def coin(rate: float, seed: int) -> Callable[[ModelRequest], str]:
+    """A model that writes a day plan with probability ``rate``, drawn per prompt and seed (the
+    same input gets the same answer, as at temperature 0)."""
+
+    def model(request: ModelRequest) -> str:
+        digest = hashlib.sha256(f"{seed}:{request.prompt}".encode()).digest()
+        return (
+            "Day 1: Colosseum" if int.from_bytes(digest[:8], "big") < rate * 2**64 else "No plan."
+        )
+
+    return model
+
+
+@pytest.fixture
+def gap_models(backend: LocalPipelines) -> None:
+    """Two coins on the same draws: 0.9 and 0.6 make a paired 30-point drop."""
+    backend.registry.register("gaps-coin-90", coin(0.90, 1))
+    backend.registry.register("gaps-coin-60", coin(0.60, 1))
+
+
+def regression_suite(model: str, body: str = "pass") -> str:
+    return f"""
+import pytest
+
+INPUTS = [{{"city": f"City {{i}}", "days": 2}} for i in range({N_INPUTS})]
+
+@pytest.mark.pipelines_workflow(22, 10, inputs=INPUTS, count={N_INPUTS})
+@pytest.mark.pipelines_model_swap("plan", "{model}")
+@pytest.mark.pipelines_gate("Has Day Number", max_drop=0.05)
+def test_quality(pipelines_run):
+    {body}
+"""
+
+
+def test_a_failing_body_still_reports_the_regression(
+    pytester: pytest.Pytester, remote_args: list[str], gap_models: None
+) -> None:
+    from pytest_pipelines._hooks import BODY_FAILED_VERDICT
+
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_q=regression_suite("gaps-coin-90"))
+    pytester.runpytest(*remote_args, "--pipelines-baseline-update").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_q=regression_suite("gaps-coin-60", body="assert False, 'the body says no'")
+    )
+    result = pytester.runpytest(*remote_args)
+    result.assert_outcomes(failed=1)
+    # the failure is the body's, and the regression is shown beside it
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: the body says no*",
+            "*- Captured pipelines verdict call -*",
+            BODY_FAILED_VERDICT,
+            "*Has Day Number*pass_rate*0.6*drop <= 0.05*",
+            "*regression: worse than the baseline by more than max_drop=0.05*",
+        ]
+    )
+    # the record the reports render: the body failed, the regression outcome is there
+    [call] = [r for r in result.reprec.getreports("pytest_runtest_logreport") if r.when == "call"]
+    record = call.pipelines_record
+    assert record.body == "failed"
+    [drop] = [g for g in record.gates if g.kind == "regression"]
+    assert (drop.decision, drop.passed) == ("regression", False)
+    assert drop.baseline == pytest.approx(0.9, abs=0.1)
+    print("record:", drop)
+
+
+# --- 6. pytest-pipelines' warnings in a suite with filterwarnings = error ---------------------
+
+UNSURE = """
+import pytest
+
+# three tasks cannot show a pass rate >= 0.8 at 95 %: inconclusive, which warns by default
+@pytest.mark.pipelines_workflow(22, 10, count=3)
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=0.8, confidence=0.95)
+def test_unsure(pipelines_run):
+    pass
+
+@pytest.mark.filterwarnings("default::pytest_pipelines.PipelinesWarning")
+@pytest.mark.pipelines_workflow(22, 10, count=3)
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=0.8, confidence=0.95)
+def test_allowed(pipelines_run):
+    pass
+"""
+
+
+def test_filterwarnings_error_fails_a_warning_gate_with_a_message_that_says_how_to_allow_it(
+    pytester: pytest.Pytester, remote_args: list[str]
+) -> None:
+    from pytest_pipelines._gates import WARNING_BECAME_ERROR
+
+    pytester.makepyfile(test_unsure=UNSURE)
+    pytester.makeini("[pytest]\nfilterwarnings =\n    error\n")
+    strict = pytester.runpytest(*remote_args)
+    # the user asked for warnings to be errors: the unallowed one fails, the allowed one warns
+    strict.assert_outcomes(failed=1, passed=1, warnings=1)
+    advice = WARNING_BECAME_ERROR.split("{category}")[1].split("\n")[0]
+    strict.stdout.fnmatch_lines(
+        [
+            "*_ test_unsure _*",
+            "pipelines: Mentions Rome Highlights pass_rate = 1 (interval * at 95% confidence over "
+            "3 task(s)) neither clears nor misses >= 0.8: inconclusive.*",
+            f"pipelines: this PipelinesInconclusiveWarning{advice}",
+            "*default::pytest_pipelines.PipelinesWarning",
+            "*on_inconclusive='fail' or 'pass'*",
+            "*warnings summary*",
+            "*test_allowed*",
+            "*PipelinesInconclusiveWarning: pipelines: Mentions Rome Highlights*",
+        ]
+    )
+    # no traceback through the plugin's code: the message is the failure
+    assert "_gates.py" not in strict.stdout.str()
+    # the documented allow line, after `error`, keeps them warnings for the whole suite
+    pytester.makeini(
+        "[pytest]\nfilterwarnings =\n    error\n    default::pytest_pipelines.PipelinesWarning\n"
+    )
+    allowed = pytester.runpytest(*remote_args)
+    allowed.assert_outcomes(passed=2, warnings=2)
+
+
+# --- 4. -n 2: a pipelines_compare item and its multi-variant baseline entries -----------------
+
+COMPARE_SUITE = """
+import pytest
+
+INPUTS = [{"city": f"City {i}", "days": 2} for i in range(12)]
+
+@pytest.mark.pipelines_workflow(22, 10, inputs=INPUTS, count=12, mode="experiment")
+@pytest.mark.pipelines_variants(
+    control={"models": [{"nodeId": "plan", "modelSlug": "gaps-coin-60"}]},
+    better={"models": [{"nodeId": "plan", "modelSlug": "gaps-coin-90"}]},
+)
+@pytest.mark.pipelines_compare("Has Day Number", baseline="control", min_difference=-0.5)
+@pytest.mark.pipelines_gate("Has Day Number", max_drop=0.2)
+def test_compare(pipelines_run):
+    diff = pipelines_run.compare("better", "control", "Has Day Number")
+    print("DIFF", diff.difference, diff.n_pairs)
+
+@pytest.mark.pipelines_workflow(22, 10, inputs=INPUTS[:4], count=4)
+@pytest.mark.pipelines_gate("Has Day Number", max_drop=0.2)
+def test_plain(pipelines_run):
+    pass
+"""
+
+COUNT_WRITES = """
+import pytest_pipelines._baseline as bl
+
+real = bl.write
+
+def counted(path, entries):
+    with open(str(path) + ".writes", "a") as fh:
+        fh.write("w\\n")
+    return real(path, entries)
+
+def pytest_configure(config):
+    bl.write = counted
+"""
+
+
+def test_xdist_runs_a_compare_item_and_writes_its_variant_entries_once(
+    pytester: pytest.Pytester, remote_args: list[str], gap_models: None
+) -> None:
+    from pytest_pipelines import _baseline as bl
+
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_c=COMPARE_SUITE)
+    path = pytester.path / bl.DEFAULT_FILE
+    writes = Path(str(path) + ".writes")
+    serial = pytester.runpytest(*remote_args, "--pipelines-baseline-update", "-n", "0")
+    serial.assert_outcomes(passed=2)
+    serial_text = path.read_text()
+    path.unlink()
+    # a subprocess: the conftest's patched write must not outlive the run in this process
+    pytester.makeconftest(COUNT_WRITES)
+    distributed = pytester.runpytest_subprocess(
+        *remote_args, "--pipelines-baseline-update", "-n", "2"
+    )
+    distributed.assert_outcomes(passed=2)
+    assert writes.read_text() == "w\n"  # once, by the controller
+    (pytester.path / "conftest.py").unlink()
+    entries = bl.load(path)
+    assert entries is not None
+    assert sorted(entries) == [
+        "test_c.py::test_compare@better",
+        "test_c.py::test_compare@control",
+        "test_c.py::test_plain",
+    ]
+    assert entries["test_c.py::test_compare@better"].variant == "better"
+    assert len(entries["test_c.py::test_compare@control"].criteria["Has Day Number"].passed) == 12
+
+    def untimed(text: str) -> str:
+        # the two runs differ only in when they wrote their entries
+        return re.sub(r'"updated": "[^"]*"', '"updated": "t"', text)
+
+    assert untimed(path.read_text()) == untimed(serial_text)
+    # compared with that baseline under -n 2: the one compare item judges both variants, and
+    # each variant's regression gate finds its own entry (the same answers: no change)
+    written = path.read_text()
+    compared = pytester.runpytest(*remote_args, "-n", "2")
+    compared.assert_outcomes(passed=2)
+    assert "no baseline entry" not in compared.stdout.str()
+    compared.stdout.fnmatch_lines(["*test_c.py::test_compare*Has Day Number ?better - control?*"])
+    assert path.read_text() == written  # a run without --pipelines-baseline-update writes nothing
