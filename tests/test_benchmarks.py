@@ -200,3 +200,11 @@ def test_dataset_import_bench_imports_its_csv() -> None:
             base_url=local.base_url, headers={"Authorization": f"Bearer {local.api_key}"}
         ) as http:
             assert bench.import_seconds(http, content, timeout=60) > 0
+
+
+def test_local_start_bench_generates_its_suite(tmp_path: Path) -> None:
+    bench = _load("bench_local_start")
+    bench.generate(tmp_path, 3)
+    out = _collect(tmp_path)
+    assert f"{3 * bench.TESTS_PER_FILE + 2} tests collected" in out, out[-500:]
+    assert "test_one_eval.py::test_eval" in out
