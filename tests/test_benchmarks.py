@@ -104,6 +104,31 @@ def test_gate_reliability_bench_counts_every_rule_and_checks_every_target() -> N
     assert again.adaptive.tasks == results[0].adaptive.tasks
 
 
+def test_paired_interval_bench_compares_the_plugins_interval_with_the_old_one() -> None:
+    bench = _load("bench_paired_interval")
+    from pytest_pipelines import _stats
+
+    # the old conditional interval ends on the estimate when every discordant pair is a loss
+    losses = [(0.0, 1.0)] * 5 + [(1.0, 1.0)] * 15
+    old = bench.conditional_paired_test(losses)
+    assert old.low == old.difference < old.high
+    with bench.interval(None):
+        new = _stats.paired_proportion_test(losses)
+    assert new.low < new.difference < new.high
+    # the patch is undone
+    with bench.interval(bench.conditional_paired_test):
+        assert _stats.paired_proportion_test is bench.conditional_paired_test
+    assert _stats.paired_proportion_test is not bench.conditional_paired_test
+    rates = bench.simulate(20, 0.8, 30, 1)
+    assert set(rates) == {"newcombe", "conditional"}
+    assert all(0 <= v <= 1 for rule in rates.values() for v in rule.values())
+    assert bench.simulate(20, 0.8, 30, 1) == rates  # seeded
+    # the exact false-alarm probability of two runs of the same system, 20 inputs
+    assert bench.exact_false_alarm(20, 0.8, _stats.paired_proportion_test) == pytest.approx(
+        0.0207, abs=5e-4
+    )
+
+
 def test_gate_reliability_bench_verdicts_are_the_decisions_of_decide() -> None:
     # the bench judges synthetic runs through apply_gates; its figures are the decision rules'
     bench = _load("bench_gate_reliability")
@@ -174,6 +199,7 @@ def test_model_cache_bench_replays_every_provider_call() -> None:
         "bench_xdist",
         "bench_gate_reliability",
         "bench_model_cache",
+        "bench_paired_interval",
     ],
 )
 def test_bench_scripts_have_help(name: str) -> None:
