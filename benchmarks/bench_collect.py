@@ -11,17 +11,28 @@ ways, alternating the order over the repeats:
 - ``bulk export``: the plugin's path on the local backend (``collect_details``).
 
 Prints the median collection time and the requests of each, the ratios against the sequential
-GETs, and the requests of the whole run with the bulk export. No asserts: timings are a
-measurement, not a test.
+GETs, and the requests of the whole run with the bulk export.
 
-    python benchmarks/bench_collect.py [--count 1000] [--repeat 3]
+Then the whole eval test's run behind a rate limit (issue 12: 10 requests/s, answered with
+429 + ``Retry-After``): the plugin's ``execute`` (launch, wait, collect) over a client whose
+transport lets at most ``--limit`` requests through per sliding second and answers the rest
+with 429 and the whole seconds until a slot frees. Once as shipped (the local status route
+holds polls) and once with held polls off (``max_wait`` stripped, as on the hosted API). The
+limit lives here, in the benchmark, not in the product. No asserts: timings are a measurement,
+not a test.
+
+    python benchmarks/bench_collect.py [--count 1000] [--repeat 3] [--limit 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import math
 import statistics
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +40,8 @@ import httpx
 
 from pytest_pipelines import PipelinesClient
 from pytest_pipelines._collect import collect_details
+from pytest_pipelines._markers import ModelSwap, RunSpec, WorkflowTarget
+from pytest_pipelines._run import execute
 from pytest_pipelines.local import LocalPipelines
 
 ECHO = {"models": [{"nodeId": "plan", "modelSlug": "echo"}]}
@@ -68,6 +81,80 @@ def counted_client(local: LocalPipelines) -> tuple[PipelinesClient, Requests]:
     ), counter
 
 
+class RateLimited(httpx.BaseTransport):
+    """At most ``limit`` requests per sliding second reach the server; the rest get a 429 with
+    ``Retry-After`` (whole seconds until a slot frees, at least 1). Optionally strips
+    ``max_wait`` from status bodies (a deployment without held polls)."""
+
+    def __init__(self, limit: int, *, held_polls: bool = True) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.limit = limit
+        self.held_polls = held_polls
+        self.sent: collections.deque[float] = collections.deque()
+        self.passed = 0
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            now = time.monotonic()
+            while self.sent and now - self.sent[0] >= 1.0:
+                self.sent.popleft()
+            if len(self.sent) >= self.limit:
+                self.refused += 1
+                wait = max(1, math.ceil(self.sent[0] + 1.0 - now))
+                return httpx.Response(
+                    429,
+                    json={"detail": "rate limited"},
+                    headers={"Retry-After": str(wait)},
+                    request=request,
+                )
+            self.sent.append(now)
+            self.passed += 1
+        response = self.inner.handle_request(request)
+        if self.held_polls or "create-tasks-status" not in request.url.path:
+            return response
+        response.read()
+        body = response.json()
+        if isinstance(body, dict):
+            body.pop("max_wait", None)
+        return httpx.Response(response.status_code, json=body, request=request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def no_fixtures(name: str) -> Any:
+    """The run names no fixtures."""
+    raise KeyError(name)
+
+
+def limited_run(
+    local: LocalPipelines, count: int, limit: int, *, held_polls: bool
+) -> tuple[float, int, int]:
+    """The plugin's launch, wait and collection of a ``count`` run behind the rate limit:
+    (seconds, requests let through, requests refused with 429)."""
+    transport = RateLimited(limit, held_polls=held_polls)
+    http = httpx.Client(transport=transport, timeout=60.0)
+    spec = RunSpec(
+        target=WorkflowTarget(22, 10, count=count), model_swaps=(ModelSwap("plan", "echo"),)
+    )
+    with PipelinesClient(
+        api_key=local.api_key, base_url=local.base_url, http_client=http, max_retries=5
+    ) as client:
+        began = time.perf_counter()
+        result = execute(
+            client,
+            spec,
+            resolve_fixture=no_fixtures,
+            key=lambda payload: f"bench-collect-{uuid.uuid4().hex}",
+            timeout=120.0,
+        )
+        took = time.perf_counter() - began
+    assert len(result.tasks) == count, len(result.tasks)  # a broken run would measure nothing
+    return took, transport.passed, transport.refused
+
+
 def sequential(client: PipelinesClient, ids: list[int]) -> None:
     """One GET per task, one after another."""
     for tid in ids:
@@ -91,6 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1000, help="tasks in the run")
     parser.add_argument("--repeat", type=int, default=3, help="collections per path")
+    parser.add_argument("--limit", type=int, default=10, help="requests/s of the limited case")
     args = parser.parse_args()
 
     ways: dict[str, Callable[[PipelinesClient, list[int]], Any]] = {
@@ -117,6 +205,16 @@ def main() -> None:
                 seconds, n = measure(local, ids, ways[name])
                 times[name].append(seconds)
                 requests[name] = n
+        # (label, requests/s, held polls); the unlimited run is the baseline of the same moment
+        cases = [
+            ("no limit", 10**9, True),
+            (f"{args.limit}/s, held polls", args.limit, True),
+            (f"{args.limit}/s, no held polls", args.limit, False),
+        ]
+        limited = {
+            label: limited_run(local, args.count, limit, held_polls=held)
+            for label, limit, held in cases
+        }
 
     base = statistics.median(times["sequential GETs"])
     print(f"collecting a count={args.count} run ({args.repeat} collections per path, medians)")
@@ -129,6 +227,16 @@ def main() -> None:
         f"export the whole run takes {run_requests + requests['bulk export']} requests, with "
         f"sequential GETs {run_requests + requests['sequential GETs']}"
     )
+    print(
+        f"the plugin's whole run (launch, wait, collect) of count={args.count}, "
+        f"behind {args.limit} requests/s (429 + Retry-After) and without a limit:"
+    )
+    baseline = limited["no limit"][0]
+    for label, (seconds, passed, refused) in limited.items():
+        print(
+            f"  {label:<22} {seconds:>6.2f}s  {seconds / baseline:>5.2f}x  "
+            f"{passed} requests served, {refused} refused (429)"
+        )
 
 
 if __name__ == "__main__":
