@@ -14,10 +14,11 @@ The rules, stated once:
   ``max_drop`` (the one-sided lower bound of the drop lies above ``max_drop``); *improvement*
   when the one-sided bound of the change lies above 0; else *no_change*. A noisy run therefore
   rarely blocks a merge by itself: when nothing changed, false alarms stay near
-  1 - confidence. The mid-p McNemar test does not guarantee that bound as the exact test does,
-  but it keeps it in every no-change cell of benchmarks/bench_gate_reliability.py (and in
-  every scenario of Fagerland et al. 2013), where the exact test stays far below it and so
-  misses real drops.
+  1 - confidence. For pass/fail pairs the bounds are Newcombe's paired interval, whose
+  decisions match a mid-p McNemar test's (the p-value reported): neither guarantees the bound
+  as the exact conditional test does, but both keep it in every no-change cell of
+  benchmarks/bench_gate_reliability.py, where the exact test stays far below it and so misses
+  real drops.
 """
 
 from __future__ import annotations
@@ -414,7 +415,7 @@ def decide_regression(
     bounds (together a two-sided interval at ``2 * confidence - 1``) and ``p_value`` is the
     one-sided p-value in the direction of the change.
     Otherwise *no_change* ("no significant change": not a proof of equality). Pass/fail pairs
-    use the mid-p McNemar test, numeric scores (and pass rates over repeats) a paired BCa
+    use Newcombe's paired interval with the mid-p McNemar p-value, numeric scores (and pass rates over repeats) a paired BCa
     bootstrap; inputs that do not pair fall back to an unpaired test, and the note says so.
 
     :param current: per input key, the run's values.
@@ -484,8 +485,8 @@ def compare(
 ) -> _stats.PairedResult:
     """The difference ``mean(a) - mean(b)`` of two variants on the same inputs.
 
-    Paired on common input keys (mid-p McNemar for single pass/fail results, paired bootstrap
-    otherwise), unpaired when the inputs do not pair. The caller gates on the interval, e.g.
+    Paired on common input keys (Newcombe's paired interval and the mid-p McNemar p-value for
+    single pass/fail results, paired bootstrap otherwise), unpaired when the inputs do not pair. The caller gates on the interval, e.g.
     ``result.low > min_difference``.
 
     :param a: per input key, variant a's values.

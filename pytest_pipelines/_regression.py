@@ -1,9 +1,9 @@
 """Gate outcomes that compare two sets of results: a run with its baseline, a variant with another.
 
-The statistics are ``_decide``'s (paired on input keys; mid-p McNemar for pass/fail, paired
-bootstrap for scores, an unpaired fallback that says so); this module only picks the series to
-compare and turns each decision into a :class:`~pytest_pipelines._gates.GateOutcome` that every
-report renders. No pytest, no I/O.
+The statistics are ``_decide``'s (paired on input keys; Newcombe's interval with a mid-p
+McNemar p-value for pass/fail, paired bootstrap for scores, an unpaired fallback that says so);
+this module only picks the series to compare and turns each decision into a
+:class:`~pytest_pipelines._gates.GateOutcome` that every report renders. No pytest, no I/O.
 """
 
 from __future__ import annotations
