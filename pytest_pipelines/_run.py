@@ -31,8 +31,7 @@ from pytest_pipelines._retry import delete, repeat
 # The client's terminal statuses and poll timing: one definition for both waiters. The loop
 # itself is here because a timeout must cancel the job and report the last status and counts,
 # and every status feeds the live progress line.
-from pytest_pipelines.client import TERMINAL_STATUSES
-from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
+from pytest_pipelines.client import TERMINAL_STATUSES, PollPlan, durations_of, run_size
 
 RUN_TIMED_OUT = (
     "pipelines run of {what} did not finish within {timeout:g}s (last status {status!r}, "

@@ -62,6 +62,7 @@ from pytest_pipelines.client._models import (
     RatingOutput,
     RegexMatchConfig,
 )
+from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
 from pytest_pipelines.client._sync_client import PipelinesClient
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "PipelinesConnectionError",
     "PipelinesError",
     "PipelinesTimeoutError",
+    "PollPlan",
     "PromptOverride",
     "RateLimitError",
     "RatingOutput",
@@ -111,8 +113,10 @@ __all__ = [
     "ValidationError",
     "artifact_bundle_template",
     "bundle_errors",
+    "durations_of",
     "error_for_status",
     "is_terminal",
     "poll_delays",
     "retry_delay",
+    "run_size",
 ]

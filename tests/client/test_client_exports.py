@@ -59,6 +59,10 @@ EXPECTED_CLIENT = {
     # waiting
     "is_terminal",
     "poll_delays",
+    # poll timing (the plugin's run waiter uses it too)
+    "PollPlan",
+    "durations_of",
+    "run_size",
     "POLL_START",
     "POLL_FACTOR",
     "POLL_CAP",
