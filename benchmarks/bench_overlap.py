@@ -96,8 +96,12 @@ def generate(root: Path) -> None:
     (root / "test_variants.py").write_text(VARIANTS_TEST)
 
 
-def run(root: Path, args: list[str], expected: int, bound: int | None) -> tuple[float, list[str]]:
-    """Wall time of one pytest run at ``-n 0`` and its per-item outcomes (sorted).
+def run(
+    root: Path, args: list[str], expected: int, bound: int | None
+) -> tuple[float, float, list[str]]:
+    """Wall time of one pytest run at ``-n 0``, the session time pytest reports (``N passed in
+    X s``: without the interpreter's start-up, which a loaded machine stretches), and its
+    per-item outcomes (sorted).
 
     :param bound: ``pipelines_max_concurrent_runs``; default None: the plugin's default.
     """
@@ -109,9 +113,10 @@ def run(root: Path, args: list[str], expected: int, bound: int | None) -> tuple[
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     outcomes = sorted(re.findall(r"^(PASSED|FAILED|ERROR) (\S+)", proc.stdout, re.MULTILINE))
-    if proc.returncode != 0 or len(outcomes) != expected:
+    session = re.search(r" in ([0-9.]+)s", proc.stdout.splitlines()[-1] if proc.stdout else "")
+    if proc.returncode != 0 or len(outcomes) != expected or session is None:
         raise SystemExit(f"pytest {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}")
-    return elapsed, [f"{nodeid} {outcome}" for outcome, nodeid in outcomes]
+    return elapsed, float(session.group(1)), [f"{nodeid} {outcome}" for outcome, nodeid in outcomes]
 
 
 def main() -> None:
@@ -126,6 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = {"before": 1, "after": args.max_concurrent_runs}
     times: dict[tuple[str, str], list[float]] = {}
+    sessions: dict[tuple[str, str], list[float]] = {}
     verdicts: dict[tuple[str, str], list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-overlap-") as tmp:
         root = Path(tmp)
@@ -134,8 +140,9 @@ def main() -> None:
             # alternate the settings inside each repetition: drift in load hits both alike
             for case, (pytest_args, expected) in CASES.items():
                 for label, bound in settings.items():
-                    elapsed, outcomes = run(root, pytest_args, expected, bound)
+                    elapsed, session, outcomes = run(root, pytest_args, expected, bound)
                     times.setdefault((case, label), []).append(elapsed)
+                    sessions.setdefault((case, label), []).append(session)
                     verdicts[(case, label)] = outcomes
 
     bound = args.max_concurrent_runs or "default"
@@ -143,14 +150,17 @@ def main() -> None:
         f"{LATENCY:g} s model latency, -n 0, {args.repeat} runs each (median); before: "
         f"pipelines_max_concurrent_runs=1, after: {bound}"
     )
-    medians = {key: statistics.median(values) for key, values in times.items()}
-    for (case, label), value in medians.items():
-        runs = ", ".join(f"{v:.2f}" for v in times[(case, label)])
-        print(f"  {case:16s} {label:6s} {value:6.2f} s   (runs: {runs})")
-    for label in settings:
-        one = medians[("one test alone", label)]
-        for case in list(CASES)[1:]:
-            print(f"{label:6s} {case} / one test alone: {medians[(case, label)] / one:.2f}x")
+    for title, measured in (("wall time", times), ("pytest's session time", sessions)):
+        medians = {key: statistics.median(values) for key, values in measured.items()}
+        print(f"{title}:")
+        for (case, label), value in medians.items():
+            runs = ", ".join(f"{v:.2f}" for v in measured[(case, label)])
+            print(f"  {case:16s} {label:6s} {value:6.2f} s   (runs: {runs})")
+        for label in settings:
+            one = medians[("one test alone", label)]
+            for case in list(CASES)[1:]:
+                ratio = medians[(case, label)] / one
+                print(f"  {label:6s} {case} / one test alone: {ratio:.2f}x")
     for case in list(CASES)[1:]:
         same = verdicts[(case, "before")] == verdicts[(case, "after")]
         print(f"same verdicts before and after ({case}): {'yes' if same else 'NO'}")
