@@ -143,10 +143,10 @@ def known_spec(item: pytest.Item) -> RunSpec:
 
     :raises NotKnownYet: when it is not (the run launches at the test's setup).
     """
-    from pytest_pipelines._markers import build_spec, collect_spec_parts
-
     if not isinstance(item, pytest.Function) or RUN_FIXTURE not in item.fixturenames:
         raise NotKnownYet("not an eval test")
+    from pytest_pipelines._markers import build_spec, collect_spec_parts
+
     if any(item.get_closest_marker(name) is not None for name in SKIP_MARKS):
         raise NotKnownYet("skip marker")
     parts = collect_spec_parts(item.nodeid, item)
@@ -230,6 +230,13 @@ class Overlap:
             self._judged.add(item.nodeid)
 
     def _launch(self, item: pytest.Item) -> None:
+        try:
+            spec = known_spec(item)
+        except NotKnownYet:
+            raise
+        except Exception as exc:  # another plugin's item type, markers pytest could not bind
+            raise NotKnownYet(str(exc)) from None
+        # only now: a session without eval tests must not import the client (httpx, pydantic)
         from pytest_pipelines._run import (
             MAX_COUNT_BELOW_ROWS,
             RunBroken,
@@ -238,13 +245,6 @@ class Overlap:
             launch,
         )
         from pytest_pipelines._session import make_client
-
-        try:
-            spec = known_spec(item)
-        except NotKnownYet:
-            raise
-        except Exception as exc:  # another plugin's item type, markers pytest could not bind
-            raise NotKnownYet(str(exc)) from None
         try:
             client = make_client(self.state)
             payload = build_payload(spec, resolver(item), client=client)

@@ -537,6 +537,9 @@ def slow3(request):
             "-v",
             "-o",
             "pipelines_default_gate=none",
+            # launched ahead, test_slow's run would be mostly done before its own wait begins
+            "-o",
+            "pipelines_max_concurrent_runs=1",
         ],
         """
 def test_fast(pipelines_run):
