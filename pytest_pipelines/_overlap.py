@@ -245,6 +245,7 @@ class Overlap:
             launch,
         )
         from pytest_pipelines._session import make_client
+
         try:
             client = make_client(self.state)
             payload = build_payload(spec, resolver(item), client=client)
