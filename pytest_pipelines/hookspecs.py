@@ -25,6 +25,9 @@ def pytest_pipelines_verdict(
     applies ``gates`` (the declared ``pipelines_gate``/``pipelines_tool_gate`` markers, or the
     default gate). Stops at the first non-``None`` result.
 
+    Also called when the body failed or skipped: then the verdict only fills the reports (the
+    body's outcome stands), and an implementation that raises falls back to the default gates.
+
     :param item: the test item.
     :param result: the :class:`~pytest_pipelines.RunResult` of the item's run.
     :param gates: the gates that apply; ``gates.effective(result)`` lists the criterion gates.
