@@ -234,3 +234,17 @@ def test_local_start_bench_generates_its_suite(tmp_path: Path) -> None:
     out = _collect(tmp_path)
     assert f"{3 * bench.TESTS_PER_FILE + 2} tests collected" in out, out[-500:]
     assert "test_one_eval.py::test_eval" in out
+
+
+def test_collect_bench_rate_limit_answers_429_with_retry_after_beyond_the_limit() -> None:
+    import httpx
+
+    bench = _load("bench_collect")
+    limited = bench.RateLimited(2)
+    limited.inner = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    with httpx.Client(transport=limited, base_url="http://limited.test") as http:
+        codes = [http.get("/api/health").status_code for _ in range(3)]
+        refused = http.get("/api/health")
+    assert codes == [200, 200, 429]
+    assert refused.headers["Retry-After"] == "1"
+    assert (limited.passed, limited.refused) == (2, 2)
