@@ -1,7 +1,8 @@
 """What local mode adds before the first eval test, and what a background start of the backend
 saves: one eval test against one plain test, alone and after a realistic collection.
 
-Run: ``.venv/bin/python benchmarks/bench_local_start.py [--repeat 5] [--files 50] [--no-xdist]``.
+Run: ``.venv/bin/python benchmarks/bench_local_start.py [--repeat 5] [--files 50]
+[--sections small,suite,xdist]``.
 
 It generates, in a temporary directory with its own ``pytest.ini`` (local mode, demo data),
 ``--files`` plain test files of 20 tests each, one plain test and one eval test (the demo
@@ -15,7 +16,7 @@ workflow, one task), then times fresh ``pytest`` processes, alternating the orde
   that needs the backend) and ``bg-eager`` (a background start at ``pytest_configure``). The
   two background ways are switched on by a small plugin this script writes (``-p``), which
   calls the plugin's own ``begin_local``;
-- with xdist (``-n 2``, unless ``--no-xdist``): ``after`` (what ships: the controller starts the
+- with xdist (``-n 2``, section ``xdist``): ``after`` (what ships: the controller starts the
   backend in the background while workers start and collect) against ``before`` (the plugin
   that makes the controller wait for the start before it configures the first worker, as the
   start used to be synchronous there).
@@ -140,13 +141,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="repetitions (median is kept)")
     parser.add_argument("--files", type=int, default=50, help="plain test files (20 tests each)")
-    parser.add_argument("--no-xdist", action="store_true", help="skip the -n 2 cases")
+    parser.add_argument(
+        "--sections",
+        default="small,suite,xdist",
+        help="comma-separated: small, suite (both -n 0), xdist (-n 2); default all three",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-local-start-") as tmp:
         root = Path(tmp)
         generate(root, args.files)
         print(f"{args.repeat} repetitions, median wall time of a fresh pytest process")
+        sections = set(args.sections.split(","))
         for label, paths in (("small", []), ("suite", ["suite"])):
+            if label not in sections:
+                continue
             # the one test first: collected first, so bg-item overlaps the plain files
             cases = {
                 "plain": (["test_one_plain.py", *paths], ""),
@@ -156,7 +164,7 @@ def main() -> None:
             }
             title = f"{label}: {'no plain files' if not paths else f'{args.files} plain files'}"
             report(f"{title} + one test, -n 0", medians(cases, root, args.repeat), "plain")
-        if not args.no_xdist:
+        if "xdist" in sections:
             cases = {
                 "plain": (["-n", "2", "test_one_plain.py", "suite"], ""),
                 "eval before (sync)": (["-n", "2", "test_one_eval.py", "suite"], "before-xdist"),
