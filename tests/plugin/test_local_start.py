@@ -95,7 +95,9 @@ def test_a_start_failure_reaches_the_first_eval_test_not_collection(
     result.stdout.fnmatch_lines([f"*{expected[:60]}*"])
     assert expected in result.stdout.str().replace("\n", "")
     assert _controller(pytester)["threads"] == []
-    # without xdist the same message, at the same place (the start there is synchronous)
+    # without xdist the same message, at the same place (the start there is synchronous);
+    # in-process, so without the probe, whose exit handler would run when this process exits
+    pytester.makeconftest("")
     single = pytester.runpytest("-p", "no:cacheprovider")
     single.assert_outcomes(passed=1, errors=1)
     assert expected in single.stdout.str().replace("\n", "")
