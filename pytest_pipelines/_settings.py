@@ -268,7 +268,8 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     max_retries = DEFAULT_MAX_RETRIES
     if raw_retries is not None:
         text = str(raw_retries).strip()
-        if not text.isdigit():
+        # ASCII only: str.isdigit() also accepts '²', which int() then rejects
+        if not (text.isascii() and text.isdigit()):
             raise pytest.UsageError(
                 BAD_MAX_RETRIES.format(
                     source=_label(r_src, "pipelines_max_retries", "pipelines_max_retries", None),

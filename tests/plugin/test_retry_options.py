@@ -33,6 +33,8 @@ def test_ini_then_command_line(pytester: pytest.Pytester, remote_args: list[str]
     [
         (["--pipelines-max-retries=-1"], "--pipelines-max-retries", "-1"),
         (["-o", "pipelines_max_retries=lots"], "ini key pipelines_max_retries", "lots"),
+        # str.isdigit() holds for a superscript two, which int() then refuses with a traceback
+        (["-o", "pipelines_max_retries=\u00b2"], "ini key pipelines_max_retries", "\u00b2"),
     ],
 )
 def test_bad_budget_is_a_usage_error(

@@ -168,6 +168,8 @@ def test_spec_defaults_and_options() -> None:
         ("openai:m,input_price=cheap,output_price=1", "input_price='cheap' must be a number"),
         ("ollama:m,base_url=localhost:11434", "must start with http://"),
         ("ollama:m,base_url=http://me:pw@host/v1", "must not carry credentials"),
+        # str.isdigit() holds for '²', which int() then refuses with a bare ValueError
+        ("openai:m,max_retries=\u00b2", "max_retries='\u00b2'"),
     ],
 )
 def test_bad_specs_name_what_to_fix(text: str, expected: str) -> None:

@@ -170,9 +170,11 @@ def _number(spec: str, name: str, value: str) -> float:
 
 
 def _integer(spec: str, name: str, value: str) -> int:
-    if not value.strip().isdigit():
+    text = value.strip()
+    # ASCII only: str.isdigit() also accepts '²', which int() then rejects
+    if not (text.isascii() and text.isdigit()):
         raise ProviderConfigError(BAD_INTEGER.format(spec=spec, name=name, value=value))
-    return int(value)
+    return int(text)
 
 
 def parse_provider_spec(spec: str) -> ProviderSpec:
