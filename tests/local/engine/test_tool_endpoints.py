@@ -11,7 +11,7 @@ import pytest
 
 from pytest_pipelines.client import NotFoundError, PipelinesClient, ServerError
 from pytest_pipelines.local import LocalPipelines
-from pytest_pipelines.local._http.routers.tools import MASK, MASKED_UNKNOWN
+from pytest_pipelines.local._http.routers.tools import MASK, MASKED_ON_CREATE, MASKED_UNKNOWN
 from pytest_pipelines.local.models import ModelRequest, ModelResponse, ToolCall
 
 from .._helpers import serve
@@ -249,6 +249,14 @@ def test_sending_back_the_masked_credentials_keeps_the_stored_ones(
         Recorder.seen.clear()
         client.test_tool_endpoint(org_id=2, endpoint_id=endpoint["id"])
         assert {auth for p, auth in Recorder.seen if p == port} == {"Bearer s3cret-kept"}
+        # a new endpoint copied from that GET answer has no secret to keep: 422, not "***"
+        copied = {k: v for k, v in shown.items() if k not in ("id", "created_at", "updated_at")}
+        copied["name"] = unique("copied")
+        made = http.post("/api/organizations/2/tool-endpoints", json=copied)
+        assert made.status_code == 422, made.text
+        [error] = made.json()["detail"]
+        assert error["loc"] == ["body", "auth_config", "token"]
+        assert error["msg"] == MASKED_ON_CREATE.format(key="token", mask=MASK)
 
 
 def test_binding_validates_field_and_tools(

@@ -68,6 +68,10 @@ MASKED_UNKNOWN = (
     "auth_config.{key} is the masked placeholder {mask!r}, but tool endpoint {id} stores no "
     "{key!r} to keep; send the real value (a masked value keeps only a stored one)"
 )
+MASKED_ON_CREATE = (
+    "auth_config.{key} is the masked placeholder {mask!r} (what GET shows for a stored secret), "
+    "but a new tool endpoint has no secret to keep; send the real value"
+)
 _SYSTEM = ("id", "created_at", "updated_at", "version", "org_id", "workflow_id", "tools")
 
 
@@ -137,6 +141,18 @@ def create_tool_endpoint(
     if errors:
         raise APIError(422, errors)
     data = {k: v for k, v in body.items() if k not in _SYSTEM}
+    supplied = data.get("auth_config")
+    if isinstance(supplied, dict):
+        # a copy of another endpoint's GET answer would otherwise store "***" as the credential
+        masked = [k for k, v in supplied.items() if v == MASK]
+        if masked:
+            raise APIError(
+                422,
+                [
+                    error_item(["auth_config", k], MASKED_ON_CREATE.format(key=k, mask=MASK))
+                    for k in masked
+                ],
+            )
     data.setdefault("endpoint_type", "mcp_server")
     data.setdefault("auth_type", "none")
     data.setdefault("auth_config", {})
