@@ -253,6 +253,7 @@ def test_consumers_read_counts_names_times_and_locations(
         result.assert_outcomes(failed=1, passed=2, errors=1)
         xml = JUnitXml.fromfile(str(pytester.path / "detail.xml"))
         seen: dict[str, list[tuple[str, str, str | None]]] = {}
+        assert sum(suite.time for suite in xml) > 0
         for suite in xml:
             cases = list(suite)
             # EnricoMi sums these suite counts; they must match the cases
@@ -266,7 +267,9 @@ def test_consumers_read_counts_names_times_and_locations(
             assert suite.skipped == sum(
                 1 for c in cases if any(isinstance(r, Skipped) for r in c.result)
             )
-            assert suite.time > 0  # defect 6: timings
+            # defect 6: timings (a fixture that fails at once may take < 0.5 ms, which the 3
+            # decimals of pytest's own report round to 0.000 too; the run as a whole does not)
+            assert suite.time >= 0
             # dorny/test-reporter parseFloat()s the time of every suite and testcase
             assert all(c._elem.get("time") is not None for c in cases)
             assert abs(sum(c.time for c in cases) - suite.time) < 0.01 * len(cases) + 0.001
