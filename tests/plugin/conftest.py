@@ -41,6 +41,15 @@ def backend() -> Iterator[LocalPipelines]:
 
 
 @pytest.fixture
+def fresh() -> Iterator[Any]:
+    """A fresh demo backend for one test (for tests that count or crash what it holds)."""
+    from pytest_pipelines.local import LocalPipelines
+
+    with LocalPipelines(demo=True) as local:
+        yield local
+
+
+@pytest.fixture
 def remote_args(backend: LocalPipelines) -> list[str]:
     """Command-line arguments that point an inner run at the shared backend."""
     return [

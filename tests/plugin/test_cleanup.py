@@ -3,7 +3,6 @@ whose xdist worker crashes (each test inspects a fresh LocalPipelines of its own
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,15 +22,6 @@ def objects(pipelines_prompt, pipelines_criterion, pipelines_evaluation, pipelin
     truth = pipelines_tool_ground_truth(10, node_id="plan", field_id="itinerary", expected_tools=["lookup"])
     return {"prompt": prompt, "criterion": crit, "evaluation": ev, "endpoint": ep, "binding": binding, "truth": truth}
 """
-
-
-@pytest.fixture
-def fresh() -> Iterator[Any]:
-    """A fresh demo backend for one test."""
-    from pytest_pipelines.local import LocalPipelines
-
-    with LocalPipelines(demo=True) as local:
-        yield local
 
 
 def args_for(local: Any) -> list[str]:

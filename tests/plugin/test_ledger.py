@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_pipelines._ledger import Ledger, pending
-
-
-@pytest.fixture
-def fresh() -> Iterator[Any]:
-    """A fresh demo backend for one test."""
-    from pytest_pipelines.local import LocalPipelines
-
-    with LocalPipelines(demo=True) as local:
-        yield local
 
 
 def args_for(local: Any) -> list[str]:
