@@ -152,6 +152,7 @@ class AsyncPipelinesClient(BaseClient):
         :class:`ClientClosedError`.
         """
         self._closed = True
+        self._end_debug_logging()
         if self._owns_http and not self._http.is_closed:
             await self._http.aclose()
 

@@ -16,7 +16,9 @@ import os
 import platform
 import re
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +273,10 @@ def user_agent() -> str:
     )
 
 
+# On the logger, like the handler's count: every import of this module takes the same lock.
+_DEBUG_LOCK: threading.Lock = logger.__dict__.setdefault("_pipelines_debug_lock", threading.Lock())
+
+
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A stream handler that writes to whatever ``sys.stderr`` is at emit time.
 
@@ -283,17 +289,48 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-def configure_debug_logging(environ: Mapping[str, str] | None = None) -> None:
-    """With ``PIPELINES_DEBUG=1`` (or true/yes/on), log the ``pytest_pipelines`` logger at DEBUG."""
+def configure_debug_logging(environ: Mapping[str, str] | None = None) -> Callable[[], None] | None:
+    """With ``PIPELINES_DEBUG=1`` (or true/yes/on), log the ``pytest_pipelines`` logger at DEBUG.
+
+    One handler serves every user at a time: the first call adds it (and sets the logger's level
+    to DEBUG), later calls share it. Each call that took part returns its release; when the
+    last one is called, the handler goes and the logger's level is what it was before. Without
+    the variable, nothing changes and the result is None.
+
+    The count lives on the handler, which lives on the logger: a second import of this module
+    (an in-process pytester run re-imports the package) shares the handler, never duplicates it.
+    """
     env = Environ(environ)  # its repr shows no values (-l tracebacks)
     if env.get(ENV_DEBUG, "").strip().lower() not in {"1", "true", "yes", "on"}:
-        return
-    logger.setLevel(logging.DEBUG)
-    if not any(getattr(h, "_pipelines_debug", False) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        handler._pipelines_debug = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+        return None
+    with _DEBUG_LOCK:
+        handler = next((h for h in logger.handlers if getattr(h, "_pipelines_debug", False)), None)
+        if handler is None:
+            handler = _StderrHandler()
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+            )
+            handler._pipelines_debug = True  # type: ignore[attr-defined]
+            handler._pipelines_users = 0  # type: ignore[attr-defined]
+            handler._pipelines_level = logger.level  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+        handler._pipelines_users += 1  # type: ignore[attr-defined]
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        with _DEBUG_LOCK:
+            if released:
+                return
+            released = True
+            handler._pipelines_users -= 1  # type: ignore[attr-defined]
+            if handler._pipelines_users <= 0 and handler in logger.handlers:  # type: ignore[attr-defined]
+                logger.removeHandler(handler)
+                logger.setLevel(handler._pipelines_level)  # type: ignore[attr-defined]
+                handler.close()
+
+    return release
 
 
 def q(value: object) -> str:
@@ -932,7 +969,6 @@ class BaseClient:
     ) -> None:
         # Rebinding the argument hides it from pytest's -l (locals) tracebacks of this frame.
         api_key = secret(api_key)
-        configure_debug_logging()
         if not _is_int(max_retries) or max_retries < 0:
             raise PipelinesConfigError(f"max_retries must be an int >= 0, got {max_retries!r}.")
         if isinstance(timeout, NotGiven):
@@ -950,6 +986,10 @@ class BaseClient:
         self._max_retries = max_retries
         self._clock: Clock = clock or time.monotonic
         self._user_agent = user_agent()
+        # PIPELINES_DEBUG's handler stays while this client is open: close() releases it, and
+        # so does the garbage collector for a client nobody closed.
+        release = configure_debug_logging()
+        self._debug_logging = weakref.finalize(self, release) if release is not None else None
 
     # -- public read-only settings ------------------------------------------------------------
 
@@ -988,6 +1028,11 @@ class BaseClient:
     def is_closed(self) -> bool:
         """True after ``close()`` / ``aclose()`` (or when an injected HTTP client was closed)."""
         return self._closed or self._http.is_closed
+
+    def _end_debug_logging(self) -> None:
+        """Release this client's share of the ``PIPELINES_DEBUG`` handler (at close)."""
+        if self._debug_logging is not None:
+            self._debug_logging()
 
     def _check_open(self) -> None:
         if self.is_closed:

@@ -151,6 +151,7 @@ class PipelinesClient(BaseClient):
         :class:`ClientClosedError`.
         """
         self._closed = True
+        self._end_debug_logging()
         if self._owns_http and not self._http.is_closed:
             self._http.close()
 

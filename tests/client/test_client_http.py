@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import sys
@@ -289,11 +290,76 @@ def test_pipelines_debug_turns_on_debug_logging(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(logger, "handlers", [])
     _base.configure_debug_logging({})
     assert logger.level == logging.NOTSET
-    _base.configure_debug_logging({"PIPELINES_DEBUG": "1"})
+    first = _base.configure_debug_logging({"PIPELINES_DEBUG": "1"})
     assert logger.level == logging.DEBUG
     assert len(logger.handlers) == 1
-    _base.configure_debug_logging({"PIPELINES_DEBUG": "1"})
-    assert len(logger.handlers) == 1  # idempotent
+    second = _base.configure_debug_logging({"PIPELINES_DEBUG": "1"})
+    assert len(logger.handlers) == 1  # shared, never duplicated
+    assert first is not None
+    assert second is not None
+    first()
+    first()  # a second release of the same share changes nothing
+    assert len(logger.handlers) == 1
+    second()
+    assert logger.handlers == []
+    assert logger.level == logging.NOTSET
+
+
+def _debug_off_logger(monkeypatch: pytest.MonkeyPatch, level: int = logging.NOTSET) -> logging.Logger:
+    monkeypatch.setenv("PIPELINES_DEBUG", "1")
+    logger = logging.getLogger("pytest_pipelines")
+    monkeypatch.setattr(logger, "level", level)
+    monkeypatch.setattr(logger, "handlers", [])
+    return logger
+
+
+def _debug_handlers(logger: logging.Logger) -> list[logging.Handler]:
+    return [h for h in logger.handlers if getattr(h, "_pipelines_debug", False)]
+
+
+def test_debug_handler_lives_while_a_client_is_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    logger = _debug_off_logger(monkeypatch, logging.WARNING)
+    a = PipelinesClient(API_KEY, base_url="http://127.0.0.1:9")
+    b = PipelinesClient(API_KEY, base_url="http://127.0.0.1:9")
+    assert len(_debug_handlers(logger)) == 1
+    assert logger.level == logging.DEBUG
+    a.close()
+    a.close()  # closing twice does not release b's share
+    assert len(_debug_handlers(logger)) == 1
+    b.close()
+    assert logger.handlers == []
+    assert logger.level == logging.WARNING  # the level from before the first client
+    with PipelinesClient(API_KEY, base_url="http://127.0.0.1:9"):
+        assert len(_debug_handlers(logger)) == 1  # a later client adds it again
+    assert logger.handlers == []
+
+
+async def test_debug_handler_lives_while_an_async_client_is_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logger = _debug_off_logger(monkeypatch)
+    sync = PipelinesClient(API_KEY, base_url="http://127.0.0.1:9")
+    async with AsyncPipelinesClient(API_KEY, base_url="http://127.0.0.1:9"):
+        sync.close()
+        assert len(_debug_handlers(logger)) == 1
+    assert logger.handlers == []
+    assert logger.level == logging.NOTSET
+
+
+def test_debug_handler_goes_with_an_unclosed_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    logger = _debug_off_logger(monkeypatch)
+    client = PipelinesClient(API_KEY, base_url="http://127.0.0.1:9")
+    assert len(_debug_handlers(logger)) == 1
+    del client
+    gc.collect()
+    assert logger.handlers == []
+
+
+def test_a_client_whose_settings_fail_adds_no_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    logger = _debug_off_logger(monkeypatch)
+    with pytest.raises(PipelinesConfigError):
+        PipelinesClient(API_KEY, max_retries=-1)
+    assert logger.handlers == []
 
 
 def test_debug_log_goes_to_the_current_stderr(monkeypatch: pytest.MonkeyPatch) -> None:

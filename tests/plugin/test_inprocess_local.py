@@ -8,6 +8,7 @@ from a fresh import, the app recognised none of their routes, and every request 
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import pytest
@@ -74,3 +75,31 @@ def test_lazy_attributes_follow_the_modules_loaded_now(monkeypatch: pytest.Monke
         after = getattr(package, name)
         assert after is getattr(sys.modules[module], name), name
         assert after is not before, name
+
+
+def test_pipelines_debug_leaves_no_handler_after_an_in_process_session(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, remote_args: list[str]
+) -> None:
+    # PIPELINES_DEBUG's handler belongs to the session's client, which the session closes: the
+    # outer interpreter's logger is as it was, and a second session adds one handler, not two.
+    monkeypatch.setenv("PIPELINES_DEBUG", "1")
+    logger = logging.getLogger("pytest_pipelines")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
+    pytester.makepyfile(
+        """
+        import logging
+
+        def test_prompt(pipelines_prompt):
+            pipelines_prompt("Plan a day in Rome.")
+            logger = logging.getLogger("pytest_pipelines")
+            assert len([h for h in logger.handlers if getattr(h, "_pipelines_debug", 0)]) == 1
+            assert logger.level == logging.DEBUG
+        """
+    )
+    for session in (1, 2):
+        result = pytester.runpytest(*remote_args, "-s")
+        result.assert_outcomes(passed=1)
+        assert "DELETE /api/prompts/" in result.stderr.str(), session  # it did log at DEBUG
+        assert logger.handlers == [], session
+        assert logger.level == logging.NOTSET, session
