@@ -2,13 +2,18 @@
 
 Starts the local backend with the demo data, runs 1,000 tasks of the demo workflow (the plan
 node swapped to the instant ``echo`` model) and counts every HTTP request of the run: the launch,
-the polls of the client's adaptive waiter and the collection. Then collects the same tasks three
+the polls of the client's adaptive waiter and the collection. Then collects the same tasks five
 ways, alternating the order over the repeats:
 
 - ``sequential GETs``: one GET per task, one after another (what the plugin did before);
 - ``concurrent GETs``: the plugin's fallback for a deployment whose export has no task details
   (``collect_details`` over a client whose export answer lost its ``details``), 8 in flight;
-- ``bulk export``: the plugin's path on the local backend (``collect_details``).
+- ``bulk export``: the plugin's path on the local backend (``collect_details``), whose details
+  the backend encoded as each task settled;
+- ``bulk, RunResult``: the same, then every detail read into a ``TaskResult`` (``parse_task``),
+  as the plugin does before the gates;
+- ``bulk, cold``: the bulk export with the backend's encoded details dropped first (as after a
+  restart, or a detail evicted from the cache): every detail built and encoded in the request.
 
 Prints the median collection time and the requests of each, the ratios against the sequential
 GETs, and the requests of the whole run with the bulk export.
@@ -41,6 +46,7 @@ import httpx
 from pytest_pipelines import PipelinesClient
 from pytest_pipelines._collect import collect_details
 from pytest_pipelines._markers import ModelSwap, RunSpec, WorkflowTarget
+from pytest_pipelines._results import parse_task
 from pytest_pipelines._run import execute
 from pytest_pipelines.local import LocalPipelines
 
@@ -181,14 +187,26 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=10, help="requests/s of the limited case")
     args = parser.parse_args()
 
-    ways: dict[str, Callable[[PipelinesClient, list[int]], Any]] = {
-        "sequential GETs": sequential,
-        "concurrent GETs": lambda c, ids: collect_details(NoDetails(c), 22, 10, ids),
-        "bulk export": lambda c, ids: collect_details(c, 22, 10, ids),
-    }
-    times: dict[str, list[float]] = {name: [] for name in ways}
+    times: dict[str, list[float]] = {}
     requests: dict[str, int] = {}
     with LocalPipelines(demo=True) as local:
+        state = local.state
+        assert state is not None  # started by the with
+
+        def cold(client: PipelinesClient, ids: list[int]) -> Any:
+            state.details.clear()  # as after a restart: every detail built anew
+            return collect_details(client, 22, 10, ids)
+
+        ways: dict[str, Callable[[PipelinesClient, list[int]], Any]] = {
+            "sequential GETs": sequential,
+            "concurrent GETs": lambda c, ids: collect_details(NoDetails(c), 22, 10, ids),
+            "bulk export": lambda c, ids: collect_details(c, 22, 10, ids),
+            "bulk, RunResult": lambda c, ids: [
+                parse_task(d) for d in collect_details(c, 22, 10, ids)
+            ],
+            "bulk, cold": cold,
+        }
+        times.update({name: [] for name in ways})
         client, counter = counted_client(local)
         with client:
             began = time.perf_counter()

@@ -355,9 +355,14 @@ def parse_task(detail: Mapping[str, Any]) -> TaskResult:
 
 
 def export_request(task_ids: Sequence[int]) -> dict[str, Any]:
-    """The export-tasks payload that asks for these tasks' full details (see
-    docs/reference/local-shapes.md, "Bulk task detail")."""
-    return {"format": "json", "task_ids": list(task_ids), "include_details": True}
+    """The export-tasks payload that asks for these tasks' full details and not their rows
+    (see docs/reference/local-shapes.md, "Bulk task detail")."""
+    return {
+        "format": "json",
+        "task_ids": list(task_ids),
+        "include_details": True,
+        "include_content": False,
+    }
 
 
 def export_details(response: Any) -> dict[int, Mapping[str, Any]] | None:

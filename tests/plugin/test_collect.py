@@ -19,6 +19,7 @@ from pytest_pipelines._results import export_details, export_request, parse_task
 
 if TYPE_CHECKING:
     from pytest_pipelines.client import PipelinesClient
+    from pytest_pipelines.local.models import ModelRequest
 
 
 class Counting:
@@ -181,3 +182,50 @@ def test_a_busy_export_is_retried(
     assert [d["id"] for d in details] == task_ids
     assert proxy.calls == Counter({"export_tasks": 2})
     assert len(waits) == 1
+
+
+def flaky_planner(request: ModelRequest) -> str:
+    """Plans most cities; raises on the ones named 'Nowhere' (a failed task)."""
+    if "Nowhere" in request.prompt:
+        raise RuntimeError("no plan for Nowhere")
+    return "Day 1: the Colosseum. Day 2: the Vatican. Day 3: Trastevere."
+
+
+def test_bulk_and_per_task_results_are_identical(
+    backend: Any, backend_client: PipelinesClient
+) -> None:
+    """A run with evaluation results, tool calls and failed tasks reads the same three ways."""
+    backend.registry.register("collect-flaky", flaky_planner)
+    inputs = [
+        {"city": "Rome", "days": 3},
+        {"city": "Nowhere", "days": 2},
+        {"city": "Oslo", "days": 1},
+    ]
+    job = backend_client.create_tasks_async(
+        22,
+        10,
+        {
+            "count": 9,
+            "inputs": inputs,
+            "configOverrides": {"models": [{"nodeId": "plan", "modelSlug": "collect-flaky"}]},
+        },
+    )
+    status = backend_client.wait_for_create_tasks(22, 10, job["job_id"], timeout=60)
+    ids = [int(t) for t in status["task_ids"]]
+    bulk_proxy = Counting(backend_client)
+    bulk = collect_details(bulk_proxy, 22, 10, ids)
+    assert bulk_proxy.calls == Counter({"export_tasks": 1})
+    fallback_proxy = Counting(backend_client, strip_details=True)
+    fallback = collect_details(fallback_proxy, 22, 10, ids)
+    assert fallback_proxy.calls == Counter({"export_tasks": 1, "get_task": len(ids)})
+    one_by_one = [backend_client.get_task(22, 10, t) for t in ids]
+    assert bulk == fallback == one_by_one
+    results = [parse_task(d) for d in bulk]
+    assert results == [parse_task(d) for d in one_by_one]
+    # what the comparison covered
+    assert {t.status for t in results} == {"completed", "failed"}
+    assert any("no plan for Nowhere" in (t.error or "") for t in results)
+    assert any(t.tool_calls for t in results)
+    criteria = [c for t in results for c in t.criteria]
+    assert {c.passed for c in criteria} >= {True, False}
+    assert all(c.reason for c in criteria if c.status == "completed")

@@ -113,6 +113,11 @@ def _row(row: sqlite3.Row) -> dict[str, Any]:
     return data
 
 
+def record(row: sqlite3.Row) -> dict[str, Any]:
+    """The record a stored row holds (what :meth:`Database.query` returns for it)."""
+    return _row(row)
+
+
 class Database:
     """A thread-safe JSON record store over one SQLite file.
 
@@ -403,7 +408,15 @@ class Database:
     def children(self, kind: str, parent_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         """Records of ``kind`` under each of ``parent_ids`` (parent id -> records ordered by id),
         in a few queries rather than one per parent."""
-        out: dict[int, list[dict[str, Any]]] = {int(p): [] for p in parent_ids}
+        return {
+            parent: [_row(r) for r in rows]
+            for parent, rows in self.child_rows(kind, parent_ids).items()
+        }
+
+    def child_rows(self, kind: str, parent_ids: Sequence[int]) -> dict[int, list[sqlite3.Row]]:
+        """Like :meth:`children`, the stored rows undecoded (``id``, ``parent_id``, ``data`` as
+        JSON text, ``created_at``, ``updated_at``; :func:`record` decodes one)."""
+        out: dict[int, list[sqlite3.Row]] = {int(p): [] for p in parent_ids}
         ids = [p for p in out if _storable([p])]
         for start in range(0, len(ids), 500):  # below SQLite's bound-parameter limit
             chunk = ids[start : start + 500]
@@ -414,7 +427,40 @@ class Database:
                     [kind, *chunk],
                 ).fetchall()
             for row in rows:
-                out[int(row["parent_id"])].append(_row(row))
+                out[int(row["parent_id"])].append(row)
+        return out
+
+    def rows(
+        self,
+        kind: str,
+        *,
+        org_id: int | None = None,
+        parent_id: int | None = None,
+        where: Mapping[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[sqlite3.Row]:
+        """Like :meth:`query`, the stored rows undecoded (see :meth:`child_rows`), ordered by id.
+
+        :param ids: only these record ids (default None: any id).
+        """
+        sql, params = self._where(kind, org_id, parent_id, where, False)
+        if not _storable(params):
+            return []
+        if ids is None:
+            with self._lock:
+                return self._conn.execute(
+                    f"SELECT * FROM records WHERE {sql} ORDER BY id", params
+                ).fetchall()
+        wanted = sorted({i for i in ids if _storable([i])})
+        out: list[sqlite3.Row] = []
+        for start in range(0, len(wanted), 500):  # below SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            with self._lock:
+                out += self._conn.execute(
+                    f"SELECT * FROM records WHERE {sql} AND id IN ({marks}) ORDER BY id",
+                    [*params, *chunk],
+                ).fetchall()
         return out
 
     def count(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from pytest_pipelines.client._models import create_tasks_errors
+from pytest_pipelines.local._engine import details
 from pytest_pipelines.local._engine.access import Principal, get_or_404
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.state import BackendState
@@ -66,57 +67,7 @@ def task_detail(
     """
     if node_records is None:
         node_records = state.db.query("node", parent_id=task["id"])
-    nodes = []
-    for node in node_records:
-        nodes.append(
-            {
-                "id": node["id"],
-                "node_id": node["node_id"],
-                "title": node.get("title"),
-                "status": node.get("status"),
-                "outputs": node.get("outputs", {}),
-                "fields": node.get("fields", []),
-                "evaluation_results": node.get("evaluation_results", []),
-                "tool_calls": [_tool_call(c) for c in node.get("tool_calls", [])],
-                "error": node.get("error"),
-                "usage": node.get("usage"),
-                "created_at": node.get("created_at"),
-                "finished_at": node.get("finished_at"),
-            }
-        )
-    keys = (
-        "id",
-        "project_id",
-        "workflow_id",
-        "job_id",
-        "status",
-        "inputs",
-        "expected_output",
-        "error",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "repeat",
-        "usage",
-    )
-    return {**{k: task.get(k) for k in keys}, "nodes": nodes}
-
-
-def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "id",
-        "field_id",
-        "round",
-        "order",
-        "tool_name",
-        "endpoint_id",
-        "input",
-        "output",
-        "error",
-        "traceback",
-        "created_at",
-    )
-    return {k: call.get(k) for k in keys}
+    return details.task_detail(task, node_records)
 
 
 def _job_for(
@@ -242,7 +193,7 @@ def get_tool_call_history(
     """Every tool call recorded for the node, in call order."""
     get_workflow_or_404(state, principal, project_id, workflow_id)
     node = get_node_or_404(state, principal, workflow_id, node_db_id)
-    calls = [_tool_call(c) for c in state.db.query("tool_call", parent_id=node_db_id)]
+    calls = [details.tool_call_view(c) for c in state.db.query("tool_call", parent_id=node_db_id)]
     return {
         "node_db_id": node_db_id,
         "node_id": node["node_id"],
