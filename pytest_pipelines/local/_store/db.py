@@ -73,8 +73,8 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 OWNER_GONE = (
-    "{owner} {id} no longer exists (deleted while this work ran), so the new {kind} was not "
-    "stored; nothing of the deleted {owner} is kept"
+    "{owner} {id} no longer exists (deleted while this request or run was in progress), so the "
+    "new {kind} was not stored; nothing of the deleted {owner} is kept"
 )
 
 

@@ -45,7 +45,7 @@ def _copy_tools(state: BackendState, source_id: int, copy_id: int) -> None:
             data = {k: v for k, v in record.items() if k not in ("id", "created_at", "updated_at")}
             data["workflow_id"] = copy_id
             data["copied_from"] = record["id"]
-            state.db.insert(kind, data, parent_id=copy_id)
+            state.db.insert(kind, data, parent_id=copy_id, parent_kind="workflow")
 
 
 @router.post("")
@@ -105,6 +105,7 @@ def create_experiment(
                     "cancelled": False,
                 },
                 parent_id=workflow_id,
+                parent_kind="workflow",
             )
         variants = []
         for variant, definition in zip(body["variants"], definitions, strict=True):
@@ -120,7 +121,9 @@ def create_experiment(
                 variant=variant["name"],
                 config_overrides=variant.get("configOverrides") or {},
             )
-            copy_record = state.db.insert("workflow", data, parent_id=project_id)
+            copy_record = state.db.insert(
+                "workflow", data, parent_id=project_id, parent_kind="project"
+            )
             _copy_tools(state, workflow_id, copy_record["id"])
             job = state.engine.create_job(
                 org_id=principal.org_id,

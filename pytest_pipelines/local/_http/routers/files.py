@@ -162,6 +162,7 @@ def request_project_file_upload_url(
         },
         org_id=principal.org_id,
         parent_id=project_id,
+        parent_kind="project",
     )
     base = str(request.base_url).rstrip("/")
     return {
@@ -191,7 +192,12 @@ async def upload_file_bytes(
     with state.db.tx():
         for blob in state.db.query("file_blob", parent_id=file_id):
             state.db.delete("file_blob", blob["id"])
-        state.db.insert("file_blob", {"b64": base64.b64encode(data).decode()}, parent_id=file_id)
+        state.db.insert(
+            "file_blob",
+            {"b64": base64.b64encode(data).decode()},
+            parent_id=file_id,
+            parent_kind="project_file",
+        )
         state.db.patch(
             "project_file",
             file_id,

@@ -59,7 +59,7 @@ def create_project_instruction(
     data.update(org_id=principal.org_id, project_id=project_id)
     data.setdefault("content", "")
     data.setdefault("order", state.db.count("instruction", parent_id=project_id))
-    return state.db.insert("instruction", data, parent_id=project_id)
+    return state.db.insert("instruction", data, parent_id=project_id, parent_kind="project")
 
 
 @router.put("/projects/{project_id}/instructions/{instruction_id}")

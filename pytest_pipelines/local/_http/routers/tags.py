@@ -64,6 +64,7 @@ def create_workflow_tag(
             "task_ids": task_ids,
         },
         parent_id=workflow_id,
+        parent_kind="workflow",
     )
 
 

@@ -440,7 +440,7 @@ def create_tool_binding(
     data.setdefault("selected_tools", None)
     data.setdefault("enabled", True)
     data.update(org_id=principal.org_id, workflow_id=workflow_id)
-    return state.db.insert("tool_binding", data, parent_id=workflow_id)
+    return state.db.insert("tool_binding", data, parent_id=workflow_id, parent_kind="workflow")
 
 
 def _child(
@@ -533,7 +533,7 @@ def create_tool_ground_truth(
     data.setdefault("excluded_tools", [])
     data.setdefault("ordering_matters", False)
     data.update(org_id=principal.org_id, workflow_id=workflow_id)
-    return state.db.insert("tool_ground_truth", data, parent_id=workflow_id)
+    return state.db.insert("tool_ground_truth", data, parent_id=workflow_id, parent_kind="workflow")
 
 
 @router.put("/workflows/{workflow_id}/tool-ground-truths/{ground_truth_id}")

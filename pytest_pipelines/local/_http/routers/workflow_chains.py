@@ -97,7 +97,7 @@ def create_workflow_chain(
     data = {k: v for k, v in body.items() if k not in _SYSTEM}
     data.update(org_id=principal.org_id, project_id=project_id)
     data.setdefault("description", "")
-    return state.db.insert("workflow_chain", data, parent_id=project_id)
+    return state.db.insert("workflow_chain", data, parent_id=project_id, parent_kind="project")
 
 
 @router.delete("/projects/{project_id}/workflow-chains/{chain_id}")

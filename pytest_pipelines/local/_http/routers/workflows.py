@@ -79,7 +79,7 @@ def create_workflow(
     data.update(org_id=principal.org_id, project_id=project_id, status="active")
     data.setdefault("description", "")
     data.setdefault("seed_rows", [])
-    return state.db.insert("workflow", data, parent_id=project_id)
+    return state.db.insert("workflow", data, parent_id=project_id, parent_kind="project")
 
 
 @router.get("/projects/{project_id}/workflows/{workflow_id}")
