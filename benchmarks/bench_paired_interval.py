@@ -24,7 +24,6 @@ not a simulation) for n up to 100 (``--exact-200``: and 200).
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import sys
 import time
@@ -116,22 +115,9 @@ def exact_false_alarm(n: int, rate: float, test: Callable[..., _stats.PairedResu
         b * (b + 1) / (s * (s + 1)),
     )
     level = 2.0 * CONFIDENCE - 1.0  # decide_regression's one-sided bounds
-    total = 0.0
-    for wins in range(n + 1):
-        for losses in range(wins + 1, n + 1 - wins):
-            for e in range(n - wins - losses + 1):
-                h = n - wins - losses - e
-                pairs = [(1.0, 1.0)] * e + [(1.0, 0.0)] * wins + [(0.0, 1.0)] * losses
-                pairs += [(0.0, 0.0)] * h
-                if test(pairs, confidence=level).high < -1e-9:
-                    total += math.exp(
-                        math.lgamma(n + 1)
-                        - sum(math.lgamma(k + 1) for k in (e, wins, losses, h))
-                        + e * math.log(both)
-                        + (wins + losses) * math.log(split)
-                        + h * math.log(neither)
-                    )
-    return total
+    return _stats.paired_alarm_probability(
+        n, both, split, neither, lambda pairs: test(pairs, confidence=level).high < -1e-9
+    )
 
 
 def _pct(x: float, digits: int = 1) -> str:

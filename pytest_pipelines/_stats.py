@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
@@ -490,20 +490,28 @@ def sample_size_for(
 # --- two-sample comparisons -------------------------------------------------------------------
 
 
+def _discordant(b: int, c: int) -> tuple[int, int]:
+    """``(b + c, min(b, c))`` of McNemar's discordant counts; ValueError when one is negative."""
+    if b < 0 or c < 0:
+        raise ValueError(f"discordant counts must be >= 0, got b={b!r}, c={c!r}")
+    return b + c, min(b, c)
+
+
+def _lower_tail(m: int, k: int) -> int:
+    """``2**m * P(X <= k)`` for ``X ~ Binomial(m, 1/2)``, exactly (an integer)."""
+    return sum(math.comb(m, i) for i in range(k + 1))
+
+
 def mcnemar_exact(b: int, c: int) -> float:
     """Exact two-sided McNemar p-value from the discordant pair counts ``b`` and ``c``.
 
     Under "no difference" each discordant pair is a fair coin: ``b ~ Binomial(b + c, 1/2)``;
     the p-value doubles the smaller tail (capped at 1). No discordant pairs give 1.
     """
-    if b < 0 or c < 0:
-        raise ValueError(f"discordant counts must be >= 0, got b={b!r}, c={c!r}")
-    m = b + c
+    m, k = _discordant(b, c)
     if m == 0:
         return 1.0
-    k = min(b, c)
-    tail = sum(math.comb(m, i) for i in range(k + 1))
-    return min(1.0, 2 * tail / (1 << m))
+    return min(1.0, 2 * _lower_tail(m, k) / (1 << m))
 
 
 def mcnemar_mid_p(b: int, c: int) -> float:
@@ -516,17 +524,48 @@ def mcnemar_mid_p(b: int, c: int) -> float:
     nominal level in all 9,595 scenarios they computed, while the exact test stays far below
     the level and so misses real differences.
     """
-    if b < 0 or c < 0:
-        raise ValueError(f"discordant counts must be >= 0, got b={b!r}, c={c!r}")
-    m = b + c
+    m, k = _discordant(b, c)
     if m == 0:
         return 1.0
-    k = min(b, c)
     point = math.comb(m, k)
     if b == c:
         return 1.0 - point / (2 << m)
-    tail = sum(math.comb(m, i) for i in range(k + 1))
-    return (2 * tail - point) / (1 << m)
+    return (2 * _lower_tail(m, k) - point) / (1 << m)
+
+
+def paired_alarm_probability(
+    n: int,
+    both: float,
+    split: float,
+    neither: float,
+    alarms: Callable[[list[tuple[float, float]]], bool],
+) -> float:
+    """The exact probability that a pass/fail comparison of ``n`` independent pairs alarms.
+
+    Each pair is ``(1, 1)`` with probability ``both``, ``(1, 0)`` or ``(0, 1)`` with ``split``
+    each, ``(0, 0)`` with ``neither`` (``both + 2 * split + neither == 1``); the sum runs over
+    every 2x2 table of ``n`` pairs with more ``(0, 1)`` than ``(1, 0)`` pairs (the only tables
+    a gate can call the first run worse on), weighting each table ``alarms`` is true for by its
+    multinomial probability. Two runs of one system give the false-alarm rate of a regression
+    gate, exactly rather than by simulation. ``alarms`` gets the table as a list of
+    ``(first, second)`` pairs; it is called ``O(n**3)`` times.
+    """
+    total = 0.0
+    for wins in range(n + 1):
+        for losses in range(wins + 1, n + 1 - wins):
+            for e in range(n - wins - losses + 1):
+                h = n - wins - losses - e
+                pairs = [(1.0, 1.0)] * e + [(1.0, 0.0)] * wins + [(0.0, 1.0)] * losses
+                pairs += [(0.0, 0.0)] * h
+                if alarms(pairs):
+                    total += math.exp(
+                        math.lgamma(n + 1)
+                        - sum(math.lgamma(k + 1) for k in (e, wins, losses, h))
+                        + e * math.log(both)
+                        + (wins + losses) * math.log(split)
+                        + h * math.log(neither)
+                    )
+    return total
 
 
 def _is_binary(values: Sequence[float]) -> bool:

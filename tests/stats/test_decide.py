@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 
 import pytest
@@ -252,29 +251,18 @@ def test_false_alarms_when_nothing_changed_stay_below_five_percent() -> None:
     # a false alarm is the multinomial sum over every table the gate calls a regression.
     n, a, b = 50, 0.8, 0.2
     both, split, neither = a * (a + 1) / 2, a * b / 2, b * (b + 1) / 2  # E[p^2], E[p(1-p)], ...
-    alarm = 0.0
-    for wins in range(n + 1):
-        # only a run with more losses than wins can be called worse
-        for losses in range(wins + 1, n + 1 - wins):
-            for e in range(n - wins - losses + 1):
-                h = n - wins - losses - e
-                pairs = [(1.0, 1.0)] * e + [(1.0, 0.0)] * wins + [(0.0, 1.0)] * losses
-                pairs += [(0.0, 0.0)] * h
-                d = decide_regression(
-                    {f"k{i}": [x] for i, (x, _) in enumerate(pairs)},
-                    {f"k{i}": [y] for i, (_, y) in enumerate(pairs)},
-                    kind="boolean",
-                    max_drop=0.0,
-                    confidence=0.95,
-                )
-                if d.outcome == "regression":
-                    alarm += math.exp(
-                        math.lgamma(n + 1)
-                        - sum(math.lgamma(k + 1) for k in (e, wins, losses, h))
-                        + e * math.log(both)
-                        + (wins + losses) * math.log(split)
-                        + h * math.log(neither)
-                    )
+
+    def alarms(pairs: list[tuple[float, float]]) -> bool:
+        d = decide_regression(
+            {f"k{i}": [x] for i, (x, _) in enumerate(pairs)},
+            {f"k{i}": [y] for i, (_, y) in enumerate(pairs)},
+            kind="boolean",
+            max_drop=0.0,
+            confidence=0.95,
+        )
+        return d.outcome == "regression"
+
+    alarm = _stats.paired_alarm_probability(n, both, split, neither, alarms)
     print(f"false alarms: {alarm:.4f}")
     assert 0.03 < alarm <= 0.05
 

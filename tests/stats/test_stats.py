@@ -3,6 +3,7 @@ against scipy (a test-only oracle)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from fractions import Fraction
@@ -18,6 +19,7 @@ from pytest_pipelines._stats import (
     mcnemar_exact,
     mcnemar_mid_p,
     mean_interval,
+    paired_alarm_probability,
     paired_mean_test,
     paired_proportion_test,
     sample_size_for,
@@ -216,6 +218,40 @@ def test_mcnemar_exact_is_the_doubled_binomial_tail() -> None:
     assert mcnemar_exact(0, 0) == 1.0
     with pytest.raises(ValueError, match=">= 0"):
         mcnemar_exact(-1, 2)
+
+
+def test_paired_alarm_probability_is_the_sum_over_every_sequence_of_pairs() -> None:
+    # the oracle walks all 4**n ordered sequences of pairs, the helper the 2x2 tables
+    n, both, split, neither = 5, 0.5, 0.15, 0.2
+    cells = {(1.0, 1.0): both, (1.0, 0.0): split, (0.0, 1.0): split, (0.0, 0.0): neither}
+
+    def worse_by_two(pairs: list[tuple[float, float]]) -> bool:
+        return pairs.count((0.0, 1.0)) - pairs.count((1.0, 0.0)) >= 2
+
+    seen: list[list[tuple[float, float]]] = []
+
+    def recorded(pairs: list[tuple[float, float]]) -> bool:
+        seen.append(pairs)
+        return worse_by_two(pairs)
+
+    oracle = sum(
+        math.prod(cells[pair] for pair in sequence)
+        for sequence in itertools.product(cells, repeat=n)
+        if worse_by_two(list(sequence))
+    )
+    assert paired_alarm_probability(n, both, split, neither, recorded) == pytest.approx(oracle)
+    assert 0.0 < oracle < 1.0
+    # every table once, each of n pairs with more losses than wins
+    assert all(len(t) == n and t.count((0.0, 1.0)) > t.count((1.0, 0.0)) for t in seen)
+    assert len({tuple(t) for t in seen}) == len(seen)
+    # an always-alarming gate: P(more losses than wins), half of all the unequal splits
+    unequal = 1.0 - sum(
+        math.prod(cells[pair] for pair in sequence)
+        for sequence in itertools.product(cells, repeat=n)
+        if sequence.count((0.0, 1.0)) == sequence.count((1.0, 0.0))
+    )
+    always = paired_alarm_probability(n, both, split, neither, lambda pairs: True)
+    assert always == pytest.approx(unequal / 2)
 
 
 def _one_sided_exact(k: int, m: int) -> Fraction:
