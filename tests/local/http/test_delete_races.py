@@ -95,48 +95,43 @@ def gone(owner: str, id: int, kind: str) -> str:
     return OWNER_GONE.format(owner=owner, id=id, kind=kind)
 
 
-def test_a_workflow_created_while_its_project_is_deleted(
-    client: PipelinesClient, race: Race, project: int, unique: Callable[[str], str]
+@pytest.mark.parametrize(
+    ("kind", "create"),
+    [
+        ("workflow", lambda c, project, wf: c.create_workflow(project, {"name": "late"})),
+        (
+            "workflow_chain",
+            lambda c, project, wf: c.create_workflow_chain(
+                project, {"name": "late", "workflow_ids": [wf]}
+            ),
+        ),
+        (
+            "instruction",
+            lambda c, project, wf: c.create_project_instruction(project, {"title": "Be brief"}),
+        ),
+        (
+            "project_file",
+            lambda c, project, wf: c.request_project_file_upload_url(
+                project, {"filename": "a.txt"}
+            ),
+        ),
+    ],
+    ids=["workflow", "chain", "instruction", "file"],
+)
+def test_records_created_while_their_project_is_deleted(
+    client: PipelinesClient,
+    race: Race,
+    project: int,
+    workflow: int,
+    kind: str,
+    create: Callable[[PipelinesClient, int, int], Any],
 ) -> None:
-    race.before_insert("workflow", project, ("project", project))
+    race.before_insert(kind, project, ("project", project))
     with pytest.raises(NotFoundError) as info:
-        client.create_workflow(project, {"name": unique("late")})
+        create(client, project, workflow)
     assert race.fired
-    assert info.value.message == gone("project", project, "workflow")
-    assert race.orphans("workflow", project) == []
-
-
-def test_a_chain_created_while_its_project_is_deleted(
-    client: PipelinesClient, race: Race, project: int, workflow: int, unique: Callable[[str], str]
-) -> None:
-    race.before_insert("workflow_chain", project, ("project", project))
-    with pytest.raises(NotFoundError) as info:
-        client.create_workflow_chain(project, {"name": unique("c"), "workflow_ids": [workflow]})
-    assert race.fired
-    assert info.value.message == gone("project", project, "workflow_chain")
-    assert race.orphans("workflow_chain", project) == []
-
-
-def test_an_instruction_created_while_its_project_is_deleted(
-    client: PipelinesClient, race: Race, project: int
-) -> None:
-    race.before_insert("instruction", project, ("project", project))
-    with pytest.raises(NotFoundError) as info:
-        client.create_project_instruction(project, {"title": "Be brief"})
-    assert race.fired
-    assert info.value.message == gone("project", project, "instruction")
-    assert race.orphans("instruction", project) == []
-
-
-def test_a_file_requested_while_its_project_is_deleted(
-    client: PipelinesClient, race: Race, project: int
-) -> None:
-    race.before_insert("project_file", project, ("project", project))
-    with pytest.raises(NotFoundError) as info:
-        client.request_project_file_upload_url(project, {"filename": "a.txt"})
-    assert race.fired
-    assert info.value.message == gone("project", project, "project_file")
-    assert race.orphans("project_file", project) == []
+    assert info.value.message == gone("project", project, kind)
+    assert race.orphans(kind, project) == []
 
 
 def test_bytes_uploaded_while_the_files_project_is_deleted(
