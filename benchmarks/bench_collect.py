@@ -2,21 +2,20 @@
 
 Starts the local backend with the demo data, runs 1,000 tasks of the demo workflow (the plan
 node swapped to the instant ``echo`` model) and counts every HTTP request of the run: the launch,
-the polls of the client's adaptive waiter and the collection. Then collects the same tasks five
+the polls of the client's adaptive waiter and the collection. Then collects the same tasks four
 ways, alternating the order over the repeats:
 
 - ``sequential GETs``: one GET per task, one after another (what the plugin did before);
 - ``concurrent GETs``: the plugin's fallback for a deployment whose export has no task details
   (``collect_details`` over a client whose export answer lost its ``details``), 8 in flight;
-- ``bulk export``: the plugin's path on the local backend (``collect_details``), whose details
-  the backend encoded as each task settled;
+- ``bulk export``: the plugin's path on the local backend (``collect_details``);
 - ``bulk, RunResult``: the same, then every detail read into a ``TaskResult`` (``parse_task``),
-  as the plugin does before the gates;
-- ``bulk, cold``: the bulk export with the backend's encoded details dropped first (as after a
-  restart, or a detail evicted from the cache): every detail built and encoded in the request.
+  as the plugin does before the gates.
 
-Prints the median collection time and the requests of each, the ratios against the sequential
-GETs, and the requests of the whole run with the bulk export.
+Prints the median collection time, the CPU time of the process in it (client and backend threads
+together: less sensitive to other load on the machine than the wall time) and the requests of
+each, the ratios against the sequential GETs, and the requests of the whole run with the bulk
+export.
 
 Then the whole eval test's run behind a rate limit (issue 12: 10 requests/s, answered with
 429 + ``Retry-After``): the plugin's ``execute`` (launch, wait, collect) over a client whose
@@ -137,9 +136,9 @@ def no_fixtures(name: str) -> Any:
 
 def limited_run(
     local: LocalPipelines, count: int, limit: int, *, held_polls: bool
-) -> tuple[float, int, int]:
+) -> tuple[float, float, int, int]:
     """The plugin's launch, wait and collection of a ``count`` run behind the rate limit:
-    (seconds, requests let through, requests refused with 429)."""
+    (seconds, CPU seconds of the process, requests let through, requests refused with 429)."""
     transport = RateLimited(limit, held_polls=held_polls)
     http = httpx.Client(transport=transport, timeout=60.0)
     spec = RunSpec(
@@ -148,7 +147,7 @@ def limited_run(
     with PipelinesClient(
         api_key=local.api_key, base_url=local.base_url, http_client=http, max_retries=5
     ) as client:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         result = execute(
             client,
             spec,
@@ -156,9 +155,9 @@ def limited_run(
             key=lambda payload: f"bench-collect-{uuid.uuid4().hex}",
             timeout=120.0,
         )
-        took = time.perf_counter() - began
+        took, took_cpu = time.perf_counter() - began, time.process_time() - cpu
     assert len(result.tasks) == count, len(result.tasks)  # a broken run would measure nothing
-    return took, transport.passed, transport.refused
+    return took, took_cpu, transport.passed, transport.refused
 
 
 def sequential(client: PipelinesClient, ids: list[int]) -> None:
@@ -169,15 +168,16 @@ def sequential(client: PipelinesClient, ids: list[int]) -> None:
 
 def measure(
     local: LocalPipelines, ids: list[int], how: Callable[[PipelinesClient, list[int]], Any]
-) -> tuple[float, int]:
-    """Seconds and requests of one collection with a fresh client (detection included)."""
+) -> tuple[float, float, int]:
+    """Seconds, CPU seconds of the process (client and backend threads) and requests of one
+    collection with a fresh client (detection included)."""
     client, counter = counted_client(local)
     with client:
         client.get_me()  # the connection is open before the clock starts
         before = counter.n
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         how(client, ids)
-        return time.perf_counter() - began, counter.n - before
+        return time.perf_counter() - began, time.process_time() - cpu, counter.n - before
 
 
 def main() -> None:
@@ -188,15 +188,9 @@ def main() -> None:
     args = parser.parse_args()
 
     times: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     requests: dict[str, int] = {}
     with LocalPipelines(demo=True) as local:
-        state = local.state
-        assert state is not None  # started by the with
-
-        def cold(client: PipelinesClient, ids: list[int]) -> Any:
-            state.details.clear()  # as after a restart: every detail built anew
-            return collect_details(client, 22, 10, ids)
-
         ways: dict[str, Callable[[PipelinesClient, list[int]], Any]] = {
             "sequential GETs": sequential,
             "concurrent GETs": lambda c, ids: collect_details(NoDetails(c), 22, 10, ids),
@@ -204,15 +198,15 @@ def main() -> None:
             "bulk, RunResult": lambda c, ids: [
                 parse_task(d) for d in collect_details(c, 22, 10, ids)
             ],
-            "bulk, cold": cold,
         }
         times.update({name: [] for name in ways})
+        cpus.update({name: [] for name in ways})
         client, counter = counted_client(local)
         with client:
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             job = client.create_tasks_async(22, 10, {"count": args.count, "configOverrides": ECHO})
             status = client.wait_for_create_tasks(22, 10, job["job_id"])
-            ran = time.perf_counter() - began
+            ran, ran_cpu = time.perf_counter() - began, time.process_time() - cpu
             run_requests = counter.n
         ids = [int(t) for t in status["task_ids"]]
         assert status["status"] == "completed", status  # a broken run would measure nothing
@@ -220,8 +214,9 @@ def main() -> None:
         for r in range(args.repeat):
             order = list(ways) if r % 2 == 0 else list(reversed(ways))
             for name in order:
-                seconds, n = measure(local, ids, ways[name])
+                seconds, cpu_seconds, n = measure(local, ids, ways[name])
                 times[name].append(seconds)
+                cpus[name].append(cpu_seconds)
                 requests[name] = n
         # (label, requests/s, held polls); the unlimited run is the baseline of the same moment
         cases = [
@@ -236,12 +231,16 @@ def main() -> None:
 
     base = statistics.median(times["sequential GETs"])
     print(f"collecting a count={args.count} run ({args.repeat} collections per path, medians)")
-    print(f"{'path':<16}  {'time':>8}  {'requests':>8}  {'time ratio':>10}")
+    print(f"{'path':<16}  {'time':>8}  {'cpu':>8}  {'requests':>8}  {'time ratio':>10}")
     for name in ways:
         median = statistics.median(times[name])
-        print(f"{name:<16}  {median:>7.3f}s  {requests[name]:>8}  {median / base:>9.3f}x")
+        cpu_median = statistics.median(cpus[name])
+        print(
+            f"{name:<16}  {median:>7.3f}s  {cpu_median:>7.3f}s  {requests[name]:>8}  "
+            f"{median / base:>9.3f}x"
+        )
     print(
-        f"the run itself: {ran:.2f}s, {run_requests} requests (launch and polls); with the bulk "
+        f"the run itself: {ran:.2f}s ({ran_cpu:.2f}s cpu), {run_requests} requests (launch and polls); with the bulk "
         f"export the whole run takes {run_requests + requests['bulk export']} requests, with "
         f"sequential GETs {run_requests + requests['sequential GETs']}"
     )
@@ -250,10 +249,10 @@ def main() -> None:
         f"behind {args.limit} requests/s (429 + Retry-After) and without a limit:"
     )
     baseline = limited["no limit"][0]
-    for label, (seconds, passed, refused) in limited.items():
+    for label, (seconds, cpu_seconds, passed, refused) in limited.items():
         print(
             f"  {label:<22} {seconds:>6.2f}s  {seconds / baseline:>5.2f}x  "
-            f"{passed} requests served, {refused} refused (429)"
+            f"{cpu_seconds:>5.2f}s cpu  {passed} requests served, {refused} refused (429)"
         )
 
 

@@ -541,7 +541,3 @@ class Engine:
             self._transition(task_id, "running", status, error=error, evaluated=error is None)
         finally:
             self._notify_settled()
-        # the detail a bulk export will send, encoded while the run goes on (an optimisation:
-        # an export builds a missing one itself)
-        with contextlib.suppress(Exception):
-            self.state.details.warm(self.state.db, task_id)

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytest_pipelines._secret import Secret
-from pytest_pipelines.local._engine.details import DetailCache
 from pytest_pipelines.local._engine.jobs import Engine
 from pytest_pipelines.local._engine.registry import ModelRegistry, builtin_registry
 from pytest_pipelines.local._engine.seed import apply_seed
@@ -130,8 +129,6 @@ class BackendState:
         self.chaos = ChaosConfig()
         self.chaos_random = random.Random()
         self.idempotency_lock = threading.RLock()
-        #: each task's detail encoded as JSON, for bulk exports (see ``_engine/details.py``)
-        self.details = DetailCache()
         self.engine: Engine = Engine(self, workers=workers)
         self.bootstrap()
         self.engine.recover()

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from typing import Any
@@ -105,17 +105,20 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _row(row: sqlite3.Row) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(row["data"])
+def _row(row: sqlite3.Row, loads: Callable[[str], Any] = json.loads) -> dict[str, Any]:
+    data: dict[str, Any] = loads(row["data"])
     data["id"] = row["id"]
     data.setdefault("created_at", row["created_at"])
     data["updated_at"] = row["updated_at"]
     return data
 
 
-def record(row: sqlite3.Row) -> dict[str, Any]:
-    """The record a stored row holds (what :meth:`Database.query` returns for it)."""
-    return _row(row)
+def record(row: sqlite3.Row, loads: Callable[[str], Any] = json.loads) -> dict[str, Any]:
+    """The record a stored row holds (what :meth:`Database.query` returns for it).
+
+    :param loads: default :func:`json.loads`; what decodes the row's JSON text.
+    """
+    return _row(row, loads)
 
 
 class Database:

@@ -1,6 +1,6 @@
-"""The task export's local extensions over real HTTP: ``include_details`` (each task's detail,
-kept encoded per task) and ``include_content`` (rows left out), their validation, and that a
-detail written to after an export is exported anew."""
+"""The task export's local extensions over real HTTP: ``include_details`` (each task's detail)
+and ``include_content`` (rows left out), their validation, the ids they select, and that an
+export after a change to a finished task shows the change."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_an_export_after_a_human_rating_shows_the_rating(
         result: dict[str, Any] = node["evaluation_results"][0]
         return result
 
-    assert rating()["status"] == "pending"  # exported (and kept encoded) before the rating
+    assert rating()["status"] == "pending"  # exported before the rating
     as_person(people["reviewer"]).submit_review(
         PROJECT,
         run.workflow_id,

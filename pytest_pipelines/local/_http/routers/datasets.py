@@ -27,6 +27,7 @@ from pytest_pipelines.local._engine.background import (
     job_view,
     run_in_background,
 )
+from pytest_pipelines.local._engine.details import encoded_details
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.evaluation import evaluation_criteria, score_rows, summarize
 from pytest_pipelines.local._engine.notifications import notify
@@ -701,7 +702,7 @@ def _export(
     if body.get("include_details"):
         # A local extension (the hosted export's fields are unknown): each exported task's full
         # detail, the shape of GET .../tasks/{id}, so a client collects a run in one request.
-        out["details"] = [json.loads(b) for b in state.details.encoded(state.db, selected)]
+        out["details"] = [json.loads(b) for b in encoded_details(state.db, selected)]
     return out
 
 
@@ -720,9 +721,8 @@ def export_tasks(
     head = json.dumps(_export_head(state, principal, workflow_id, body, selected))
     if not body.get("include_details"):
         return Response(head, media_type=_JSON)
-    # the details' JSON is kept per task (finished tasks do not change): joined, not rebuilt;
-    # the same bytes json.dumps would give for the whole export with "details" last
-    parts = state.details.encoded(state.db, selected)
+    # each task's detail encoded on its own (_engine/details.py) and joined
+    parts = encoded_details(state.db, selected)
     return Response(
         b"".join((head[:-1].encode(), b', "details": [', b", ".join(parts), b"]}")),
         media_type=_JSON,
