@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -54,6 +56,30 @@ def test_temporary_db_is_removed_on_stop() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         _ = local.api_key
     assert NOT_STARTED.startswith("LocalPipelines is not running")
+
+
+def test_stop_answers_a_request_in_flight_then_frees_the_port() -> None:
+    local = LocalPipelines().start()
+    server = local._server
+    assert server is not None
+    local.set_chaos(delay_rate=1.0, delay_ms=400)  # the request sleeps inside the server
+    answers: list[int] = []
+    with raw(local) as http:
+        http.get("/_local/health")  # an idle keep-alive connection as well
+        with raw(local) as busy:
+            thread = threading.Thread(
+                target=lambda: answers.append(busy.get("/api/prompts").status_code)
+            )
+            thread.start()
+            deadline = time.monotonic() + 30
+            while server.server_state.total_requests < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            local.stop()
+            thread.join(timeout=30)
+    assert answers == [200]
+    assert local.state is None
+    with pytest.raises(httpx.ConnectError), httpx.Client(base_url=local.base_url) as after:
+        after.get("/_local/health")
 
 
 def test_unfinished_tasks_resume_after_restart(tmp_path: Path) -> None:
