@@ -1,14 +1,16 @@
 """The app factory of the local backend.
 
 ``ROUTERS`` is the one list of router modules; each module under ``_http/routers/`` exposes
-``router: fastapi.APIRouter``. To add an API area, write ``_http/routers/<area>.py`` and append
-its dotted name here.
+``router: fastapi.APIRouter``. To add an API area, write ``_http/routers/<area>.py``, append
+its dotted name here, and run ``python -m pytest_pipelines.local._http.areas`` (also after
+adding or changing a route): each area is imported on the first request that may be its own,
+which ``_http/area_paths.py`` tells (``_http/areas.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
+import threading
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -16,6 +18,8 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from pytest_pipelines._version import __version__
 from pytest_pipelines.local._engine.state import BackendState
+from pytest_pipelines.local._http.area_paths import PATHS
+from pytest_pipelines.local._http.areas import BuildRest, LazyArea, build_all
 from pytest_pipelines.local._http.bodies import declare_bodies
 from pytest_pipelines.local._http.errors import install_error_handlers, internal_error_response
 
@@ -50,7 +54,11 @@ ROUTERS: list[str] = [
 
 
 def create_app(state: BackendState) -> FastAPI:
-    """A FastAPI app serving ``state``: every router of ``ROUTERS``, error handlers, chaos."""
+    """A FastAPI app serving ``state``: every router of ``ROUTERS``, error handlers, chaos.
+
+    Each router is imported and included on the first request that may be its own (the
+    OpenAPI document includes them all); routing is that of an app including them all.
+    """
     app = FastAPI(
         title="Pipelines (local)",
         version=__version__,
@@ -86,8 +94,8 @@ def create_app(state: BackendState) -> FastAPI:
             # client's next request on it fails with a connection reset.
             return internal_error_response(exc)
 
-    for name in ROUTERS:
-        module = importlib.import_module(name)
-        app.include_router(module.router)
-    declare_bodies(app, [importlib.import_module(name).router for name in ROUTERS])
+    lock = threading.Lock()
+    areas = [LazyArea(name, app, PATHS.get(name), lock) for name in ROUTERS]
+    app.router.routes.extend([*areas, BuildRest(areas)])
+    declare_bodies(app, lambda: build_all(app.routes))
     return app

@@ -8,7 +8,7 @@ fuzzer, learns the fields), else a JSON object. The models document; they valida
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI
@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
+from starlette.routing import BaseRoute
 
 from pytest_pipelines.local._http.deps import json_body, optional_json_body
 
@@ -197,15 +198,19 @@ def _json_routes(routers: Sequence[APIRouter]) -> Iterator[tuple[str, str, bool]
             yield method, route.path, required
 
 
-def declare_bodies(app: FastAPI, routers: Sequence[APIRouter]) -> None:
-    """Make ``app.openapi()`` declare the JSON request body of every route of ``routers``
-    that reads one."""
+def declare_bodies(
+    app: FastAPI, load: Callable[[], tuple[Sequence[BaseRoute], Sequence[APIRouter]]]
+) -> None:
+    """Make ``app.openapi()`` document the routes ``load()`` returns (with the routers they
+    come from) and declare the JSON request body of every route of those routers that reads
+    one."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
+        routes, routers = load()
         document = get_openapi(
-            title=app.title, version=app.version, routes=app.routes, description=app.description
+            title=app.title, version=app.version, routes=routes, description=app.description
         )
         models = sorted(set(BODIES.values()), key=lambda m: m.__name__)
         refs, definitions = models_json_schema(
