@@ -2,7 +2,7 @@
 
 ``ROUTERS`` is the one list of router modules; each module under ``_http/routers/`` exposes
 ``router: fastapi.APIRouter``. To add an API area, write ``_http/routers/<area>.py``, append
-its dotted name here, and run ``python -m pytest_pipelines.local._http.areas`` (also after
+its dotted name here, and run ``python -m pytest_pipelines.local._http.area_index`` (also after
 adding or changing a route): each area is imported on the first request that may be its own,
 which ``_http/area_paths.py`` tells (``_http/areas.py``).
 """

@@ -1,6 +1,6 @@
 """The path templates of each API area, by router module (generated: do not edit).
 
-Rewrite with ``python -m pytest_pipelines.local._http.areas`` after changing a route;
+Rewrite with ``python -m pytest_pipelines.local._http.area_index`` after changing a route;
 ``areas.py`` says how it is used.
 """
 

@@ -6,9 +6,9 @@ of a local backend's start, and an eval test touches two areas. :class:`LazyArea
 app's route list for one area, at that area's place in ``ROUTERS``, so matching order, 404,
 405 and the trailing-slash redirect are those of the app with every router included.
 
-Which paths may be an area's comes from :data:`~.area_paths.PATHS`, written by
-``python -m pytest_pipelines.local._http.areas`` from the routers themselves (a test fails when
-it is not current). It only chooses what to build: :class:`BuildRest`, last in the route list,
+Which paths may be an area's comes from :data:`~.area_paths.PATHS`, written from the routers
+themselves by ``python -m pytest_pipelines.local._http.area_index`` (a test fails when it is
+not current). It only chooses what to build: :class:`BuildRest`, last in the route list,
 builds every area left when no built area answered a request in full, and answers it if one of
 them does. A stale index costs time, never a 404 for a served route.
 
@@ -20,21 +20,14 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 import threading
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-INDEX_FILE = Path(__file__).with_name("area_paths.py")
-INDEX_STALE = (
-    "{path} is not current (an area's routes changed); rewrite it with "
-    "`python -m pytest_pipelines.local._http.areas`"
-)
 _PARAM = re.compile(r"\{([^}:]+)(?::([^}]+))?\}")
 
 
@@ -174,57 +167,3 @@ def build_all(routes: Iterable[BaseRoute]) -> tuple[list[BaseRoute], list[APIRou
         elif not isinstance(route, BuildRest):
             expanded.append(route)
     return expanded, routers
-
-
-def area_paths(modules: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Each router module's path templates, sorted (imports every one)."""
-    index: dict[str, tuple[str, ...]] = {}
-    for name in modules:
-        router: APIRouter = importlib.import_module(name).router
-        index[name] = tuple(sorted({getattr(route, "path", "") for route in router.routes}))
-    return index
-
-
-def render_index(index: dict[str, tuple[str, ...]]) -> str:
-    """The source of ``area_paths.py`` for ``index``."""
-    lines = [
-        '"""The path templates of each API area, by router module (generated: do not edit).',
-        "",
-        "Rewrite with ``python -m pytest_pipelines.local._http.areas`` after changing a route;",
-        "``areas.py`` says how it is used.",
-        '"""',
-        "",
-        "PATHS: dict[str, tuple[str, ...]] = {",
-    ]
-    for module, paths in index.items():
-        one = f'    "{module}": ("{paths[0]}",),' if len(paths) == 1 else ""
-        if one and len(one) <= 100:  # as ruff formats a one-element tuple
-            lines.append(one)
-            continue
-        lines.append(f'    "{module}": (')
-        lines.extend(f'        "{path}",' for path in paths)
-        lines.append("    ),")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Rewrite ``area_paths.py`` (``--check``: exit 1 when it is not current)."""
-    from pytest_pipelines.local._http.app import ROUTERS
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    source = render_index(area_paths(ROUTERS))
-    current = INDEX_FILE.read_text(encoding="utf-8") if INDEX_FILE.exists() else ""
-    if "--check" in args:
-        if source != current:
-            print(INDEX_STALE.format(path=INDEX_FILE), file=sys.stderr)
-            return 1
-        return 0
-    if source != current:
-        INDEX_FILE.write_text(source, encoding="utf-8")
-        print(f"wrote {INDEX_FILE}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -18,16 +18,14 @@ from pytest_pipelines.local import LocalPipelines
 from pytest_pipelines.local import _server as server_module
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._http import app as app_module
-from pytest_pipelines.local._http.area_paths import PATHS
-from pytest_pipelines.local._http.areas import (
+from pytest_pipelines.local._http.area_index import (
     INDEX_FILE,
     INDEX_STALE,
-    BuildRest,
-    LazyArea,
     area_paths,
     render_index,
-    template_regex,
 )
+from pytest_pipelines.local._http.area_paths import PATHS
+from pytest_pipelines.local._http.areas import BuildRest, LazyArea, template_regex
 
 TASKS = "pytest_pipelines.local._http.routers.tasks"
 IDENTITY = "pytest_pipelines.local._http.routers.identity"
