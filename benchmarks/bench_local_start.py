@@ -2,7 +2,7 @@
 saves: one eval test against one plain test, alone and after a realistic collection.
 
 Run: ``.venv/bin/python benchmarks/bench_local_start.py [--repeat 5] [--files 50]
-[--sections small,suite,xdist]``.
+[--sections small,suite,xdist] [--before DIR]``.
 
 It generates, in a temporary directory with its own ``pytest.ini`` (local mode, demo data),
 ``--files`` plain test files of 20 tests each, one plain test and one eval test (the demo
@@ -21,20 +21,29 @@ workflow, one task), then times fresh ``pytest`` processes, alternating the orde
   that makes the controller wait for the start before it configures the first worker, as the
   start used to be synchronous there).
 
-Every figure is printed with the plain baseline of the same run and the difference; nothing is
-asserted (see benchmarks/README.md).
+With ``--before DIR`` (a source tree of an earlier commit, e.g. ``git archive <commit>
+pytest_pipelines | tar -x -C DIR``), the ``small`` and ``suite`` sections also time the plain
+and the eval test with that tree's ``pytest_pipelines`` first on ``PYTHONPATH``, in the same
+run: before and after against the same baseline, under the same load.
+
+Every figure is printed with the plain baseline of the same run and the difference, as wall
+time and as CPU time (user + system of the pytest process and its children): on a shared,
+loaded machine the CPU time of a mostly CPU-bound start moves far less than its wall time.
+Nothing is asserted (see benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 TESTS_PER_FILE = 20
 PLUGIN = "bench_start_plugin"
@@ -91,49 +100,74 @@ def generate(root: Path, files: int) -> None:
     (root / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE)
 
 
-def environment(root: Path, mode: str) -> dict[str, str]:
-    """The caller's environment without pytest/pipelines settings, with the switch plugin."""
+class Case(NamedTuple):
+    """One timed pytest command: its arguments, the switch plugin's mode, and a source tree
+    put first on ``PYTHONPATH`` (empty: the installed package)."""
+
+    args: list[str]
+    mode: str = ""
+    source: str = ""
+
+
+def environment(root: Path, mode: str, source: str = "") -> dict[str, str]:
+    """The caller's environment without pytest/pipelines settings, with the switch plugin
+    (and ``source`` first on the path)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PIPELINES_"))}
     # rewritten .pyc files are cached after the warm-up run, as on a developer's machine
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [source, str(root), env.get("PYTHONPATH", "")])
+    )
     env["BENCH_START"] = mode
     return env
 
 
-def timed(args: list[str], root: Path, mode: str) -> float:
-    """Wall time of one pytest process (which must pass)."""
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, *args]
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(case: Case, root: Path) -> tuple[float, float]:
+    """Wall time and CPU time of one pytest process (which must pass)."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, *case.args]
+    env = environment(root, case.mode, case.source)
+    cpu = _children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(
-        cmd, cwd=root, env=environment(root, mode), capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-3000:]}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
-def medians(cases: dict[str, tuple[list[str], str]], root: Path, repeat: int) -> dict[str, float]:
-    """Median wall time per case; cases alternate order between repetitions."""
+def medians(cases: dict[str, Case], root: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    """Median wall time and median CPU time per case; cases alternate order between
+    repetitions."""
     names = list(cases)
-    for args, mode in cases.values():
-        timed(args, root, mode)  # warm-up: caches, rewritten .pyc
-    samples: dict[str, list[float]] = {name: [] for name in names}
+    for case in cases.values():
+        timed(case, root)  # warm-up: caches, rewritten .pyc
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for i in range(repeat):
         for name in names if i % 2 == 0 else reversed(names):
-            args, mode = cases[name]
-            samples[name].append(timed(args, root, mode))
-    return {name: statistics.median(values) for name, values in samples.items()}
+            samples[name].append(timed(cases[name], root))
+    return {
+        name: (
+            statistics.median(wall for wall, _ in values),
+            statistics.median(cpu for _, cpu in values),
+        )
+        for name, values in samples.items()
+    }
 
 
-def report(title: str, times: dict[str, float], baseline: str) -> None:
-    """Each case against the baseline: seconds, added seconds, ratio."""
-    base = times[baseline]
+def report(title: str, times: dict[str, tuple[float, float]], baseline: str) -> None:
+    """Each case against the baseline: seconds, added seconds, ratio; wall and CPU time."""
+    wall_base, cpu_base = times[baseline]
     print(title)
-    for name, value in times.items():
+    for name, (wall, cpu) in times.items():
         print(
-            f"  {name:<24} {value:7.2f} s   added {value - base:+6.2f} s   ratio {value / base:5.2f}"
+            f"  {name:<24} wall {wall:6.2f} s  added {wall - wall_base:+6.2f} s  "
+            f"ratio {wall / wall_base:5.2f}   cpu {cpu:6.2f} s  added {cpu - cpu_base:+6.2f} s  "
+            f"ratio {cpu / cpu_base:5.2f}"
         )
 
 
@@ -146,29 +180,41 @@ def main() -> None:
         default="small,suite,xdist",
         help="comma-separated: small, suite (both -n 0), xdist (-n 2); default all three",
     )
+    parser.add_argument(
+        "--before",
+        default="",
+        metavar="DIR",
+        help="a source tree of an earlier commit, timed too in the small and suite sections",
+    )
     args = parser.parse_args()
+    before = str(Path(args.before).resolve()) if args.before else ""
     with tempfile.TemporaryDirectory(prefix="bench-local-start-") as tmp:
         root = Path(tmp)
         generate(root, args.files)
-        print(f"{args.repeat} repetitions, median wall time of a fresh pytest process")
+        print(f"{args.repeat} repetitions, medians of a fresh pytest process (wall and CPU time)")
         sections = set(args.sections.split(","))
         for label, paths in (("small", []), ("suite", ["suite"])):
             if label not in sections:
                 continue
             # the one test first: collected first, so bg-item overlaps the plain files
             cases = {
-                "plain": (["test_one_plain.py", *paths], ""),
-                "eval sync (shipped)": (["test_one_eval.py", *paths], ""),
-                "eval bg-item": (["test_one_eval.py", *paths], "item"),
-                "eval bg-eager": (["test_one_eval.py", *paths], "eager"),
+                "plain": Case(["test_one_plain.py", *paths]),
+                "eval sync (shipped)": Case(["test_one_eval.py", *paths]),
+                "eval bg-item": Case(["test_one_eval.py", *paths], "item"),
+                "eval bg-eager": Case(["test_one_eval.py", *paths], "eager"),
             }
+            if before:
+                cases["plain (--before)"] = Case(["test_one_plain.py", *paths], source=before)
+                cases["eval sync (--before)"] = Case(["test_one_eval.py", *paths], source=before)
             title = f"{label}: {'no plain files' if not paths else f'{args.files} plain files'}"
             report(f"{title} + one test, -n 0", medians(cases, root, args.repeat), "plain")
         if "xdist" in sections:
             cases = {
-                "plain": (["-n", "2", "test_one_plain.py", "suite"], ""),
-                "eval before (sync)": (["-n", "2", "test_one_eval.py", "suite"], "before-xdist"),
-                "eval after (shipped)": (["-n", "2", "test_one_eval.py", "suite"], ""),
+                "plain": Case(["-n", "2", "test_one_plain.py", "suite"]),
+                "eval before (sync)": Case(
+                    ["-n", "2", "test_one_eval.py", "suite"], "before-xdist"
+                ),
+                "eval after (shipped)": Case(["-n", "2", "test_one_eval.py", "suite"]),
             }
             report(
                 f"suite: {args.files} plain files + one test, -n 2",
