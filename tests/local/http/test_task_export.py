@@ -118,3 +118,22 @@ def test_an_export_after_a_human_rating_shows_the_rating(
     )
     after = rating()
     assert (after["status"], after["value"], after["passed"]) == ("completed", 4, True)
+
+
+def test_non_ascii_and_escaped_inputs_export_as_the_task_detail(
+    http: httpx.Client, client: PipelinesClient
+) -> None:
+    """The details come UTF-8 encoded (the rest of the export as ASCII escapes): the same
+    values as the per-task GET."""
+    inputs = [{"city": "Zürich 😀 東京", "days": 2}, {"city": 'quote " \\ \n\t\u0000', "days": 1}]
+    created = client.create_tasks(PROJECT, 10, {"count": 2, "inputs": inputs})
+    ids = [int(t["id"]) for t in created["tasks"]]
+    answer = http.post(
+        EXPORT,
+        json={"format": "json", "task_ids": ids, "include_details": True},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [d["inputs"] for d in body["details"]] == inputs
+    assert body["details"] == [client.get_task(PROJECT, 10, t) for t in ids]
+    assert [r["input.city"] for r in json.loads(body["content"])] == [i["city"] for i in inputs]
