@@ -9,14 +9,18 @@ three ways:
 - ``held``: the client as shipped against the local backend. Its status route advertises
   ``max_wait``, so the waiter polls once, then sends polls the route holds until the job ends
   (at most 2 s each).
-- ``timed``: the same waiter against a deployment that does not hold polls (a transport strips
-  ``max_wait`` from the status bodies, as the hosted API has none). The first round has nothing
-  to predict from (the adaptive schedule, 50 ms growing x1.5 to 2 s); later rounds sleep to the
-  end predicted from the earlier runs of that workflow. Reported as ``timed, 1st`` and
-  ``timed, prior``.
+- ``timed``: the same waiter against a deployment that does not hold polls: a transport cuts
+  the status bodies down to what the hosted contract promises (``job_id`` and ``status``: no
+  ``max_wait``, no counts, no timestamps). The first round has nothing to predict from (the
+  adaptive schedule, 50 ms growing x1.5 to 2 s); later rounds poll the window in which the
+  earlier runs of that workflow ended. Reported as ``timed, 1st`` and ``timed, prior``.
+- ``2nd session``: a new client, as in the next pytest session, whose only knowledge is the
+  first client's run durations saved as JSON and loaded back (what the plugin keeps in pytest's
+  cache), waited for as ``timed`` for the same number of rounds.
 - ``fixed 2 s``: ``poll_interval=2.0``, the SDK's schedule.
 
-The overhead of one wait is the time from the job's ``finished_at`` (as the backend records it)
+The overhead of one wait is the time from the job's ``finished_at`` (as the backend records it,
+read before the transport cuts it out)
 to the moment the waiter returns; polls are the status requests the wait made. Prints, per
 duration and strategy, the median overhead and the median polls, and the issue's targets
 (median overhead <= 100 ms; polls <= the fixed 2 s poll's + 3). No asserts: timings are a
@@ -28,17 +32,20 @@ measurement, not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from pytest_pipelines import PipelinesClient
+from pytest_pipelines.client import durations_of
+from pytest_pipelines.client._polls import RunDurations
 from pytest_pipelines.local import LocalPipelines
 from pytest_pipelines.local.models import ModelRegistry, ModelRequest, default_registry
 
@@ -71,11 +78,19 @@ def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-class NoHeldPolls(httpx.BaseTransport):
-    """A deployment without the local long-poll extension: status bodies lose ``max_wait``."""
+#: What the hosted contract promises in a job status (SHAPES.md "Jobs, experiments and waiting").
+HOSTED_STATUS_FIELDS = ("job_id", "status")
+
+
+class HostedShape(httpx.BaseTransport):
+    """A deployment without the local extensions: job statuses carry the hosted fields only.
+
+    The local backend's ``finished_at`` of each job is kept aside (:attr:`finished`) to measure.
+    """
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
+        self.finished: dict[str, str] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
@@ -84,7 +99,9 @@ class NoHeldPolls(httpx.BaseTransport):
         response.read()
         body = response.json()
         if isinstance(body, dict):
-            body.pop("max_wait", None)
+            if body.get("finished_at"):
+                self.finished[str(body.get("job_id"))] = str(body["finished_at"])
+            body = {k: body[k] for k in HOSTED_STATUS_FIELDS if k in body}
         return httpx.Response(response.status_code, json=body, request=request)
 
     def close(self) -> None:
@@ -104,10 +121,35 @@ def workflow_for(client: PipelinesClient, seconds: float) -> int:
     return int(created["id"])
 
 
+def remembered(client: PipelinesClient) -> RunDurations:
+    """The run durations ``client`` remembers."""
+    store = durations_of(client)
+    assert store is not None  # a client object can always be weakly referenced
+    return store
+
+
+@contextlib.contextmanager
+def hosted_client(local: LocalPipelines) -> Iterator[tuple[PipelinesClient, HostedShape]]:
+    """A client of ``local`` that sees job statuses in the hosted shape, and its transport."""
+    transport = HostedShape()
+    with (
+        httpx.Client(transport=transport, timeout=30.0) as http,
+        PipelinesClient(api_key=local.api_key, base_url=local.base_url, http_client=http) as client,
+    ):
+        yield client, transport
+
+
 def timed_wait(
-    client: PipelinesClient, workflow: int, poll_interval: float | None, overrides: Any = None
+    client: PipelinesClient,
+    workflow: int,
+    poll_interval: float | None,
+    overrides: Any = None,
+    shape: HostedShape | None = None,
 ) -> tuple[float, int]:
-    """Launch one run on ``workflow``; return (seconds from its end to the waiter's return, polls)."""
+    """Launch one run on ``workflow``; return (seconds from its end to the waiter's return, polls).
+
+    :param shape: the client's transport when it cuts statuses down (``finished_at`` is there).
+    """
     payload: dict[str, Any] = {"count": 1}
     if overrides is not None:
         payload["configOverrides"] = overrides
@@ -118,7 +160,9 @@ def timed_wait(
     )
     returned = time.time()
     assert status["status"] == "completed", status  # a broken run would measure nothing
-    finished = dict(status)["finished_at"]  # local-shapes.md job status; not in the TypedDict
+    finished = (  # local-shapes.md job status; not in the TypedDict
+        shape.finished[str(job["job_id"])] if shape is not None else dict(status)["finished_at"]
+    )
     return returned - _epoch(str(finished)), len(polls)
 
 
@@ -137,28 +181,31 @@ def main() -> None:
     args = parser.parse_args()
     durations: list[float] = args.durations
 
-    strategies = ("held", "timed, 1st", "timed, prior", "fixed 2 s")
+    strategies = ("held", "timed, 1st", "timed, prior", "2nd session", "fixed 2 s")
     results: dict[tuple[float, str], list[tuple[float, int]]] = {
         (d, s): [] for d in durations for s in strategies
     }
     with (
         LocalPipelines(demo=True, registry=registry(durations)) as local,
         PipelinesClient(api_key=local.api_key, base_url=local.base_url) as held,
-        PipelinesClient(
-            api_key=local.api_key,
-            base_url=local.base_url,
-            http_client=httpx.Client(transport=NoHeldPolls(), timeout=30.0),
-        ) as timed,
     ):
         workflows = {d: workflow_for(held, d) for d in durations}
         one_wait(held, durations[0], None)  # warm-up (imports, first connection)
-        for round_ in range(args.repeat):
-            for d in durations:
-                wf = workflows[d]
-                results[(d, "held")].append(timed_wait(held, wf, None))
-                name = "timed, 1st" if round_ == 0 else "timed, prior"
-                results[(d, name)].append(timed_wait(timed, wf, None))
-                results[(d, "fixed 2 s")].append(timed_wait(held, wf, FIXED_POLL))
+        with hosted_client(local) as (timed, shape):
+            for round_ in range(args.repeat):
+                for d in durations:
+                    wf = workflows[d]
+                    results[(d, "held")].append(timed_wait(held, wf, None))
+                    name = "timed, 1st" if round_ == 0 else "timed, prior"
+                    results[(d, name)].append(timed_wait(timed, wf, None, shape=shape))
+                    results[(d, "fixed 2 s")].append(timed_wait(held, wf, FIXED_POLL))
+            saved = json.dumps(remembered(timed).to_json())  # what the plugin's cache keeps
+        with hosted_client(local) as (second, shape):
+            remembered(second).load(json.loads(saved))
+            for _ in range(args.repeat):
+                for d in durations:
+                    wf = workflows[d]
+                    results[(d, "2nd session")].append(timed_wait(second, wf, None, shape=shape))
 
     print(f"wait overhead after the run ends and polls per wait ({args.repeat} rounds; medians)")
     print(f"{'run':>6}  {'strategy':<13}  {'overhead':>9}  {'worst':>7}  {'polls':>5}  target")

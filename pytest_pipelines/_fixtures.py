@@ -576,6 +576,16 @@ def display_test_name(nodeid: str, variant: str | None) -> str:
     return nodeid
 
 
+def _durations(config: pytest.Config, state: Any, nodeid: str) -> Any:
+    """The test's run durations kept across sessions (pytest_pipelines._durations), if any."""
+    from pytest_pipelines._durations import DURATIONS_KEY, deployment
+
+    durations = config.stash.get(DURATIONS_KEY, None)
+    if durations is None:
+        return None
+    return durations.for_test(nodeid, deployment(state.settings.mode, state.settings.base_url))
+
+
 def _adopt(config: pytest.Config, nodeid: str) -> Callable[[str], Any] | None:
     """The test's way to its run launched ahead (pytest_pipelines._overlap), if any."""
     from pytest_pipelines._overlap import OVERLAP_KEY
@@ -621,6 +631,7 @@ def pipelines_run(
             item.user_properties.append(("pipelines.error", spent))
             pytest.fail(spent, pytrace=False)
     progress = _progress(config, state, item.nodeid)
+    history = _durations(config, state, item.nodeid)
     gates = Gates(
         spec.gates,
         spec.tool_gates,
@@ -674,6 +685,7 @@ def pipelines_run(
                 timeout=timeout,
                 progress=progress,
                 on_launch=on_launch,
+                history=history,
             )
         else:
             result = execute(
@@ -689,6 +701,7 @@ def pipelines_run(
                 on_launch=on_launch,
                 undecided=gates.undecided,
                 adopt=_adopt(config, item.nodeid),
+                history=history,
             )
     except RunBroken as exc:
         broken: str | None = str(exc)

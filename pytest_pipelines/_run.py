@@ -12,8 +12,8 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from pytest_pipelines._markers import DEFAULT_EXPECTED_COLUMN, RunSpec
 from pytest_pipelines._results import (
@@ -31,7 +31,10 @@ from pytest_pipelines._retry import delete, repeat
 # The client's terminal statuses and poll timing: one definition for both waiters. The loop
 # itself is here because a timeout must cancel the job and report the last status and counts,
 # and every status feeds the live progress line.
-from pytest_pipelines.client import TERMINAL_STATUSES, PollPlan, durations_of, run_size
+from pytest_pipelines.client import TERMINAL_STATUSES, PollPlan, durations_of, run_key, run_size
+
+if TYPE_CHECKING:
+    from pytest_pipelines._durations import TestDurations
 
 RUN_TIMED_OUT = (
     "pipelines run of {what} did not finish within {timeout:g}s (last status {status!r}, "
@@ -85,6 +88,9 @@ class Launch:
     kind: str
     ident: str
     payload: dict[str, Any]
+    #: :func:`time.monotonic` when the create request was sent (None: not known); a run
+    #: launched ahead is waited for later, and its polls are timed from its launch
+    launched_at: float | None = field(default=None, compare=False)
 
 
 def idempotency_key(
@@ -309,14 +315,19 @@ def wait(
     progress: ProgressFn | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    history: TestDurations | None = None,
 ) -> dict[str, Any]:
     """Poll until the job/experiment is terminal, timing each poll to the run's predicted end.
 
     Polls are timed by :class:`pytest_pipelines.client._polls.PollPlan`: held by the status
-    route where the deployment offers it (the local backend), else slept to the end predicted
-    from the run's progress or from earlier runs of this workflow on this client, else the
-    client's adaptive schedule (50 ms growing to 2 s).
+    route where the deployment offers it (the local backend), else timed to the end predicted
+    from the run's progress, or to the window in which this test's earlier runs ended (this
+    session's or, through pytest's cache, earlier sessions': ``history``), or else earlier runs
+    of this workflow on this client, else the client's adaptive schedule (50 ms growing to 2 s).
+    Elapsed time counts from the run's launch (``launch.launched_at``) when it is known.
 
+    :param history: this test's run durations (:mod:`pytest_pipelines._durations`), read for
+        the prior and told when the run ended; default None.
     :raises RunBroken: on timeout (after cancelling the job) or an API error.
     """
     p, w = spec.target.project, spec.target.workflow
@@ -338,9 +349,13 @@ def wait(
 
     started = clock()
     deadline = started + timeout
+    # a run launched ahead (pytest_pipelines._overlap) has been running since its launch
+    launched = launch.launched_at
+    origin = launched if launched is not None and launched <= started else started
     plan = PollPlan()
     durations = durations_of(client)
-    key: tuple[Any, ...] | None = None
+    key: str | None = None
+    size: int | None = None
     params: dict[str, Any] = {}
     while True:
         status: dict[str, Any] = _api(
@@ -352,11 +367,18 @@ def wait(
             progress(state, done, total, evaluated)
         if key is None:
             # the same key as the client's own waiters, so both learn from each other's runs
-            key = (launch.kind, p, w, run_size(status))
-            plan.prior = durations.prior(key) if durations is not None else None
+            size = run_size(status)
+            key = run_key(launch.kind, p, w, size)
+            # this test's own runs first: variants of one workflow may differ in duration
+            plan.prior = history.window(launch.kind, size) if history is not None else None
+            if plan.prior is None and durations is not None:
+                plan.prior = durations.window(key)
         if state in TERMINAL_STATUSES:
+            lo, hi = plan.interval(clock() - origin)
             if durations is not None:
-                durations.record(key, plan.duration(clock() - started))
+                durations.record(key, lo, hi)
+            if history is not None:
+                history.record(launch.kind, size, lo, hi)
             return status
         if clock() >= deadline:
             with contextlib.suppress(Exception):  # best effort; the timeout is the error
@@ -366,7 +388,7 @@ def wait(
                     what=what, timeout=timeout, status=state, done=done, total=total
                 )
             )
-        pause, hold = plan.next_poll(status, clock() - started)
+        pause, hold = plan.next_poll(status, clock() - origin)
         left = max(0.0, deadline - clock())
         params = {"wait": round(min(hold, left), 3)} if hold > 0 else {}
         if not params:
@@ -376,17 +398,18 @@ def wait(
 def launch(client: Any, spec: RunSpec, payload: dict[str, Any], key: str) -> Launch:
     """Start the run with an Idempotency-Key."""
     p, w = spec.target.project, spec.target.workflow
+    sent = time.monotonic()
     if spec.target.mode == "experiment":
         created = _api(
             f"creating an experiment on workflow {w}",
             lambda: client.create_experiment(p, w, payload, idempotency_key=key),
         )
-        return Launch("experiment", str(created["experiment_id"]), payload)
+        return Launch("experiment", str(created["experiment_id"]), payload, sent)
     created = _api(
         f"creating tasks on workflow {w}",
         lambda: client.create_tasks_async(p, w, payload, idempotency_key=key),
     )
-    return Launch("tasks", str(created["job_id"]), payload)
+    return Launch("tasks", str(created["job_id"]), payload, sent)
 
 
 def gather(
@@ -573,6 +596,7 @@ def execute(
     undecided: Callable[[RunResult], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
     adopt: Callable[[str], Launch | None] | None = None,
+    history: TestDurations | None = None,
 ) -> RunResult:
     """Launch, wait for and gather one run; with ``max_count``, run more batches while needed.
 
@@ -591,6 +615,8 @@ def execute(
         :func:`time.monotonic`.
     :param adopt: given the first batch's Idempotency-Key, the run already launched ahead under
         it (:mod:`pytest_pipelines._overlap`), or None to launch it now; default None.
+    :param history: this test's run durations, which time the polls (:func:`wait`); default
+        None.
     """
     from pytest_pipelines._decide import next_batch
 
@@ -608,7 +634,7 @@ def execute(
         started = launch(client, spec, payload, first_key)
     if on_launch is not None:
         on_launch(started)
-    status = wait(client, spec, started, timeout=timeout, progress=progress)
+    status = wait(client, spec, started, timeout=timeout, progress=progress, history=history)
     first = gather(client, spec, started, status, deadline=deadline)
     tasks = first.tasks
     result = replace(
@@ -648,7 +674,9 @@ def execute(
         if on_launch is not None:
             on_launch(started)
         try:
-            status = wait(client, spec, started, timeout=left, progress=progress)
+            status = wait(
+                client, spec, started, timeout=left, progress=progress, history=history
+            )
         except RunTimedOut:
             raise overrun from None
         tasks += gather(client, spec, started, status, deadline=deadline).tasks
@@ -674,6 +702,7 @@ def execute_variants(
     timeout: float,
     progress: ProgressFn | None = None,
     on_launch: Callable[[Launch], None] | None = None,
+    history: TestDurations | None = None,
 ) -> RunResult:
     """Run every variant in ONE experiment on the same inputs, and gather each variant's result.
 
@@ -686,6 +715,8 @@ def execute_variants(
 
     :param specs: variant name -> its run specification (mode ``experiment``).
     :param names: variant name -> the run-unique name the experiment's copy carries.
+    :param history: this test's run durations, which time the polls (:func:`wait`); default
+        None.
     """
     first = next(iter(specs.values()))
     payload = build_payload(
@@ -699,7 +730,7 @@ def execute_variants(
     started = launch(client, first, payload, key(payload))
     if on_launch is not None:
         on_launch(started)
-    status = wait(client, first, started, timeout=timeout, progress=progress)
+    status = wait(client, first, started, timeout=timeout, progress=progress, history=history)
     reported = {str(v.get("name")): v for v in status.get("variants") or []}
     parts: list[RunResult] = []
     for name, spec in specs.items():

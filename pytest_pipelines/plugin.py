@@ -256,7 +256,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve settings, register markers, and wire the fixtures and hooks."""
-    from pytest_pipelines import _baseline_hooks, _fixtures, _hooks, _overlap
+    from pytest_pipelines import _baseline_hooks, _durations, _fixtures, _hooks, _overlap
     from pytest_pipelines._markers import MARKER_DOCS
     from pytest_pipelines._session import STATE_KEY, make_state
     from pytest_pipelines._settings import resolve_settings
@@ -268,6 +268,7 @@ def pytest_configure(config: pytest.Config) -> None:
     limit = _overlap.parse_max_concurrent_runs(config.getini("pipelines_max_concurrent_runs"))
     config.stash[_overlap.OVERLAP_KEY] = _overlap.Overlap(config.stash[STATE_KEY], limit)
     config.stash[_baseline_hooks.BASELINE_STATE_KEY] = _baseline_hooks.make_state(config)
+    durations = config.stash[_durations.DURATIONS_KEY] = _durations.SessionDurations(config)
     pm = config.pluginmanager
     if not pm.has_plugin("pipelines-fixtures"):
         pm.register(_fixtures, "pipelines-fixtures")
@@ -277,12 +278,17 @@ def pytest_configure(config: pytest.Config) -> None:
         pm.register(_baseline_hooks, "pipelines-baseline-hooks")
     pm.register(_hooks.SessionHooks(config), f"pipelines-session-{id(config)}")
     pm.register(_baseline_hooks.BaselineHooks(config), f"pipelines-baseline-{id(config)}")
+    pm.register(durations, f"pipelines-durations-{id(config)}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> Any:
     """Unregister the per-session hooks."""
     pm = config.pluginmanager
-    for name in (f"pipelines-session-{id(config)}", f"pipelines-baseline-{id(config)}"):
+    for name in (
+        f"pipelines-session-{id(config)}",
+        f"pipelines-baseline-{id(config)}",
+        f"pipelines-durations-{id(config)}",
+    ):
         plugin = pm.get_plugin(name)
         if plugin is not None:
             pm.unregister(plugin)

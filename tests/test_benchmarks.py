@@ -80,9 +80,20 @@ def test_wait_bench_measures_a_small_positive_overhead() -> None:
         PipelinesClient(api_key=local.api_key, base_url=local.base_url) as client,
     ):
         overhead = bench.one_wait(client, bench.DURATIONS[0], None)
+        # the hosted shape: statuses cut to job_id and status, so nothing is held or counted
+        with bench.hosted_client(local) as (timed, shape):
+            models = {"models": [{"nodeId": "plan", "modelSlug": bench.slug(bench.DURATIONS[0])}]}
+            late, polls = bench.timed_wait(timed, bench.WORKFLOW, None, models, shape=shape)
+            saved = bench.remembered(timed).to_json()
     # finished_at is recorded before the status that reports it is served: never negative, and
     # the adaptive waiter notices within one of its (still short) poll intervals.
     assert 0 <= overhead < 1.0, overhead
+    assert 0 <= late < 1.0, late
+    assert polls >= 2  # the first status of a 0.2 s run is not terminal
+    assert len(shape.finished) == 1
+    # what a second session loads: the run's end interval under a key without a task count
+    [[lo, hi]] = saved[f"tasks 22/{bench.WORKFLOW} x?"]
+    assert 0 <= lo < hi
 
 
 def test_gate_reliability_bench_counts_every_rule_and_checks_every_target() -> None:

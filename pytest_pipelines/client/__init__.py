@@ -62,7 +62,7 @@ from pytest_pipelines.client._models import (
     RatingOutput,
     RegexMatchConfig,
 )
-from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
+from pytest_pipelines.client._polls import PollPlan, RunDurations, durations_of, run_key, run_size
 from pytest_pipelines.client._sync_client import PipelinesClient
 
 __all__ = [
@@ -109,6 +109,7 @@ __all__ = [
     "RatingOutput",
     "RegexMatchConfig",
     "RequestTimeoutError",
+    "RunDurations",
     "ServerError",
     "ValidationError",
     "artifact_bundle_template",
@@ -118,5 +119,6 @@ __all__ = [
     "is_terminal",
     "poll_delays",
     "retry_delay",
+    "run_key",
     "run_size",
 ]

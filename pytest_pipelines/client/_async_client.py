@@ -60,6 +60,7 @@ from pytest_pipelines.client._models import (
     experiment_errors,
 )
 from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
+from pytest_pipelines.client._polls import run_key as polls_run_key
 from pytest_pipelines.types import (
     AuthStatus,
     BundleSummary,
@@ -295,7 +296,7 @@ class AsyncPipelinesClient(BaseClient):
         poll_interval: float | None,
         timeout: float | None,
         on_status: Callable[[Any], object] | None = None,
-        run_key: tuple[Any, ...] | None = None,
+        run_key: tuple[str, Id, Id] | None = None,
     ) -> Any:
         """Poll ``fetch`` until terminal; polls are timed by :class:`PollPlan` (``_polls.py``).
 
@@ -306,7 +307,7 @@ class AsyncPipelinesClient(BaseClient):
         plan = PollPlan(poll_interval, holdable=run_key is not None)  # checked before polling
         deadline = Deadline(kind, job_id, timeout, self._clock)
         durations = durations_of(self) if run_key is not None else None
-        key: tuple[Any, ...] | None = None
+        key: str | None = None
         started = self._clock()
         params: dict[str, Any] = {}
         while True:
@@ -314,12 +315,12 @@ class AsyncPipelinesClient(BaseClient):
             if on_status is not None:
                 on_status(status)
             if durations is not None and key is None and run_key is not None:
-                key = (*run_key, run_size(status))
-                plan.prior = durations.prior(key)
+                key = polls_run_key(*run_key, run_size(status))
+                plan.prior = durations.window(key)
             if is_terminal(status):
                 logger.debug("%s %s finished: %s", kind, job_id, status.get("status"))
                 if durations is not None and key is not None:
-                    durations.record(key, plan.duration(self._clock() - started))
+                    durations.record(key, *plan.interval(self._clock() - started))
                 return status
             sleep, hold = plan.next_poll(status, self._clock() - started)
             sleep = deadline.next_sleep(sleep, status)

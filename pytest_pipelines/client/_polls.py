@@ -9,37 +9,64 @@ Three sources, best first:
    per ``POLL_CAP`` seconds (the published SDK's 2 s cadence). The hosted contract documents no
    such parameter and its bodies carry no ``max_wait``, so the hosted path never sends it.
 2. **A predicted end**: progress in the status (tasks done out of ``total``, or the variants'
-   ``task_ids``) extrapolated linearly, else the median duration of earlier runs of the same
-   workflow and size on the same client (a count=1 run's progress says nothing until it ends).
-   The waiter sleeps to the predicted end (at most ``POLL_CAP`` at a time, so progress is still
-   reported), then polls quickly again, growing, in case the end was predicted too early.
+   ``task_ids``) extrapolated linearly; else the *window* in which earlier runs of the same
+   workflow and size ended (a count=1 run's progress says nothing until it ends). A run's end
+   is only known to lie between its last in-flight poll and its first terminal one; run after
+   run, the window is the intersection of the intervals that agree with it, so it narrows while
+   runs take the same time and follows at once a run that ended outside it (:func:`end_window`). The waiter sleeps to the window's start in even
+   steps of at most ``POLL_CAP``, polls at its start, middle and end (thirds for a wide window),
+   then (a run slower than the window) polls again after doubling delays up to ``POLL_CAP``.
 3. **Nothing known**: :func:`~pytest_pipelines.client.poll_delays`' adaptive schedule (short
    first polls for quick runs).
 
+A wrong window costs a bounded overhead: a run quicker than the window is noticed at the next
+step, at most ``POLL_CAP`` (2 s) after its end; a slower one by the doubling tail, at most
+``POLL_CAP`` after its end too (with up to about 8 polls more than the SDK while the tail grows).
+
 This module is pure: the waiters (both clients and the plugin's run fixture) call it with the
-statuses they polled and the elapsed time, and do the sleeping and requesting themselves.
+statuses they polled and the elapsed time, and do the sleeping and requesting themselves. The
+intervals serialise to JSON (:meth:`RunDurations.to_json`), so the plugin keeps them across
+sessions in pytest's cache (``pytest_pipelines/_durations.py``).
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 import threading
 import weakref
-from collections import deque
-from collections.abc import Hashable, Iterator, Mapping
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pytest_pipelines.client._base import POLL_CAP, POLL_FACTOR, POLL_START, poll_delays
 
-#: Earlier run durations kept per (workflow, size): the median of the last few is the prior.
+#: Earlier runs kept per (workflow, size): their end intervals make the window.
 DURATIONS_KEPT = 5
+#: Keys kept by one :class:`RunDurations` (the least recently recorded go first).
+KEYS_KEPT = 1000
+#: The narrowest window polled: a run's end jitters by tens of milliseconds between runs.
+MIN_WINDOW = 0.1
+#: Polls after the one at the window's start: its middle and its end (overhead <= width / 2).
+WINDOW_STEPS = 2
+#: A window wider than this (one still being learnt) gets a third poll (overhead <= width / 3),
+#: so it narrows three times per run rather than twice.
+WIDE_WINDOW = 0.3
+WIDE_WINDOW_STEPS = 3
+#: The longest run duration a saved interval may carry (a day): anything else is not a run.
+MAX_DURATION = 86400.0
 #: After a predicted end has passed, the first quick poll waits this fraction of the predicted
 #: duration (at least ``POLL_START``): a 10 s run predicted a little early is re-polled after
 #: 0.3 s rather than at 50 ms steps that would multiply the polls.
 TAIL_FRACTION = 0.03
+#: A held poll that comes back terminal before its hold ran out saw the end within the route's
+#: reaction time (it rests between status reads: docs/reference/local-shapes.md).
+HELD_REACTION = 0.05
 #: The status field a deployment uses to say its status route holds ``?wait=`` polls.
 MAX_WAIT_FIELD = "max_wait"
+#: Sleeps shorter than this are not worth a poll of their own: the next point is taken.
+_EPSILON = 0.01
+
+Interval = tuple[float, float]
 
 
 def _count(value: Any) -> int | None:
@@ -92,23 +119,141 @@ def held_poll_limit(status: Any) -> float | None:
     return float(value) if math.isfinite(value) and value > 0 else None
 
 
+def end_window(intervals: Iterable[Interval]) -> Interval | None:
+    """Where the next run should end, from the ``(lo, hi)`` intervals of earlier runs, oldest first.
+
+    Each interval says a run ended after ``lo`` and by ``hi`` seconds. Run by run, the window
+    is the intersection of the intervals that agree: one that overlaps the window narrows it;
+    one after it (a slower run) replaces it; one before it (a quicker run) replaces it too, but
+    when it ended within twice the window's width (at least ``MIN_WINDOW``) of the window, it is
+    clipped to that much below its end: a run a little early was seen done at the window's first
+    poll, and its interval reaches back to the poll before, seconds earlier, which would widen
+    the next window to the whole wait. None for no intervals.
+    """
+    window: Interval | None = None
+    for lo, hi in intervals:
+        if window is None or lo > window[1]:
+            window = (lo, hi)
+        elif hi < window[0]:
+            width = max(window[1] - window[0], MIN_WINDOW)
+            # seen done just before the window (jitter): clipped; far before it: replaced
+            window = (max(lo, hi - 2 * width) if hi >= window[0] - 2 * width else lo, hi)
+        else:
+            window = (max(lo, window[0]), min(hi, window[1]))
+    return window
+
+
+def _interval(raw: Any) -> Interval | None:
+    if not isinstance(raw, (list, tuple)) or len(raw) != 2:
+        return None
+    lo, hi = raw
+    for value in (lo, hi):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if not math.isfinite(value):
+            return None
+    if not 0 <= lo <= hi <= MAX_DURATION:
+        return None
+    return float(lo), float(hi)
+
+
+def history_from_json(data: Any) -> dict[str, list[Interval]]:
+    """The valid entries of a saved history (``{key: [[lo, hi], ...]}``); anything else dropped.
+
+    The saved file is read as untrusted input: keys must be strings, intervals pairs of
+    finite numbers with ``0 <= lo <= hi <= MAX_DURATION``; at most ``DURATIONS_KEPT`` per key
+    (the last ones) and ``KEYS_KEPT`` keys (the last ones).
+    """
+    if not isinstance(data, Mapping):
+        return {}
+    valid: dict[str, list[Interval]] = {}
+    for key, raw in list(data.items())[-KEYS_KEPT:]:
+        if not isinstance(key, str) or not isinstance(raw, list):
+            continue
+        intervals = [i for i in map(_interval, raw) if i is not None][-DURATIONS_KEPT:]
+        if intervals:
+            valid[key] = intervals
+    return valid
+
+
+def merge_histories(
+    saved: Mapping[str, list[Interval]], new: Mapping[str, list[Interval]]
+) -> dict[str, list[list[float]]]:
+    """``saved`` with the ``new`` intervals appended (last ``DURATIONS_KEPT`` per key), as JSON.
+
+    Keys with new intervals move to the end (most recent); the oldest keys beyond
+    ``KEYS_KEPT`` are dropped.
+    """
+    merged: OrderedDict[str, list[Interval]] = OrderedDict(
+        (k, list(v)) for k, v in saved.items()
+    )
+    for key, intervals in new.items():
+        merged[key] = [*merged.pop(key, []), *intervals][-DURATIONS_KEPT:]
+    while len(merged) > KEYS_KEPT:
+        merged.popitem(last=False)
+    return {k: [[round(lo, 4), round(hi, 4)] for lo, hi in v] for k, v in merged.items()}
+
+
+def run_key(kind: str, project: Any, workflow: Any, size: int | None) -> str:
+    """The key of a run's durations: what it is (tasks or experiment), where, and how many tasks.
+
+    The client's waiters and the plugin's run waiter use it alike, so each learns from the
+    other's runs; a string, so the durations serialise (:meth:`RunDurations.to_json`).
+    """
+    return f"{kind} {project}/{workflow} x{'?' if size is None else size}"
+
+
 class RunDurations:
-    """How long earlier runs took, per key (thread-safe; a few per key)."""
+    """When earlier runs ended, per key: a few ``(lo, hi)`` intervals each (thread-safe).
 
-    def __init__(self) -> None:
-        self._seen: dict[Hashable, deque[float]] = {}
+    :param history: saved intervals to start from (:func:`history_from_json`'s shape);
+        default None.
+    """
+
+    def __init__(self, history: Mapping[Hashable, Iterable[Interval]] | None = None) -> None:
+        self._seen: OrderedDict[Hashable, deque[Interval]] = OrderedDict()
         self._lock = threading.Lock()
+        for key, intervals in (history or {}).items():
+            self._seen[key] = deque(intervals, maxlen=DURATIONS_KEPT)
 
-    def record(self, key: Hashable, seconds: float) -> None:
-        """Remember that a run of ``key`` took ``seconds``."""
+    def load(self, data: Any) -> None:
+        """Add saved intervals (:meth:`to_json`'s shape, validated) before the ones seen here."""
         with self._lock:
-            self._seen.setdefault(key, deque(maxlen=DURATIONS_KEPT)).append(seconds)
+            for key, intervals in history_from_json(data).items():
+                seen = [*intervals, *self._seen.pop(key, ())]
+                self._seen[key] = deque(seen, maxlen=DURATIONS_KEPT)
+            while len(self._seen) > KEYS_KEPT:
+                self._seen.popitem(last=False)
+
+    def record(self, key: Hashable, lo: float, hi: float | None = None) -> None:
+        """Remember that a run of ``key`` ended after ``lo`` and by ``hi`` seconds.
+
+        :param hi: default None: ``lo`` is the exact duration.
+        """
+        hi = lo if hi is None else hi
+        with self._lock:
+            seen = self._seen.pop(key, None) or deque(maxlen=DURATIONS_KEPT)
+            seen.append((min(lo, hi), hi))
+            self._seen[key] = seen
+            while len(self._seen) > KEYS_KEPT:
+                self._seen.popitem(last=False)
+
+    def window(self, key: Hashable) -> Interval | None:
+        """Where a run of ``key`` should end (:func:`end_window`), or None when none was seen."""
+        with self._lock:
+            seen = list(self._seen.get(key) or ())
+        return end_window(seen)
 
     def prior(self, key: Hashable) -> float | None:
-        """The median of the durations recorded for ``key``, or None when there are none."""
+        """The middle of :meth:`window`, or None when no run of ``key`` was seen."""
+        window = self.window(key)
+        return None if window is None else (window[0] + window[1]) / 2
+
+    def to_json(self) -> dict[str, list[list[float]]]:
+        """The intervals of the string keys, oldest key first, as JSON-ready lists."""
         with self._lock:
-            seen = self._seen.get(key)
-            return statistics.median(seen) if seen else None
+            items = [(k, list(v)) for k, v in self._seen.items() if isinstance(k, str)]
+        return merge_histories({}, dict(items))
 
 
 _durations: weakref.WeakKeyDictionary[Any, RunDurations] = weakref.WeakKeyDictionary()
@@ -131,12 +276,18 @@ def durations_of(client: Any) -> RunDurations | None:
         return store
 
 
+def _even_step(remaining: float) -> float:
+    """``remaining`` split into equal sleeps of at most ``POLL_CAP``: the first of them."""
+    return remaining / math.ceil(remaining / POLL_CAP)
+
+
 class PollPlan:
     """The polls of one wait: how long to sleep before the next one and how long it may be held.
 
     :param poll_interval: fixed seconds between polls (then nothing else applies, as with the
         published SDK), or None (default) to time polls as the module describes.
-    :param prior: the expected duration of the run in seconds (earlier runs); default None.
+    :param prior: where the run should end, in seconds after the wait's start: a window
+        ``(lo, hi)`` (:meth:`RunDurations.window`) or one expected duration; default None.
     :param holdable: whether the polled route may be asked to hold (``?wait=``) when its status
         says so; default True. Waiters of routes without the extension pass False.
     """
@@ -145,7 +296,7 @@ class PollPlan:
         self,
         poll_interval: float | None = None,
         *,
-        prior: float | None = None,
+        prior: Interval | float | None = None,
         holdable: bool = True,
     ) -> None:
         self.fixed = poll_interval
@@ -157,15 +308,28 @@ class PollPlan:
         self._tail: Iterator[float] | None = None
         self.held = False
 
+    def window(self) -> Interval | None:
+        """The prior as a window at least ``MIN_WINDOW`` wide, or None without a prior."""
+        prior = self.prior
+        if prior is None:
+            return None
+        lo, hi = (prior, prior) if isinstance(prior, (int, float)) else prior
+        if hi - lo < MIN_WINDOW:
+            lo = max(0.0, (lo + hi - MIN_WINDOW) / 2)
+            hi = lo + MIN_WINDOW
+        return lo, hi
+
     def predicted_end(self, status: Any, elapsed: float) -> float | None:
         """Seconds after the start at which the run should end, or None when nothing says.
 
-        Progress wins over the prior once some but not all tasks are done.
+        Progress wins over the prior once some but not all tasks are done; the prior's
+        estimate is the middle of its window.
         """
         fraction = progress_fraction(status)
         if fraction is not None and 0 < fraction < 1 and elapsed > 0:
             return elapsed / fraction
-        return self.prior
+        window = self.window()
+        return None if window is None else (window[0] + window[1]) / 2
 
     def next_poll(self, status: Any, elapsed: float) -> tuple[float, float]:
         """``(sleep, hold)`` before the next poll, given the last status and the seconds elapsed.
@@ -189,30 +353,53 @@ class PollPlan:
             hold = min(limit, POLL_CAP)
             self._held = (elapsed, hold)
             return 0.0, hold
-        end = self.predicted_end(status, elapsed)
-        if end is None:
+        fraction = progress_fraction(status)
+        if fraction is not None and 0 < fraction < 1 and elapsed > 0:
+            return self._towards(elapsed / fraction, elapsed), 0.0
+        window = self.window()
+        if window is None:
             return next(self._schedule), 0.0
+        lo, hi = window
+        steps = WIDE_WINDOW_STEPS if hi - lo > WIDE_WINDOW else WINDOW_STEPS
+        step = (hi - lo) / steps
+        for point in (lo + i * step for i in range(steps + 1)):
+            if point - elapsed > _EPSILON:
+                return _even_step(point - elapsed), 0.0
+        if self._tail is None:
+            self._tail = _grow(max(POLL_START, step), 2.0)
+        return next(self._tail), 0.0
+
+    def _towards(self, end: float, elapsed: float) -> float:
+        """Sleep to a progress-predicted ``end``, then poll quickly again, growing."""
         remaining = end - elapsed
         if remaining > POLL_START:
             self._tail = None
-            return min(remaining, POLL_CAP), 0.0
+            return min(remaining, POLL_CAP)
         if self._tail is None:
             self._tail = _grow(max(POLL_START, TAIL_FRACTION * end))
-        return next(self._tail), 0.0
+        return next(self._tail)
 
+    def interval(self, elapsed: float) -> Interval:
+        """When the run ended, given the elapsed seconds at its first terminal status.
+
+        After the last in-flight status and by this one; a held poll that came back before its
+        hold ran out saw the end within ``HELD_REACTION``.
+        """
+        lo = self._last
+        if self._held is not None:
+            sent, asked = self._held
+            if elapsed - sent < asked:
+                lo = max(lo, elapsed - HELD_REACTION)
+        return min(lo, elapsed), elapsed
 
     def duration(self, elapsed: float) -> float:
-        """The run's estimated duration, given the elapsed seconds at its first terminal status.
-
-        The run ended between the last in-flight status and this one: the midpoint, so a
-        late-noticed run does not teach later waits to poll late (and the interval, hence the
-        error, shrinks as the predictions improve).
-        """
-        return (self._last + elapsed) / 2
+        """The run's estimated duration: the middle of :meth:`interval`."""
+        lo, hi = self.interval(elapsed)
+        return (lo + hi) / 2
 
 
-def _grow(start: float) -> Iterator[float]:
+def _grow(start: float, factor: float = POLL_FACTOR) -> Iterator[float]:
     delay = start
     while True:
         yield delay
-        delay = min(delay * POLL_FACTOR, POLL_CAP)
+        delay = min(delay * factor, POLL_CAP)

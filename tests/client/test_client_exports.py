@@ -61,7 +61,9 @@ EXPECTED_CLIENT = {
     "poll_delays",
     # poll timing (the plugin's run waiter uses it too)
     "PollPlan",
+    "RunDurations",
     "durations_of",
+    "run_key",
     "run_size",
     "POLL_START",
     "POLL_FACTOR",

@@ -174,7 +174,9 @@ class _Batches:
         self.sizes.append(int(payload["count"]))
         return Launch("tasks", str(len(self.sizes)), payload)
 
-    def wait(self, client: Any, spec: Any, started: Any, *, timeout: float, progress: Any) -> Any:
+    def wait(
+        self, client: Any, spec: Any, started: Any, *, timeout: float, progress: Any, **kw: Any
+    ) -> Any:
         from pytest_pipelines._run import RunTimedOut
 
         self.timeouts.append(timeout)
