@@ -51,8 +51,13 @@ def test_plan(pipelines_run):
 
 
 def test_inner_runs_reports_and_cache_never_show_the_key(
-    pytester: pytest.Pytester, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    fake: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
+    # The inner runs are in-process (about half the time of two subprocesses); whatever they
+    # wrote past pytester's capture, to the file descriptors themselves, is read with capfd.
     monkeypatch.setenv("FAKE_PROVIDER_KEY", KEY)
     pytester.makeini(
         "[pytest]\npipelines_env = local\npipelines_demo = true\npipelines_default_gate = none\n"
@@ -63,19 +68,21 @@ def test_inner_runs_reports_and_cache_never_show_the_key(
         "key_env=FAKE_PROVIDER_KEY"
     )
     flags = ["-vv", "-l", "--tb=long", "-rA", "--log-level=DEBUG", f"--pipelines-model={spec}"]
-    recorded = pytester.runpytest_subprocess(
+    recorded = pytester.runpytest(
         *flags, "--pipelines-cache=record", "--junitxml=rec.xml", "--pipelines-junitxml=prec.xml"
     )
     recorded.assert_outcomes(passed=1)
     assert fake.requests[0]["headers"]["authorization"] == f"Bearer {KEY}"  # it was sent
     fake.fail_next(401, {"error": {"message": f"Incorrect API key provided: {KEY}."}})
-    refused = pytester.runpytest_subprocess(
+    refused = pytester.runpytest(
         *flags, "--pipelines-cache=off", "--junitxml=ref.xml", "--pipelines-junitxml=pref.xml"
     )
     refused.assert_outcomes(errors=1)
     refused.stdout.fnmatch_lines(["*Incorrect API key provided: ***.*$FAKE_PROVIDER_KEY*"])
     for name, run in (("record", recorded), ("refused", refused)):
         assert_no_key(run.stdout.str() + run.stderr.str(), f"the {name} run's output")
+    beside = capfd.readouterr()
+    assert_no_key(beside.out + beside.err, "what the inner runs wrote past pytester's capture")
     written = list(pytester.path.glob("*.xml")) + list(
         (pytester.path / ".pipelines-cache").rglob("*.json")
     )

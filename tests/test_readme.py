@@ -29,7 +29,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 def test_readme_tour_passes_on_the_demo(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_tour=_tour())
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "--pipelines-env=local", "--pipelines-demo", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=1)
@@ -41,7 +41,7 @@ def test_readme_tour_gate_can_fail(pytester: pytest.Pytester) -> None:
     strict = _tour().replace("min_mean=3)", "min_mean=5.5)")
     assert strict != _tour()
     pytester.makepyfile(test_tour=strict)
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "--pipelines-env=local", "--pipelines-demo", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(failed=1)

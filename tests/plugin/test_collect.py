@@ -150,7 +150,7 @@ def test_run(pipelines_run):
 """
     )
     # -s: the debug log goes to the real stderr, not the test's captured one
-    result = pytester.runpytest_subprocess(*remote_args, "-s")
+    result = pytester.runpytest(*remote_args, "-s")
     result.assert_outcomes(passed=1)
     log = result.stderr.str()
     assert "collected 3 of 3 tasks of workflow 10 with a bulk task export" in log

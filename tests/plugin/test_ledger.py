@@ -48,7 +48,7 @@ def test_prompt(pipelines_prompt):
     pipelines_prompt("Plan a day in Rome.")
 """
     )
-    result = pytester.runpytest_subprocess(*args_for(fresh))
+    result = pytester.runpytest(*args_for(fresh))
     result.assert_outcomes(passed=1)
     log = result.stderr.str()
     assert "DELETE /api/prompts/" in log  # teardown deleted it ...

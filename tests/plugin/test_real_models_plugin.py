@@ -2,9 +2,10 @@
 same suite replays from the cache with no options and no server; a replay miss is a test error
 naming the call; RunResult and the session summary carry tokens, cost and replays.
 
-The inner runs are subprocesses: this module imports ``pytest_pipelines.local`` (for the fake
-server), and an in-process inner run would share that package object with the outer process
-while pytester drops and re-imports its submodules between runs.
+The inner runs are in-process. This module imports ``pytest_pipelines.local`` (for the fake
+server), so they share that package object with the outer process while pytester drops and
+re-imports its submodules between runs; since the packages' lazy attributes resolve through
+``sys.modules`` each time (tests/plugin/test_inprocess_local.py), that is safe.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def test_record_with_two_options_then_replay_with_none(
         f"openai-compatible:fake-model,as=demo-planner,base_url={fake.base_url}/v1,"
         "input_price=1,output_price=2"
     )
-    live = pytester.runpytest_subprocess(
+    live = pytester.runpytest(
         "-s", f"--pipelines-model={spec}", "--pipelines-cache=record"
     )
     live.assert_outcomes(passed=1)
@@ -80,7 +81,7 @@ def test_record_with_two_options_then_replay_with_none(
     assert (pytester.path / ".pipelines-cache" / "models.json").is_file()
 
     fake.stop()
-    replay = pytester.runpytest_subprocess("-s")
+    replay = pytester.runpytest("-s")
     replay.assert_outcomes(passed=1)
     replayed = result_of(replay)
     assert replayed["outputs"] == outputs
@@ -93,7 +94,7 @@ def test_record_with_two_options_then_replay_with_none(
     )
 
     pytester.makepyfile(test_miss=MISS)
-    missed = pytester.runpytest_subprocess("test_miss.py")
+    missed = pytester.runpytest("test_miss.py")
     missed.assert_outcomes(errors=1)
     missed.stdout.fnmatch_lines(
         [

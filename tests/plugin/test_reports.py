@@ -170,10 +170,10 @@ def _table(text: str) -> list[str]:
 
 def test_xdist_gives_the_same_results(pytester: pytest.Pytester, remote_args: list[str]) -> None:
     pytester.makepyfile(test_eval=SUITE)
-    serial = pytester.runpytest_subprocess(
+    serial = pytester.runpytest(
         *remote_args, "-n", "0", "--pipelines-junitxml=serial.xml"
     )
-    parallel = pytester.runpytest_subprocess(
+    parallel = pytester.runpytest(
         *remote_args, "-n", "2", "--pipelines-junitxml=parallel.xml"
     )
     serial.assert_outcomes(passed=1, failed=1, errors=1)
