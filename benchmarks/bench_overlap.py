@@ -3,14 +3,16 @@
 Generates, in a temporary directory, a suite on the demo workflow whose plan node is swapped to
 a model that takes 1 s per call (so one test's run lasts a bit over 1 s): 20 independent eval
 tests (``test_many.py``) and one test with 8 ``pipelines_variants`` in tasks mode
-(``test_variants.py``). Each is timed at ``-n 0`` with ``pipelines_max_concurrent_runs = 1``
-(every run starts at its test's setup: before) and with the default bound (runs launched
-ahead: after), against one such test alone (the baseline, same interpreter start-up and
-local backend start), ``--repeat`` times each (default 3, medians kept). Prints the wall
-times, the ratios to one test alone, and whether before and after gave the same verdicts. No
-asserts (see benchmarks/README.md).
+(``test_variants.py``). Each is timed at ``-n 0`` in three settings: ``serial`` (every run starts
+at its test's setup: ``pipelines_max_concurrent_runs = 1``, 8 local workers), ``ahead-8`` (runs
+launched ahead, 8 at most, on a backend running 8 tasks at once: the defaults before the pool
+was sized for I/O) and ``ahead`` (the plugin's defaults, or ``--local-workers`` /
+``--max-concurrent-runs``), against one such test alone in the same setting (the baseline, same
+interpreter start-up and local backend start), ``--repeat`` times each (default 3, medians
+kept). Prints the wall times, the ratios to one test alone, and whether every setting gave the
+same verdicts. No asserts (see benchmarks/README.md).
 
-    python benchmarks/bench_overlap.py [--repeat 3] [--max-concurrent-runs N]
+    python benchmarks/bench_overlap.py [--repeat 3] [--local-workers N] [--max-concurrent-runs N]
 """
 
 from __future__ import annotations
@@ -96,19 +98,30 @@ def generate(root: Path) -> None:
     (root / "test_variants.py").write_text(VARIANTS_TEST)
 
 
+def settings(local_workers: int | None, bound: int | None) -> dict[str, list[str]]:
+    """The ini overrides of each setting timed (see the module docstring)."""
+    ahead = [f"pipelines_local_workers={local_workers}"] if local_workers else []
+    ahead += [f"pipelines_max_concurrent_runs={bound}"] if bound else []
+    return {
+        "serial": ["pipelines_max_concurrent_runs=1", "pipelines_local_workers=8"],
+        "ahead-8": ["pipelines_max_concurrent_runs=8", "pipelines_local_workers=8"],
+        "ahead": ahead,
+    }
+
+
 def run(
-    root: Path, args: list[str], expected: int, bound: int | None
+    root: Path, args: list[str], expected: int, overrides: list[str]
 ) -> tuple[float, float, list[str]]:
     """Wall time of one pytest run at ``-n 0``, the session time pytest reports (``N passed in
     X s``: without the interpreter's start-up, which a loaded machine stretches), and its
     per-item outcomes (sorted).
 
-    :param bound: ``pipelines_max_concurrent_runs``; default None: the plugin's default.
+    :param overrides: ``key=value`` ini overrides (``-o``).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PIPELINES_"))}
     cmd = [sys.executable, "-m", "pytest", "-rA", "-q", "-p", "no:xdist", *args]
-    if bound is not None:
-        cmd += ["-o", f"pipelines_max_concurrent_runs={bound}"]
+    for override in overrides:
+        cmd += ["-o", override]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
@@ -126,10 +139,16 @@ def main() -> None:
         "--max-concurrent-runs",
         type=int,
         default=None,
-        help="the bound of the 'after' runs (default: the plugin's default)",
+        help="the bound of the 'ahead' runs (default: the plugin's default)",
+    )
+    parser.add_argument(
+        "--local-workers",
+        type=int,
+        default=None,
+        help="the local backend's pool in the 'ahead' runs (default: the plugin's default)",
     )
     args = parser.parse_args()
-    settings = {"before": 1, "after": args.max_concurrent_runs}
+    timed = settings(args.local_workers, args.max_concurrent_runs)
     times: dict[tuple[str, str], list[float]] = {}
     sessions: dict[tuple[str, str], list[float]] = {}
     verdicts: dict[tuple[str, str], list[str]] = {}
@@ -137,33 +156,31 @@ def main() -> None:
         root = Path(tmp)
         generate(root)
         for _ in range(args.repeat):
-            # alternate the settings inside each repetition: drift in load hits both alike
+            # alternate the settings inside each repetition: drift in load hits all alike
             for case, (pytest_args, expected) in CASES.items():
-                for label, bound in settings.items():
-                    elapsed, session, outcomes = run(root, pytest_args, expected, bound)
+                for label, overrides in timed.items():
+                    elapsed, session, outcomes = run(root, pytest_args, expected, overrides)
                     times.setdefault((case, label), []).append(elapsed)
                     sessions.setdefault((case, label), []).append(session)
                     verdicts[(case, label)] = outcomes
 
-    bound = args.max_concurrent_runs or "default"
-    print(
-        f"{LATENCY:g} s model latency, -n 0, {args.repeat} runs each (median); before: "
-        f"pipelines_max_concurrent_runs=1, after: {bound}"
-    )
+    print(f"{LATENCY:g} s model latency, -n 0, {args.repeat} runs each (median); settings:")
+    for label, overrides in timed.items():
+        print(f"  {label:8s} {' '.join(overrides) or '(the plugin defaults)'}")
     for title, measured in (("wall time", times), ("pytest's session time", sessions)):
         medians = {key: statistics.median(values) for key, values in measured.items()}
         print(f"{title}:")
         for (case, label), value in medians.items():
             runs = ", ".join(f"{v:.2f}" for v in measured[(case, label)])
-            print(f"  {case:16s} {label:6s} {value:6.2f} s   (runs: {runs})")
-        for label in settings:
+            print(f"  {case:16s} {label:8s} {value:6.2f} s   (runs: {runs})")
+        for label in timed:
             one = medians[("one test alone", label)]
             for case in list(CASES)[1:]:
                 ratio = medians[(case, label)] / one
-                print(f"  {label:6s} {case} / one test alone: {ratio:.2f}x")
+                print(f"  {label:8s} {case} / one test alone: {ratio:.2f}x")
     for case in list(CASES)[1:]:
-        same = verdicts[(case, "before")] == verdicts[(case, "after")]
-        print(f"same verdicts before and after ({case}): {'yes' if same else 'NO'}")
+        same = len({tuple(verdicts[(case, label)]) for label in timed}) == 1
+        print(f"same verdicts in every setting ({case}): {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":

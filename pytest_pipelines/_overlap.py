@@ -9,6 +9,11 @@ order this process will run the tests, at most ``pipelines_max_concurrent_runs``
 flight; a test's ``pipelines_run`` then adopts its own run (same payload, same Idempotency-Key)
 and waits for what is left of it. Anything else launches at setup, as without overlap.
 
+The bound's default follows what runs the tasks. In local mode it is the embedded backend's job
+pool shared by the processes that use it (32 workers: 32 at ``-n 0``, 8 each under ``-n 4``), so
+the runs in flight of one-task tests keep every worker busy and queue none that a ``-x`` stop
+would waste; against a remote deployment, whose parallelism this process cannot see, it is 8.
+
 A launched-ahead run is written to the session ledger before its create is sent. It is cancelled
 when its test does not use it (deselected later, skipped, ``-x``/``--maxfail`` stopped the
 session, a keyboard interrupt, a payload that changed), and the controller's sweep cancels the
@@ -31,8 +36,9 @@ if TYPE_CHECKING:
     from pytest_pipelines._markers import RunSpec
     from pytest_pipelines._run import Launch
     from pytest_pipelines._session import PipelinesState
+    from pytest_pipelines._settings import PipelinesSettings
 
-#: runs launched ahead at most, per process (1: none, every run starts at its test's setup)
+#: runs launched ahead at most, per process, against a remote deployment (1: none)
 DEFAULT_MAX_CONCURRENT_RUNS = 8
 BAD_MAX_CONCURRENT_RUNS = (
     "pytest-pipelines: ini key pipelines_max_concurrent_runs is {value!r}; it must be a whole "
@@ -71,13 +77,25 @@ class Ahead:
     taken: bool = False
 
 
-def parse_max_concurrent_runs(value: object) -> int:
-    """The ini value as a number >= 1 (unset: :data:`DEFAULT_MAX_CONCURRENT_RUNS`).
+def default_limit(config: pytest.Config, settings: PipelinesSettings) -> int:
+    """The bound when the ini sets none: in local mode, the embedded backend's workers divided
+    among the processes that share it (rounded up); else :data:`DEFAULT_MAX_CONCURRENT_RUNS`."""
+    if settings.mode != "local":
+        return DEFAULT_MAX_CONCURRENT_RUNS
+    workerinput = getattr(config, "workerinput", None)
+    processes = int(workerinput.get("workercount", 1)) if workerinput else 1
+    return max(1, -(-settings.local_workers // max(1, processes)))
 
+
+def parse_max_concurrent_runs(value: object, default: int = DEFAULT_MAX_CONCURRENT_RUNS) -> int:
+    """The ini value as a number >= 1.
+
+    :param default: default :data:`DEFAULT_MAX_CONCURRENT_RUNS`; the bound when it is unset
+        (:func:`default_limit` gives the plugin's).
     :raises pytest.UsageError: when it is not a whole number >= 1.
     """
     if value in (None, ""):
-        return DEFAULT_MAX_CONCURRENT_RUNS
+        return default
     try:
         number = int(str(value).strip())
     except ValueError:

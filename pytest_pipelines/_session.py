@@ -222,12 +222,15 @@ def _open_local(state: PipelinesState, cancelled: threading.Event | None = None)
     s = state.settings
     # chosen up front when xdist workers are told it before the backend is up
     key = state.api_key if state.handoff else None
+    workers = s.local_workers
     if state.registry is not None:  # the specs were loaded at session start
         local = LocalPipelines(
-            demo=s.demo, registry=state.registry, seeds=list(s.seeds), api_key=key
+            demo=s.demo, registry=state.registry, seeds=list(s.seeds), api_key=key, workers=workers
         )
     else:
-        local = LocalPipelines(demo=s.demo, models=list(s.models), seeds=list(s.seeds), api_key=key)
+        local = LocalPipelines(
+            demo=s.demo, models=list(s.models), seeds=list(s.seeds), api_key=key, workers=workers
+        )
     if cancelled is not None and cancelled.is_set():
         return None
     return local.__enter__()

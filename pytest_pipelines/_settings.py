@@ -22,6 +22,9 @@ DEFAULT_TIMEOUT = 300.0
 INCONCLUSIVE_CHOICES = ("warn", "fail", "pass")
 CACHE_CHOICES = ("off", "use", "record", "replay")
 DEFAULT_CACHE_DIR = ".pipelines-cache"
+#: the embedded backend's job pool (the local backend's ``DEFAULT_WORKERS``, not imported here)
+DEFAULT_LOCAL_WORKERS = 32
+MAX_LOCAL_WORKERS = 1024
 
 BAD_ENV = (
     "pytest-pipelines: {source} is {value!r}; valid values are 'local', 'production' or an "
@@ -69,6 +72,11 @@ BAD_SESSION_COST = (
     "pytest-pipelines: {source} is {value!r}; it must be a number of US dollars greater than 0, "
     "e.g. pipelines_max_session_cost = 5."
 )
+BAD_LOCAL_WORKERS = (
+    "pytest-pipelines: ini key pipelines_local_workers is {value!r}; it must be a whole number "
+    "from 1 to 1024 (how many tasks the embedded local backend runs at once), "
+    "e.g. pipelines_local_workers = 32."
+)
 MISSING_KEY = (
     "pytest-pipelines: no API key for {base_url}. Eval tests need one of: "
     "set PIPELINES_API_KEY (or pass --pipelines-api-key=...), "
@@ -103,6 +111,7 @@ class PipelinesSettings:
     :param cache_dir: default ``<rootdir>/.pipelines-cache``; where the cache lives.
     :param prices: default ``{}``; slug -> USD per million (input, output) tokens.
     :param max_session_cost: default ``None``; USD after which no new run is launched.
+    :param local_workers: default 32; tasks the embedded local backend runs at once.
     """
 
     env: str
@@ -124,6 +133,7 @@ class PipelinesSettings:
     cache_dir: str = DEFAULT_CACHE_DIR
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
     max_session_cost: float | None = None
+    local_workers: int = DEFAULT_LOCAL_WORKERS
 
     def describe(self, base_url: str | None = None) -> str:
         """One line for the report header: mode and base URL, never the key."""
@@ -350,6 +360,10 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
                 )
             )
 
+    raw_workers = config.getini("pipelines_local_workers")
+    sources["local_workers"] = "ini" if raw_workers else "default"
+    local_workers = _local_workers(raw_workers)
+
     return PipelinesSettings(
         env=env,
         mode=mode,
@@ -370,7 +384,21 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
         cache_dir=cache_dir,
         prices=prices,
         max_session_cost=max_session_cost,
+        local_workers=local_workers,
     )
+
+
+def _local_workers(value: object) -> int:
+    """The ini value as a pool size from 1 to 1024 (unset: :data:`DEFAULT_LOCAL_WORKERS`)."""
+    if value in (None, ""):
+        return DEFAULT_LOCAL_WORKERS
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_LOCAL_WORKERS:
+        raise pytest.UsageError(BAD_LOCAL_WORKERS.format(value=value))
+    return number
 
 
 def _cache_settings(config: pytest.Config, sources: dict[str, str]) -> tuple[str, str]:

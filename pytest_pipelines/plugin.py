@@ -211,7 +211,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "pipelines_max_concurrent_runs",
         "pytest-pipelines: runs launched ahead of their tests at most, per process "
-        "(default 8; 1: each run starts at its test's setup).",
+        "(default: local mode, the local workers shared by the processes; else 8; "
+        "1: each run starts at its test's setup).",
+        default=None,
+    )
+    parser.addini(
+        "pipelines_local_workers",
+        "pytest-pipelines: tasks the embedded local backend runs at once (default 32).",
         default=None,
     )
     parser.addini(
@@ -265,7 +271,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", doc)
     settings = resolve_settings(config)
     config.stash[STATE_KEY] = make_state(config, settings)
-    limit = _overlap.parse_max_concurrent_runs(config.getini("pipelines_max_concurrent_runs"))
+    limit = _overlap.parse_max_concurrent_runs(
+        config.getini("pipelines_max_concurrent_runs"), _overlap.default_limit(config, settings)
+    )
     config.stash[_overlap.OVERLAP_KEY] = _overlap.Overlap(config.stash[STATE_KEY], limit)
     config.stash[_baseline_hooks.BASELINE_STATE_KEY] = _baseline_hooks.make_state(config)
     durations = config.stash[_durations.DURATIONS_KEY] = _durations.SessionDurations(config)

@@ -70,6 +70,32 @@ def test_overlap_bench_generates_20_tests_and_8_variants(tmp_path: Path) -> None
     ]
 
 
+def test_pool_bench_runs_both_kinds_of_task_on_the_pool_it_names() -> None:
+    bench = _load("bench_pool")
+    figures = bench.measure(workers=3, tasks=6, latency=0.01, cpu_ms=1.0)
+    assert figures["workers"] == 3
+    assert figures["threads"] == 3  # the pool the figures are about, every thread used
+    for kind in ("io", "cpu"):
+        assert figures[kind]["completed"] == 6
+        assert figures[kind]["model_p95_ms"] > 0
+    assert figures["io"]["cost_usd"] > 0  # the I/O-bound model is priced
+    assert figures["cpu"]["probe_p95_ms"] >= figures["cpu"]["probe_p50_ms"] > 0
+    assert figures["cpu"]["idle_p95_ms"] >= figures["cpu"]["idle_p50_ms"] > 0
+
+
+def test_overlap_bench_settings_are_serial_the_old_defaults_and_the_new() -> None:
+    bench = _load("bench_overlap")
+    assert bench.settings(None, None) == {
+        "serial": ["pipelines_max_concurrent_runs=1", "pipelines_local_workers=8"],
+        "ahead-8": ["pipelines_max_concurrent_runs=8", "pipelines_local_workers=8"],
+        "ahead": [],
+    }
+    assert bench.settings(16, 4)["ahead"] == [
+        "pipelines_local_workers=16",
+        "pipelines_max_concurrent_runs=4",
+    ]
+
+
 def test_wait_bench_measures_a_small_positive_overhead() -> None:
     bench = _load("bench_wait_overhead")
     from pytest_pipelines import PipelinesClient
@@ -211,6 +237,8 @@ def test_model_cache_bench_replays_every_provider_call() -> None:
         "bench_gate_reliability",
         "bench_model_cache",
         "bench_paired_interval",
+        "bench_overlap",
+        "bench_pool",
     ],
 )
 def test_bench_scripts_have_help(name: str) -> None:

@@ -21,6 +21,7 @@ import uvicorn
 
 from pytest_pipelines._secret import Secret, secret
 from pytest_pipelines.local._demo.seed import seed_demo
+from pytest_pipelines.local._engine.jobs import DEFAULT_WORKERS, check_workers
 from pytest_pipelines.local._engine.seed import apply_seed
 from pytest_pipelines.local._engine.state import BackendState, new_admin_key
 from pytest_pipelines.local._http.app import create_app
@@ -140,7 +141,7 @@ class LocalPipelines:
     :param host: interface to bind (default ``127.0.0.1``).
     :param port: port to bind (default 0: a free port).
     :param registry: the model registry to use (default: built-ins, plus demo models with demo).
-    :param workers: how many tasks run at once (default 8).
+    :param workers: how many tasks run at once (default 32; from 1 to 1024).
     :param cache_mode: default ``"off"``; the model-call cache of provider models: ``off``,
         ``use``, ``record`` or ``replay`` (replay also registers the recorded models).
     :param cache_dir: default ``.pipelines-cache``; the cache directory.
@@ -158,7 +159,7 @@ class LocalPipelines:
         host: str = "127.0.0.1",
         port: int = 0,
         registry: ModelRegistry | None = None,
-        workers: int = 8,
+        workers: int = DEFAULT_WORKERS,
         cache_mode: str = "off",
         cache_dir: str | os.PathLike[str] = ".pipelines-cache",
         prices: Mapping[str, tuple[float, float]] | None = None,
@@ -172,7 +173,7 @@ class LocalPipelines:
         admin_key = self._admin_key = Secret(admin_key or new_admin_key())
         self.host = host
         self.port = port
-        self.workers = workers
+        self.workers = check_workers(workers)
         self.registry: ModelRegistry = (
             registry if registry is not None else default_registry(demo=demo)
         )

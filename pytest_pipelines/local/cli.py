@@ -68,8 +68,20 @@ def _bounded(name: str) -> Callable[[str], int]:
     return parse
 
 
+def _workers(text: str) -> int:
+    """An argparse type: the job pool's size (1 to 1024)."""
+    from pytest_pipelines.local._engine.jobs import check_workers
+
+    try:
+        return check_workers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pipelines-local``."""
+    from pytest_pipelines.local._engine.jobs import DEFAULT_WORKERS, MAX_WORKERS
+
     parser = argparse.ArgumentParser(
         prog="pipelines-local", description="The local Pipelines backend."
     )
@@ -128,7 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the model-call cache directory (default .pipelines-cache)",
     )
-    serve.add_argument("--workers", type=int, default=8, help="tasks run at once (default 8)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"tasks run at once, 1 to {MAX_WORKERS} (default {DEFAULT_WORKERS}: tasks wait "
+        "mostly on models)",
+    )
     serve.add_argument(
         "--chaos-429",
         type=_rate,

@@ -8,6 +8,11 @@ changed by a run, and a later edit of a prompt does not change a run in flight.
 Tasks are stored (``queued``) before any runs, then executed by a bounded thread pool. A worker
 moves a task from ``queued`` to ``running`` atomically, so a cancelled task never starts. On
 start, :meth:`Engine.recover` re-queues tasks a previous process left unfinished: no task is lost.
+
+The pool is sized for I/O-bound work (:data:`DEFAULT_WORKERS`): a task mostly waits on a model
+(a provider over HTTP, a demo model's latency), and a waiting thread holds no GIL. CPU-bound
+work (Python tools, criteria) gains nothing from more threads, but loses little either
+(benchmarks/bench_pool.py measures both).
 """
 
 from __future__ import annotations
@@ -39,6 +44,15 @@ TERMINAL_JOB = (
     "completed_with_partial_results",
 )
 _DEFINITION_CACHE_SIZE = 256
+#: tasks run at once by default: 32 one-second model calls finish in one second, not four
+DEFAULT_WORKERS = 32
+#: a pool larger than this is almost certainly a typo (each thread is an OS thread)
+MAX_WORKERS = 1024
+BAD_WORKERS = (
+    "workers is {value!r}; the local backend's job pool runs a whole number of tasks at once, "
+    "from 1 to {max}: e.g. workers=32 (pipelines-local serve --workers 32, ini "
+    "pipelines_local_workers = 32). Tasks wait mostly on models, so the default is {default}."
+)
 
 PROMPT_MISSING = "prompt {id} (version {version}) used by node {node!r} field {field!r} does not exist or is not visible to this organization"
 EVALUATION_MISSING = "evaluation {id} (version {version}) used by node {node!r} field {field!r} does not exist or is not visible to this organization"
@@ -69,6 +83,20 @@ def override_loc(
     return ["configOverrides", section]
 
 
+def check_workers(value: object) -> int:
+    """``value`` as a pool size from 1 to :data:`MAX_WORKERS`.
+
+    :raises ValueError: (with :data:`BAD_WORKERS`) when it is not a whole number in that range.
+    """
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else 0
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_WORKERS:
+        raise ValueError(BAD_WORKERS.format(value=value, max=MAX_WORKERS, default=DEFAULT_WORKERS))
+    return number
+
+
 def job_key(job_id: str | int) -> int | None:
     """The database id of a ``job-<n>`` id, or None when malformed."""
     text = str(job_id)
@@ -81,12 +109,13 @@ class Engine:
     """Creates jobs and runs their tasks in a bounded thread pool.
 
     :param state: the backend state (database and model registry).
-    :param workers: how many tasks run at once (default 8).
+    :param workers: how many tasks run at once (default :data:`DEFAULT_WORKERS`, 32).
+    :raises ValueError: when ``workers`` is not a whole number from 1 to :data:`MAX_WORKERS`.
     """
 
-    def __init__(self, state: BackendState, *, workers: int = 8) -> None:
+    def __init__(self, state: BackendState, *, workers: int = DEFAULT_WORKERS) -> None:
         self.state = state
-        self.workers = workers
+        self.workers = workers = check_workers(workers)
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="pipelines-local-job"
         )

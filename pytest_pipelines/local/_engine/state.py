@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytest_pipelines._secret import Secret
-from pytest_pipelines.local._engine.jobs import Engine
+from pytest_pipelines.local._engine.jobs import DEFAULT_WORKERS, Engine, check_workers
 from pytest_pipelines.local._engine.registry import ModelRegistry, builtin_registry
 from pytest_pipelines.local._engine.seed import apply_seed
 from pytest_pipelines.local._store.db import Database
@@ -101,7 +101,8 @@ class BackendState:
         random); it belongs to no organization and is never stored in the database.
     :param registry: the model registry (default: the built-in ``echo`` model only).
     :param seeds: seed documents (mappings) applied when the database is new.
-    :param workers: size of the job thread pool (default 8).
+    :param workers: size of the job thread pool (default 32: tasks wait mostly on models).
+    :raises ValueError: when ``workers`` is not a whole number from 1 to 1024.
     """
 
     def __init__(
@@ -113,8 +114,9 @@ class BackendState:
         admin_key: str | None = None,
         registry: ModelRegistry | None = None,
         seeds: Iterable[Mapping[str, Any]] = (),
-        workers: int = 8,
+        workers: int = DEFAULT_WORKERS,
     ) -> None:
+        workers = check_workers(workers)  # before the database file exists
         self.demo = demo
         self.db = Database(db_path)
         self.registry: ModelRegistry = registry if registry is not None else self.default_registry()
