@@ -14,10 +14,12 @@ Printed per pool size: each run's wall time, the p95 of the tasks' model time (w
 ``pipelines_budget(max_latency_p95=...)`` judges), the run's cost (what the budgets add up), the
 probe's p50/p95 during the CPU-bound run against the probe on the idle backend (same process,
 just before), the job threads alive after the runs and the resident memory they added
-(``VmRSS`` before the backend starts and after the runs). Wall times are also given as ratios to
-the first pool size's, measured in the same invocation. No asserts (see benchmarks/README.md).
+(``VmRSS`` before the backend starts and after the runs): medians of ``--repeat`` runs (default
+3, the sizes alternated). Wall times are also given as ratios to the first pool size's,
+measured in the same invocation. No asserts (see benchmarks/README.md).
 
     python benchmarks/bench_pool.py [--workers 8 32 64] [--tasks 64] [--latency 0.5] [--cpu-ms 20]
+                                    [--repeat 3]
 """
 
 from __future__ import annotations
@@ -201,25 +203,38 @@ def measure(workers: int, tasks: int, latency: float, cpu_ms: float) -> dict[str
     return result
 
 
+def median_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every number of several runs' figures replaced by its median over the runs."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {key: median_figures([run[key] for run in runs]) for key in first}
+    if isinstance(first, int):  # counts stay whole
+        return statistics.median_low(runs)
+    return statistics.median(runs) if isinstance(first, float) else first
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[8, 32, 64])
     parser.add_argument("--tasks", type=int, default=64, help="tasks per run (default 64)")
     parser.add_argument("--latency", type=float, default=0.5, help="I/O model seconds (0.5)")
     parser.add_argument("--cpu-ms", type=float, default=20.0, help="CPU model ms per call (20)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size (median kept)")
     parser.add_argument("--only", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only is not None:  # the child: one pool size, one JSON line
         print(json.dumps(measure(args.only, args.tasks, args.latency, args.cpu_ms)))
         return
-    rows = []
-    for workers in args.workers:
-        cmd = [sys.executable, __file__, "--only", str(workers), "--tasks", str(args.tasks)]
-        cmd += ["--latency", str(args.latency), "--cpu-ms", str(args.cpu_ms)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise SystemExit(f"pool size {workers} failed:\n{proc.stderr}")
-        rows.append(json.loads(proc.stdout.splitlines()[-1]))
+    runs: dict[int, list[dict[str, Any]]] = {w: [] for w in args.workers}
+    for _ in range(args.repeat):
+        for workers in args.workers:  # alternated: drift in load hits every size alike
+            cmd = [sys.executable, __file__, "--only", str(workers), "--tasks", str(args.tasks)]
+            cmd += ["--latency", str(args.latency), "--cpu-ms", str(args.cpu_ms)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise SystemExit(f"pool size {workers} failed:\n{proc.stderr}")
+            runs[workers].append(json.loads(proc.stdout.splitlines()[-1]))
+    rows = [median_figures(runs[w]) for w in args.workers]
     print(
         f"{args.tasks} tasks per run; I/O-bound model {args.latency:g} s, CPU-bound model "
         f"{args.cpu_ms:g} ms of CPU per call; ratios against {rows[0]['workers']} workers"

@@ -11,8 +11,8 @@ and waits for what is left of it. Anything else launches at setup, as without ov
 
 The bound's default follows what runs the tasks. In local mode it is the embedded backend's job
 pool shared by the processes that use it (32 workers: 32 at ``-n 0``, 8 each under ``-n 4``), so
-the runs in flight of one-task tests keep every worker busy and queue none that a ``-x`` stop
-would waste; against a remote deployment, whose parallelism this process cannot see, it is 8.
+the runs in flight of one-task tests keep every pool thread busy without queueing more than it
+can start; against a remote deployment, whose parallelism this process cannot see, it is 8.
 
 A launched-ahead run is written to the session ledger before its create is sent. It is cancelled
 when its test does not use it (deselected later, skipped, ``-x``/``--maxfail`` stopped the

@@ -48,7 +48,6 @@ def register(registry):
 """
 
 CONFTEST = """
-import os
 from pathlib import Path
 
 
@@ -58,7 +57,8 @@ def pytest_sessionfinish(session):
     config = session.config
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
         return  # the xdist controller runs no test
-    name = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # (not $PYTEST_XDIST_WORKER: an outer xdist worker running this suite sets it too)
+    name = config.workerinput["workerid"] if hasattr(config, "workerinput") else "main"
     Path(f"limit-{name}").write_text(str(session.config.stash[OVERLAP_KEY].limit))
 """
 

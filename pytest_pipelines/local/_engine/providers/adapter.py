@@ -53,8 +53,9 @@ MODEL_NOT_FOUND = (
 )
 BAD_REQUEST = PREFIX + "the provider rejected the request ({status}): {message}"
 RATE_LIMITED = (
-    PREFIX + "rate limited (429) after {attempts} attempt(s): {message}; lower the run's "
-    "parallelism, raise max_retries= in the model spec, or wait for the quota to reset"
+    PREFIX + "rate limited (429) after {attempts} attempt(s): {message}; lower the tasks run "
+    "at once (ini pipelines_local_workers, pipelines-local serve --workers), raise max_retries= "
+    "in the model spec, or wait for the quota to reset"
 )
 RETRY_TOO_LONG = (
     PREFIX + "the provider asked to retry after {wait:g} s, longer than max_retry_wait={cap:g}; "
