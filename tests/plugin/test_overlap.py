@@ -122,7 +122,7 @@ SERIAL = {
 
 @pytest.fixture(scope="module")
 def slow_backend() -> Iterator[Any]:
-    """A demo backend where slow-N answer after LATENCY s (slow-2 fails the gate)."""
+    """A demo backend where slow-N answer after LATENCY s (slow-2 fails the gate), 8 workers."""
     from pytest_pipelines.local import LocalPipelines
     from pytest_pipelines.local.models import default_registry
 
@@ -131,7 +131,8 @@ def slow_backend() -> Iterator[Any]:
     exec(MODELS, namespace)
     for n, slug in enumerate(SLUGS):
         registry.register(slug, namespace["bad" if n == 2 else "good"], latency=LATENCY)
-    with LocalPipelines(demo=True, registry=registry) as local:
+    # 8 workers, not the default 32: the sweep test needs tasks still queued when it comes
+    with LocalPipelines(demo=True, registry=registry, workers=8) as local:
         yield local
 
 
