@@ -318,10 +318,16 @@ def slow_model(local_backend: LocalPipelines, unique: Callable[[str], str]) -> s
 
 
 def test_cancel_job_keeps_finished_work(
-    client: PipelinesClient, project: dict[str, Any], slow_model: str, unique: Callable[[str], str]
+    client: PipelinesClient,
+    project: dict[str, Any],
+    slow_model: str,
+    unique: Callable[[str], str],
+    local_backend: LocalPipelines,
 ) -> None:
     wf = simple_workflow(client, project, unique("wf"), slow_model)
-    job = client.create_tasks_async(project["id"], wf["id"], {"count": 40})
+    # five rounds of the pool (1 s of 0.2 s tasks): most tasks are still queued at the cancel
+    count = 5 * local_backend.workers
+    job = client.create_tasks_async(project["id"], wf["id"], {"count": count})
     in_flight = client.get_create_tasks_status(project["id"], wf["id"], job["job_id"])
     assert in_flight["status"] in ("queued", "running")
     assert in_flight["finished_at"] is None
@@ -329,7 +335,7 @@ def test_cancel_job_keeps_finished_work(
     final = client.wait_for_create_tasks(project["id"], wf["id"], job["job_id"], timeout=60)
     assert final["status"] in ("cancelled", "partially_cancelled")
     assert final["cancelled"] >= cancelled["cancelled"] > 0
-    assert final["completed"] + final["cancelled"] == 40
+    assert final["completed"] + final["cancelled"] == count
     assert final["task_ids"] == job["task_ids"]
 
 
