@@ -596,6 +596,14 @@ def _adopt(config: pytest.Config, nodeid: str) -> Callable[[str], Any] | None:
     return functools.partial(overlap.adopt, nodeid)
 
 
+def _ahead_variant_name(config: pytest.Config, nodeid: str) -> str | None:
+    """The variant name of the test's experiment launched ahead (its copy is named after it)."""
+    from pytest_pipelines._overlap import OVERLAP_KEY
+
+    overlap = config.stash.get(OVERLAP_KEY, None)
+    return overlap.variant_name(nodeid) if overlap is not None and overlap.active else None
+
+
 @pytest.fixture
 def pipelines_run(
     request: pytest.FixtureRequest,
@@ -661,7 +669,8 @@ def pipelines_run(
     # teardown, so a second execution of the item in this session (a rerun) must not replay the
     # first experiment: the variant name, unique per call, is part of the Idempotency-Key.
     variant_name = (
-        state.unique_name(_pipelines_variant or "baseline")
+        _ahead_variant_name(config, item.nodeid)
+        or state.unique_name(_pipelines_variant or "baseline")
         if spec.target.mode == "experiment"
         else None
     )

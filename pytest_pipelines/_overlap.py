@@ -1,8 +1,8 @@
 """Runs launched ahead: eval tests whose run is known before their setup start early.
 
-A test's run is known before its setup when nothing the test sets up can change it: its run
-fixture is in ``tasks`` mode (not an experiment, not ``pipelines_compare``), every fixture it
-uses is the plugin's own, one of pytest's (or xdist's), or a session-scoped fixture that is
+A test's run is known before its setup when nothing the test sets up can change it: it is not a
+``pipelines_compare`` test (in experiment mode its one-variant experiment is launched ahead under
+the run-unique variant name that the run fixture then takes over), every fixture it uses is the plugin's own, one of pytest's (or xdist's), or a session-scoped fixture that is
 already set up, and every reference its markers make (prompt, evaluation, inputs, dataset) is
 an id or such a session fixture. Those runs are launched while earlier tests still run, in the
 order this process will run the tests, at most ``pipelines_max_concurrent_runs`` of them in
@@ -16,8 +16,9 @@ can start; against a remote deployment, whose parallelism this process cannot se
 
 A launched-ahead run is written to the session ledger before its create is sent. It is cancelled
 when its test does not use it (deselected later, skipped, ``-x``/``--maxfail`` stopped the
-session, a keyboard interrupt, a payload that changed), and the controller's sweep cancels the
-runs a crashed worker left. Under xdist, a worker launches ahead only what its own queue holds
+session, a keyboard interrupt, a payload that changed), an experiment's workflow copy deleted
+too, and the controller's sweep cancels the runs a crashed worker left (and deletes its
+experiments' copies by name). Under xdist, a worker launches ahead only what its own queue holds
 (``--dist worksteal`` can take queued tests away, so there only the next test).
 """
 
@@ -75,6 +76,8 @@ class Ahead:
     ledger_key: str
     #: the test's run fixture adopted it
     taken: bool = False
+    #: experiment mode: the run-unique variant name its workflow copy is named after
+    variant_name: str | None = None
 
 
 def default_limit(config: pytest.Config, settings: PipelinesSettings) -> int:
@@ -168,8 +171,8 @@ def known_spec(item: pytest.Item) -> RunSpec:
     if any(item.get_closest_marker(name) is not None for name in SKIP_MARKS):
         raise NotKnownYet("skip marker")
     parts = collect_spec_parts(item.nodeid, item)
-    if parts.get("compares") or parts["target"].mode != "tasks":
-        raise NotKnownYet("experiment")
+    if parts.get("compares"):
+        raise NotKnownYet("pipelines_compare")
     _check_fixtures(item)
     callspec = getattr(item, "callspec", None)
     variant = callspec.params.get("_pipelines_variant") if callspec is not None else None
@@ -264,22 +267,35 @@ class Overlap:
         )
         from pytest_pipelines._session import make_client
 
+        target = spec.target
+        # an experiment's copy is named after a run-unique variant name, which the test's run
+        # fixture then takes over (see variant_name): chosen here, once
+        variant_name = (
+            self.state.unique_name(spec.variant or "baseline")
+            if target.mode == "experiment"
+            else None
+        )
         try:
             client = make_client(self.state)
-            payload = build_payload(spec, resolver(item), client=client)
+            payload = build_payload(spec, resolver(item), client=client, variant_name=variant_name)
         except NotKnownYet:
             raise
         except (Exception, pytest.fail.Exception) as exc:
             # the test's setup meets the same problem and reports it where it belongs
             logger.debug("not launching %s ahead: %s", item.nodeid, exc)
             raise NotKnownYet(str(exc)) from None
-        target = spec.target
         if target.max_count is not None and target.max_count < payload["count"] // target.repeat:
             raise NotKnownYet(MAX_COUNT_BELOW_ROWS)
-        key = idempotency_key(self.state.run_id, item.nodeid, spec.variant, payload)
-        ledger_key = self.state.ledger.intend(
-            "run", project=target.project, workflow=target.workflow, idempotency_key=key
-        )
+        key = idempotency_key(self.state.run_id, item.nodeid, variant_name or spec.variant, payload)
+        if variant_name is not None:
+            # the sweep deletes the copies by this name (deleting a copy ends its tasks' run)
+            ledger_key = self.state.ledger.intend(
+                "experiment", project=target.project, name=variant_name
+            )
+        else:
+            ledger_key = self.state.ledger.intend(
+                "run", project=target.project, workflow=target.workflow, idempotency_key=key
+            )
         try:
             started = launch(client, spec, payload, key)
         except RunBroken as exc:
@@ -287,9 +303,16 @@ class Overlap:
             logger.debug("launching %s ahead failed: %s", item.nodeid, exc)
             raise NotKnownYet(str(exc)) from None
         self.state.ledger.created(ledger_key, started.ident)
-        self.runs[item.nodeid] = Ahead(item.nodeid, spec, key, started, ledger_key)
+        self.runs[item.nodeid] = Ahead(
+            item.nodeid, spec, key, started, ledger_key, variant_name=variant_name
+        )
         self.launched += 1
         logger.debug("launched %s ahead: %s %s", item.nodeid, started.kind, started.ident)
+
+    def variant_name(self, nodeid: str) -> str | None:
+        """The variant name of the test's experiment launched ahead and not yet adopted."""
+        ahead = self.runs.get(nodeid)
+        return ahead.variant_name if ahead is not None and not ahead.taken else None
 
     def adopt(self, nodeid: str, key: str) -> Launch | None:
         """The test's own run if it was launched ahead with this Idempotency-Key, else None.
@@ -338,20 +361,22 @@ class Overlap:
 
     def _cancel(self, ahead: Ahead) -> None:
         from pytest_pipelines._retry import delete
+        from pytest_pipelines._run import delete_experiment_copies
 
         target = ahead.spec.target
+        experiment = ahead.launch.kind == "experiment"
+        cancel = "cancel_experiment" if experiment else "cancel_create_tasks"
         try:
             with self._client() as client:
                 # a cancel is repeatable: retried like a delete on a transient failure
                 delete(
                     client,
                     functools.partial(
-                        client.cancel_create_tasks,
-                        target.project,
-                        target.workflow,
-                        ahead.launch.ident,
+                        getattr(client, cancel), target.project, target.workflow, ahead.launch.ident
                     ),
                 )
+                if experiment:  # its workflow copies are the test's, which will not delete them
+                    delete_experiment_copies(client, ahead.spec, ahead.launch)
         except Exception as exc:  # best effort: its ledger line stays, so the sweep tries again
             logger.debug("cancelling the run of %s failed: %s", ahead.nodeid, exc)
             return

@@ -8,6 +8,7 @@ created names its test (its ``config_overrides``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -106,6 +107,19 @@ def test_last(pipelines_run):
     pass
 """
 
+# each xdist worker writes how many runs it launched ahead
+LAUNCHED_CONFTEST = """
+import os
+from pathlib import Path
+
+from pytest_pipelines._overlap import OVERLAP_KEY
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):
+        launched = session.config.stash[OVERLAP_KEY].launched
+        Path(f"launched-{os.getpid()}").write_text(str(launched))
+"""
+
 SERIAL = {
     "test_suite.py::test_a": "passed",
     "test_suite.py::test_rows_1": "passed",
@@ -133,7 +147,36 @@ def slow_backend() -> Iterator[Any]:
         registry.register(slug, namespace["bad" if n == 2 else "good"], latency=LATENCY)
     # 8 workers, not the default 32: the sweep test needs tasks still queued when it comes
     with LocalPipelines(demo=True, registry=registry, workers=8) as local:
+        local.job_log = JobLog.attach(local.state.engine)  # type: ignore[attr-defined]
         yield local
+
+
+@dataclass
+class JobLog:
+    """Every job the engine created (id, plan model) and cancelled, in order.
+
+    Read from the engine, not the database: an experiment's jobs go with its workflow copy.
+    """
+
+    created: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: set[str] = field(default_factory=set)
+
+    @classmethod
+    def attach(cls, engine: Any) -> JobLog:
+        log = cls()
+        create, cancel = engine.create_job, engine.cancel_job
+
+        def create_job(**kwargs: Any) -> dict[str, Any]:
+            job: dict[str, Any] = create(**kwargs)
+            log.created.append((str(job["job_id"]), _slug(job)))
+            return job
+
+        def cancel_job(job: dict[str, Any]) -> Any:
+            log.cancelled.add(str(job["job_id"]))
+            return cancel(job)
+
+        engine.create_job, engine.cancel_job = create_job, cancel_job
+        return log
 
 
 def _jobs(local: Any) -> dict[int, dict[str, Any]]:
@@ -141,7 +184,14 @@ def _jobs(local: Any) -> dict[int, dict[str, Any]]:
 
 
 def _slug(job: dict[str, Any]) -> str:
-    return str(job["config_overrides"]["models"][-1]["modelSlug"])
+    """The plan node's model in the job's definition (the swap or the variant applied)."""
+    plan = next(n for n in job["definition"]["nodes"] if n["id"] == "plan")
+    return str(next(f["model"] for f in plan["fields"] if f.get("type") == "llm"))
+
+
+def _copies(local: Any) -> list[str]:
+    """The experiments' workflow copies the backend still holds."""
+    return [str(w["name"]) for w in local.state.db.query("workflow") if w.get("experiment_id")]
 
 
 def session(
@@ -151,7 +201,8 @@ def session(
 
     Waits until the backend is idle, then checks that nothing is left queued or running.
     """
-    before = set(_jobs(local))
+    log: JobLog = local.job_log
+    before = len(log.created)
     reprec = pytester.inline_run(
         f"--pipelines-env={local.base_url}",
         f"--pipelines-api-key={local.api_key}",
@@ -168,19 +219,23 @@ def session(
             outcomes.setdefault(report.nodeid, report.outcome)
     overlap = reprec.getcall("pytest_sessionfinish").session.config.stash[OVERLAP_KEY]
     local.state.engine.wait_idle()
-    new = [j for i, j in _jobs(local).items() if i not in before]
+    new = log.created[before:]
     per_slug: dict[str, int] = {}
-    for job in new:
-        per_slug[_slug(job)] = per_slug.get(_slug(job), 0) + 1
+    for _, slug in new:
+        per_slug[slug] = per_slug.get(slug, 0) + 1
     left = local.state.db.query("task", where={"status": ["queued", "running"]})
     assert left == [], left
-    return outcomes, overlap, per_slug, {_slug(j) for j in new if j["cancelled"]}
+    assert _copies(local) == []  # no experiment left a workflow copy
+    return outcomes, overlap, per_slug, {slug for job, slug in new if job in log.cancelled}
 
 
+@pytest.mark.parametrize("mode", ["tasks", "experiment"])
 def test_overlap_keeps_verdicts_runs_once_and_cancels_what_did_not_run(
-    pytester: pytest.Pytester, slow_backend: Any, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, slow_backend: Any, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
-    pytester.makepyfile(test_suite=SUITE)
+    # experiment mode: every item runs its own one-variant experiment in a workflow copy, which
+    # a run launched ahead and not used must delete, as the test's teardown does
+    pytester.makepyfile(test_suite=SUITE.replace("count=1", f"count=1, mode={mode!r}"))
     (pytester.path / "conftest.py").write_text("")
 
     # one run at a time: nothing launched ahead, every eval test that runs makes one job
@@ -259,19 +314,7 @@ def test_xdist_and_a_crashed_worker_run_each_test_once(
             "    os._exit(1)" if n == 4 else "    pass",
         ]
     pytester.makepyfile(test_suite="\n".join(lines) + "\n")
-    pytester.makeconftest(
-        """
-import os
-from pathlib import Path
-
-from pytest_pipelines._overlap import OVERLAP_KEY
-
-def pytest_sessionfinish(session):
-    if hasattr(session.config, "workerinput"):
-        launched = session.config.stash[OVERLAP_KEY].launched
-        Path(f"launched-{os.getpid()}").write_text(str(launched))
-"""
-    )
+    pytester.makeconftest(LAUNCHED_CONFTEST)
     before = set(_jobs(slow_backend))
     result = pytester.runpytest_subprocess(
         f"--pipelines-env={slow_backend.base_url}",
@@ -302,6 +345,41 @@ def pytest_sessionfinish(session):
     assert per_slug == {s: 1 for s in SLUGS if s != "slow-7"}
     assert slow_backend.state.db.query("task", where={"status": ["queued", "running"]}) == []
     # the workers that lived launched runs ahead from their own queues
+    assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
+
+
+def test_xdist_in_experiment_mode_runs_each_test_once_and_leaves_no_copy(
+    pytester: pytest.Pytester, slow_backend: Any
+) -> None:
+    pytester.makepyfile(test_suite=SUITE.replace("count=1", 'count=1, mode="experiment"'))
+    pytester.makeconftest(LAUNCHED_CONFTEST)
+    log: JobLog = slow_backend.job_log
+    before = len(log.created)
+    result = pytester.runpytest_subprocess(
+        f"--pipelines-env={slow_backend.base_url}",
+        f"--pipelines-api-key={slow_backend.api_key}",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "-rA",
+    )
+    slow_backend.state.engine.wait_idle()
+    outcomes = {
+        line.split()[1]: line.split()[0]
+        for line in result.stdout.lines
+        if line.startswith(("PASSED ", "FAILED ", "ERROR "))
+    }
+    assert outcomes == {k: v.upper() for k, v in SERIAL.items() if v != "skipped"}
+    new = log.created[before:]
+    per_slug: dict[str, int] = {}
+    for _, slug in new:
+        per_slug[slug] = per_slug.get(slug, 0) + 1
+    assert per_slug == {s: 1 for s in SLUGS if s != "slow-7"}
+    # each worker launched ahead only what it then ran: nothing to cancel, no copy left
+    assert {job for job, _ in new} & log.cancelled == set()
+    assert _copies(slow_backend) == []
+    # and the workers did launch experiments ahead
     assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
 
 
