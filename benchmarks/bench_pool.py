@@ -1,4 +1,4 @@
-"""The local backend's job pool: what more workers buy for I/O-bound tasks and cost for CPU-bound ones.
+"""The local backend's job pool: what more workers buy I/O-bound tasks and cost CPU-bound ones.
 
 For each pool size (``--workers``, default 8 32 64), a fresh interpreter starts a local backend
 with that many workers and runs, on a one-node workflow (an input, an LLM field, a

@@ -2,9 +2,10 @@
 
 A test's run is known before its setup when nothing the test sets up can change it: it is not a
 ``pipelines_compare`` test (in experiment mode its one-variant experiment is launched ahead under
-the run-unique variant name that the run fixture then takes over), every fixture it uses is the plugin's own, one of pytest's (or xdist's), or a session-scoped fixture that is
-already set up, and every reference its markers make (prompt, evaluation, inputs, dataset) is
-an id or such a session fixture. Those runs are launched while earlier tests still run, in the
+the run-unique variant name that the run fixture then takes over), every fixture it uses is the
+plugin's own, one of pytest's (or xdist's), or a session-scoped fixture that is already set up,
+and every reference its markers make (prompt, evaluation, inputs, dataset) is an id or such a
+session fixture. Those runs are launched while earlier tests still run, in the
 order this process will run the tests, at most ``pipelines_max_concurrent_runs`` of them in
 flight; a test's ``pipelines_run`` then adopts its own run (same payload, same Idempotency-Key)
 and waits for what is left of it. Anything else launches at setup, as without overlap.

@@ -1,4 +1,4 @@
-"""The job pool: its default runs 32 tasks at once, a given size bounds it, bad sizes are refused."""
+"""The job pool: by default 32 tasks run at once, a given size bounds it, bad sizes are refused."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def test_the_default_pool_runs_32_tasks_at_once() -> None:
         return ANSWER
 
     with LocalPipelines() as local:
-        assert local.workers == local.state.engine.workers == DEFAULT_WORKERS == 32  # type: ignore[union-attr]
+        assert local.state is not None
+        assert local.workers == local.state.engine.workers == DEFAULT_WORKERS == 32
         local.registry.register("together", together)
         result = run(local, "together", DEFAULT_WORKERS)
     assert result["status"] == "completed", [t["error"] for t in result["tasks"]]
