@@ -73,6 +73,8 @@ def measure(workers: int, tasks: int, latency: float, cpu_ms: float) -> dict[str
     from pytest_pipelines.local.models import ModelRequest
 
     rss_before = _rss_kib()
+    # (a caller's own backends have job threads too: only the ones started here are counted)
+    others = {t.ident for t in threading.enumerate() if t.name.startswith("pipelines-local-job")}
 
     def answer(request: ModelRequest) -> str:
         return "Day 1: Rome, the Colosseum."
@@ -197,7 +199,8 @@ def measure(workers: int, tasks: int, latency: float, cpu_ms: float) -> dict[str
                     result[kind]["idle_p50_ms"] = 1000 * statistics.median(idle)
                     result[kind]["idle_p95_ms"] = 1000 * _p(idle, 0.95)
         result["threads"] = sum(
-            t.name.startswith("pipelines-local-job") for t in threading.enumerate()
+            t.name.startswith("pipelines-local-job") and t.ident not in others
+            for t in threading.enumerate()
         )
         result["rss_added_mib"] = (_rss_kib() - rss_before) / 1024
     return result
