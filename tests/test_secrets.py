@@ -103,8 +103,8 @@ def secret_backend() -> Iterator[LocalPipelines]:
 def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No outer PIPELINES_DEBUG; the debug handler a test installs does not outlive it.
 
-    (``PIPELINES_DEBUG=1`` adds a StreamHandler on the stderr of the moment to the
-    ``pytest_pipelines`` logger; an inner run closes that stream, and later logging would fail.)
+    (``PIPELINES_DEBUG=1`` adds a handler to the ``pytest_pipelines`` logger while a client is
+    open; a client a test leaves unclosed would keep it until the garbage collector takes it.)
     """
     for name in ("PIPELINES_DEBUG", "PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS"):
         monkeypatch.delenv(name, raising=False)
