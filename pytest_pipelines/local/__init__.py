@@ -15,8 +15,10 @@ way, ``_http`` -> ``_engine`` -> ``_store``, and ``_demo`` seeds through the eng
 To add an API area: write ``_http/routers/<area>.py`` exposing ``router = APIRouter(...)``,
 protect each route with the area's auth type from ``_http/deps.py`` (add the area to
 ``_store/identity.AREAS`` if new), store objects with ``state.db.insert/get/query/patch/delete``
-(kind = a short singular noun, ``org_id`` set for namespacing), and append its dotted name to
-``ROUTERS`` in ``_http/app.py``. Raise ``APIError``/``not_found``/``unprocessable`` for errors.
+(kind = a short singular noun, ``org_id`` set for namespacing), append its dotted name to
+``ROUTERS`` in ``_http/app.py``, and rewrite the path index of the lazily built areas with
+``python -m pytest_pipelines.local._http.area_index`` (after any route change too). Raise
+``APIError``/``not_found``/``unprocessable`` for errors.
 """
 
 from __future__ import annotations

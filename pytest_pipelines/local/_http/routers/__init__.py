@@ -1,1 +1,2 @@
-"""Routers of the local backend, one module per API area (registered in ``_app.ROUTERS``)."""
+"""Routers of the local backend, one module per API area (registered in ``app.ROUTERS``, their
+paths indexed in ``area_paths.py``)."""
