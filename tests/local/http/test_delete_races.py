@@ -55,6 +55,18 @@ class Race:
 
         self.monkeypatch.setattr(self.db, "insert", insert)
 
+    def after_insert(self, child: str, parent_id: int, owner: tuple[str, int]) -> None:
+        """Delete ``owner`` just after a ``child`` under ``parent_id`` was stored."""
+        real = self.db.insert
+
+        def insert(kind: str, data: Any, **options: Any) -> dict[str, Any]:
+            record = real(kind, data, **options)
+            if kind == child and options.get("parent_id") == parent_id and not self.fired:
+                self.delete(*owner)
+            return record
+
+        self.monkeypatch.setattr(self.db, "insert", insert)
+
     def after_get(self, kind: str, id: int, owner: tuple[str, int]) -> None:
         """Delete ``owner`` just after the route read the record ``kind`` ``id``."""
         real = self.db.get
@@ -211,3 +223,19 @@ def test_an_experiment_created_while_its_workflow_is_deleted(
     assert race.orphans("experiment", workflow) == []
     copies = race.db.query("workflow", where={"source_workflow_id": workflow})
     assert copies == []
+
+
+def test_an_experiment_whose_workflow_goes_while_its_copies_are_made(
+    client: PipelinesClient, race: Race, project: int, workflow: int
+) -> None:
+    # the experiment row is stored, then the workflow (and with it the experiment) is deleted
+    # before the variants' copies of the workflow are made
+    race.after_insert("experiment", workflow, ("workflow", workflow))
+    with pytest.raises(NotFoundError) as info:
+        client.create_experiment(
+            project, workflow, {"count": 1, "variants": [{"name": "a"}, {"name": "b"}]}
+        )
+    assert race.fired
+    assert info.value.message == gone("workflow", workflow, "experiment")
+    assert race.orphans("experiment", workflow) == []
+    assert race.db.query("workflow", where={"source_workflow_id": workflow}) == []

@@ -24,7 +24,7 @@ from pytest_pipelines.local._http.routers.tasks import (
     check_task_total,
 )
 from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
-from pytest_pipelines.local._store.db import parse_id
+from pytest_pipelines.local._store.db import OWNER_GONE, OwnerGone, parse_id
 
 router = APIRouter(
     prefix="/api/projects/{project_id}/workflows/{workflow_id}/experiments", tags=["experiments"]
@@ -46,6 +46,12 @@ def _copy_tools(state: BackendState, source_id: int, copy_id: int) -> None:
             data["workflow_id"] = copy_id
             data["copied_from"] = record["id"]
             state.db.insert(kind, data, parent_id=copy_id, parent_kind="workflow")
+
+
+def _still_there(state: BackendState, experiment_id: int, workflow_id: int) -> None:
+    """Raise OwnerGone (a 404) when the experiment went with its workflow (call in a tx)."""
+    if state.db.get("experiment", experiment_id) is None:
+        raise OwnerGone(OWNER_GONE.format(owner="workflow", id=workflow_id, kind="experiment"))
 
 
 @router.post("")
@@ -121,10 +127,13 @@ def create_experiment(
                 variant=variant["name"],
                 config_overrides=variant.get("configOverrides") or {},
             )
-            copy_record = state.db.insert(
-                "workflow", data, parent_id=project_id, parent_kind="project"
-            )
-            _copy_tools(state, workflow_id, copy_record["id"])
+            with state.db.tx():
+                # the workflow (and its experiment) may be deleted while the copies are made
+                _still_there(state, experiment["id"], workflow_id)
+                copy_record = state.db.insert(
+                    "workflow", data, parent_id=project_id, parent_kind="project"
+                )
+                _copy_tools(state, workflow_id, copy_record["id"])
             job = state.engine.create_job(
                 org_id=principal.org_id,
                 project_id=project_id,
@@ -143,9 +152,13 @@ def create_experiment(
                 }
             )
         experiment_id = EXPERIMENT_PREFIX + str(experiment["id"])
-        state.db.patch(
-            "experiment", experiment["id"], {"variants": variants, "experiment_id": experiment_id}
-        )
+        with state.db.tx():
+            _still_there(state, experiment["id"], workflow_id)
+            state.db.patch(
+                "experiment",
+                experiment["id"],
+                {"variants": variants, "experiment_id": experiment_id},
+            )
         return {"experiment_id": experiment_id, "status": "queued"}
 
     return idempotent(state, request, principal, body, create)
