@@ -208,29 +208,26 @@ def test_a_tag_created_while_its_workflow_is_deleted(
     assert race.orphans("workflow_tag", workflow) == []
 
 
+@pytest.mark.parametrize(
+    "when",
+    [
+        # the experiment is inserted in a transaction of the route's own: the workflow goes
+        # between the route's read of it and that transaction
+        lambda race, wf: race.after_get("workflow", wf, ("workflow", wf)),
+        # the experiment row is stored, then the workflow (and with it the experiment) goes
+        # before the variants' copies of the workflow are made
+        lambda race, wf: race.after_insert("experiment", wf, ("workflow", wf)),
+    ],
+    ids=["before-the-experiment", "before-its-copies"],
+)
 def test_an_experiment_created_while_its_workflow_is_deleted(
-    client: PipelinesClient, race: Race, project: int, workflow: int
+    client: PipelinesClient,
+    race: Race,
+    project: int,
+    workflow: int,
+    when: Callable[[Race, int], None],
 ) -> None:
-    # the experiment is inserted in a transaction of the route's own: the workflow goes
-    # between the route's read of it and that transaction
-    race.after_get("workflow", workflow, ("workflow", workflow))
-    with pytest.raises(NotFoundError) as info:
-        client.create_experiment(
-            project, workflow, {"count": 1, "variants": [{"name": "a"}, {"name": "b"}]}
-        )
-    assert race.fired
-    assert info.value.message == gone("workflow", workflow, "experiment")
-    assert race.orphans("experiment", workflow) == []
-    copies = race.db.query("workflow", where={"source_workflow_id": workflow})
-    assert copies == []
-
-
-def test_an_experiment_whose_workflow_goes_while_its_copies_are_made(
-    client: PipelinesClient, race: Race, project: int, workflow: int
-) -> None:
-    # the experiment row is stored, then the workflow (and with it the experiment) is deleted
-    # before the variants' copies of the workflow are made
-    race.after_insert("experiment", workflow, ("workflow", workflow))
+    when(race, workflow)
     with pytest.raises(NotFoundError) as info:
         client.create_experiment(
             project, workflow, {"count": 1, "variants": [{"name": "a"}, {"name": "b"}]}
