@@ -596,12 +596,12 @@ def _adopt(config: pytest.Config, nodeid: str) -> Callable[[str], Any] | None:
     return functools.partial(overlap.adopt, nodeid)
 
 
-def _ahead_variant_name(config: pytest.Config, nodeid: str) -> str | None:
-    """The variant name of the test's experiment launched ahead (its copy is named after it)."""
+def _ahead_names(config: pytest.Config, nodeid: str) -> dict[str, str]:
+    """Variant -> copy name of the test's experiment launched ahead (its copies carry them)."""
     from pytest_pipelines._overlap import OVERLAP_KEY
 
     overlap = config.stash.get(OVERLAP_KEY, None)
-    return overlap.variant_name(nodeid) if overlap is not None and overlap.active else None
+    return overlap.names(nodeid) if overlap is not None and overlap.active else {}
 
 
 @pytest.fixture
@@ -668,15 +668,19 @@ def pipelines_run(
     # lets the end-of-session sweep find copies a crashed worker left. Its copies are deleted at
     # teardown, so a second execution of the item in this session (a rerun) must not replay the
     # first experiment: the variant name, unique per call, is part of the Idempotency-Key.
+    # (an experiment launched ahead for the test chose its names: they are taken over)
+    ahead_names = _ahead_names(config, item.nodeid)
     variant_name = (
-        _ahead_variant_name(config, item.nodeid)
+        ahead_names.get(_pipelines_variant or "")
         or state.unique_name(_pipelines_variant or "baseline")
         if spec.target.mode == "experiment"
         else None
     )
     # pipelines_compare: every variant runs in ONE experiment on the same inputs (one item)
     together = list(parts.get("variants") or {}) if parts.get("compares") else []
-    together_names = {v: state.unique_name(v) for v in together}
+    together_names = (ahead_names if together and list(ahead_names) == together else {}) or {
+        v: state.unique_name(v) for v in together
+    }
     # the copies are named after their variant: the sweep finds them by it after a crash
     copy_names = list(together_names.values()) or ([variant_name] if variant_name else [])
     for name in copy_names:
@@ -695,6 +699,7 @@ def pipelines_run(
                 progress=progress,
                 on_launch=on_launch,
                 history=history,
+                adopt=_adopt(config, item.nodeid),
             )
         else:
             result = execute(

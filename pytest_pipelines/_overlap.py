@@ -1,14 +1,14 @@
 """Runs launched ahead: eval tests whose run is known before their setup start early.
 
-A test's run is known before its setup when nothing the test sets up can change it: it is not a
-``pipelines_compare`` test (in experiment mode its one-variant experiment is launched ahead under
-the run-unique variant name that the run fixture then takes over), every fixture it uses is the
-plugin's own, one of pytest's (or xdist's), or a session-scoped fixture that is already set up,
-and every reference its markers make (prompt, evaluation, inputs, dataset) is an id or such a
-session fixture. Those runs are launched while earlier tests still run, in the
-order this process will run the tests, at most ``pipelines_max_concurrent_runs`` of them in
-flight; a test's ``pipelines_run`` then adopts its own run (same payload, same Idempotency-Key)
-and waits for what is left of it. Anything else launches at setup, as without overlap.
+A test's run is known before its setup when nothing the test sets up can change it: every
+fixture it uses is the plugin's own, one of pytest's (or xdist's), or a session-scoped fixture
+that is already set up, and every reference its markers make (prompt, evaluation, inputs,
+dataset) is an id or such a session fixture. In experiment mode (``pipelines_compare``
+included) the experiment is launched ahead under run-unique variant names, which the run fixture
+then takes over. Those runs are launched while earlier tests still run, in the order this
+process will run the tests, at most ``pipelines_max_concurrent_runs`` of them in flight; a
+test's ``pipelines_run`` then adopts its own run (same payload, same Idempotency-Key) and waits
+for what is left of it. Anything else launches at setup, as without overlap.
 
 The bound's default follows what runs the tasks. In local mode it is the embedded backend's job
 pool shared by the processes that use it (32 workers: 32 at ``-n 0``, 8 each under ``-n 4``), so
@@ -29,7 +29,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -74,11 +74,12 @@ class Ahead:
     spec: RunSpec
     key: str
     launch: Launch
-    ledger_key: str
+    #: its ledger lines: the run, or (an experiment) one per workflow copy
+    ledger_keys: tuple[str, ...]
     #: the test's run fixture adopted it
     taken: bool = False
-    #: experiment mode: the run-unique variant name its workflow copy is named after
-    variant_name: str | None = None
+    #: an experiment: variant -> the run-unique name its workflow copy is named after
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def default_limit(config: pytest.Config, settings: PipelinesSettings) -> int:
@@ -165,6 +166,15 @@ def known_spec(item: pytest.Item) -> RunSpec:
 
     :raises NotKnownYet: when it is not (the run launches at the test's setup).
     """
+    return known_run(item)[0]
+
+
+def known_run(item: pytest.Item) -> tuple[RunSpec, dict[str, RunSpec]]:
+    """:func:`known_spec`, and for a ``pipelines_compare`` test every variant's specification
+    (in marker order: they run in one experiment); else an empty mapping.
+
+    :raises NotKnownYet: when the run is not known before the test's setup.
+    """
     if not isinstance(item, pytest.Function) or RUN_FIXTURE not in item.fixturenames:
         raise NotKnownYet("not an eval test")
     from pytest_pipelines._markers import build_spec, collect_spec_parts
@@ -172,12 +182,11 @@ def known_spec(item: pytest.Item) -> RunSpec:
     if any(item.get_closest_marker(name) is not None for name in SKIP_MARKS):
         raise NotKnownYet("skip marker")
     parts = collect_spec_parts(item.nodeid, item)
-    if parts.get("compares"):
-        raise NotKnownYet("pipelines_compare")
     _check_fixtures(item)
     callspec = getattr(item, "callspec", None)
     variant = callspec.params.get("_pipelines_variant") if callspec is not None else None
-    return build_spec(parts, variant)
+    together = list(parts.get("variants") or {}) if parts.get("compares") else []
+    return build_spec(parts, variant), {v: build_spec(parts, v) for v in together}
 
 
 def _queued_on_worker(item: pytest.Item) -> list[int]:
@@ -253,7 +262,7 @@ class Overlap:
 
     def _launch(self, item: pytest.Item) -> None:
         try:
-            spec = known_spec(item)
+            spec, together = known_run(item)
         except NotKnownYet:
             raise
         except Exception as exc:  # another plugin's item type, markers pytest could not bind
@@ -265,20 +274,28 @@ class Overlap:
             build_payload,
             idempotency_key,
             launch,
+            variants_payload,
         )
         from pytest_pipelines._session import make_client
 
         target = spec.target
-        # an experiment's copy is named after a run-unique variant name, which the test's run
-        # fixture then takes over (see variant_name): chosen here, once
-        variant_name = (
-            self.state.unique_name(spec.variant or "baseline")
-            if target.mode == "experiment"
-            else None
-        )
+        # an experiment's copies are named after run-unique variant names, which the test's run
+        # fixture then takes over (see names): chosen here, once
+        if together:
+            names = {v: self.state.unique_name(v) for v in together}
+        elif target.mode == "experiment":
+            names = {spec.variant or "": self.state.unique_name(spec.variant or "baseline")}
+        else:
+            names = {}
+        variant_name = None if together else next(iter(names.values()), None)
         try:
             client = make_client(self.state)
-            payload = build_payload(spec, resolver(item), client=client, variant_name=variant_name)
+            resolve = resolver(item)
+            payload = (
+                variants_payload(client, together, names, resolve)
+                if together
+                else build_payload(spec, resolve, client=client, variant_name=variant_name)
+            )
         except NotKnownYet:
             raise
         except (Exception, pytest.fail.Exception) as exc:
@@ -287,33 +304,34 @@ class Overlap:
             raise NotKnownYet(str(exc)) from None
         if target.max_count is not None and target.max_count < payload["count"] // target.repeat:
             raise NotKnownYet(MAX_COUNT_BELOW_ROWS)
-        key = idempotency_key(self.state.run_id, item.nodeid, variant_name or spec.variant, payload)
-        if variant_name is not None:
-            # the sweep deletes the copies by this name (deleting a copy ends its tasks' run)
-            ledger_key = self.state.ledger.intend(
-                "experiment", project=target.project, name=variant_name
-            )
-        else:
-            ledger_key = self.state.ledger.intend(
+        variant = None if together else (variant_name or spec.variant)
+        key = idempotency_key(self.state.run_id, item.nodeid, variant, payload)
+        # the sweep deletes an experiment's copies by their names (and with them their tasks)
+        ledger_keys = tuple(
+            self.state.ledger.intend("experiment", project=target.project, name=name)
+            for name in names.values()
+        ) or (
+            self.state.ledger.intend(
                 "run", project=target.project, workflow=target.workflow, idempotency_key=key
-            )
+            ),
+        )
         try:
             started = launch(client, spec, payload, key)
         except RunBroken as exc:
             # the create may have been made: the test's launch replays it under the same key
             logger.debug("launching %s ahead failed: %s", item.nodeid, exc)
             raise NotKnownYet(str(exc)) from None
-        self.state.ledger.created(ledger_key, started.ident)
-        self.runs[item.nodeid] = Ahead(
-            item.nodeid, spec, key, started, ledger_key, variant_name=variant_name
-        )
+        for ledger_key in ledger_keys:
+            self.state.ledger.created(ledger_key, started.ident)
+        self.runs[item.nodeid] = Ahead(item.nodeid, spec, key, started, ledger_keys, names=names)
         self.launched += 1
         logger.debug("launched %s ahead: %s %s", item.nodeid, started.kind, started.ident)
 
-    def variant_name(self, nodeid: str) -> str | None:
-        """The variant name of the test's experiment launched ahead and not yet adopted."""
+    def names(self, nodeid: str) -> dict[str, str]:
+        """Variant -> copy name of the test's experiment launched ahead and not yet adopted
+        (``""`` is the variant of an experiment-mode test without variants); else empty."""
         ahead = self.runs.get(nodeid)
-        return ahead.variant_name if ahead is not None and not ahead.taken else None
+        return dict(ahead.names) if ahead is not None and not ahead.taken else {}
 
     def adopt(self, nodeid: str, key: str) -> Launch | None:
         """The test's own run if it was launched ahead with this Idempotency-Key, else None.
@@ -335,7 +353,8 @@ class Overlap:
         if ahead is None:
             return
         if ahead.taken:
-            self.state.ledger.deleted(ahead.ledger_key)
+            for ledger_key in ahead.ledger_keys:
+                self.state.ledger.deleted(ledger_key)
         else:
             self._cancel(ahead)
 
@@ -382,7 +401,8 @@ class Overlap:
             logger.debug("cancelling the run of %s failed: %s", ahead.nodeid, exc)
             return
         self.cancelled += 1
-        self.state.ledger.deleted(ahead.ledger_key)
+        for ledger_key in ahead.ledger_keys:
+            self.state.ledger.deleted(ledger_key)
         logger.debug("cancelled the run launched ahead for %s", ahead.nodeid)
 
 

@@ -692,6 +692,27 @@ NO_SUCH_VARIANT = (
 )
 
 
+def variants_payload(
+    client: Any,
+    specs: Mapping[str, RunSpec],
+    names: Mapping[str, str],
+    resolve_fixture: Callable[[str], Any],
+) -> dict[str, Any]:
+    """The payload of ONE experiment running every variant of ``specs`` on the first's inputs.
+
+    :param names: variant name -> the run-unique name the experiment's copy carries.
+    """
+    first = next(iter(specs.values()))
+    payload = build_payload(
+        first, resolve_fixture, variant_name=names[first.variant or ""], client=client
+    )
+    payload["variants"] = [
+        {"name": names[name], "configOverrides": build_overrides(spec, resolve_fixture)}
+        for name, spec in specs.items()
+    ]
+    return payload
+
+
 def execute_variants(
     client: Any,
     specs: Mapping[str, RunSpec],
@@ -703,6 +724,7 @@ def execute_variants(
     progress: ProgressFn | None = None,
     on_launch: Callable[[Launch], None] | None = None,
     history: TestDurations | None = None,
+    adopt: Callable[[str], Launch | None] | None = None,
 ) -> RunResult:
     """Run every variant in ONE experiment on the same inputs, and gather each variant's result.
 
@@ -717,17 +739,16 @@ def execute_variants(
     :param names: variant name -> the run-unique name the experiment's copy carries.
     :param history: this test's run durations, which time the polls (:func:`wait`); default
         None.
+    :param adopt: given the Idempotency-Key, the experiment already launched ahead under it
+        (:mod:`pytest_pipelines._overlap`), or None to launch it now; default None.
     """
     first = next(iter(specs.values()))
-    payload = build_payload(
-        first, resolve_fixture, variant_name=names[first.variant or ""], client=client
-    )
-    payload["variants"] = [
-        {"name": names[name], "configOverrides": build_overrides(spec, resolve_fixture)}
-        for name, spec in specs.items()
-    ]
+    payload = variants_payload(client, specs, names, resolve_fixture)
     began = time.monotonic()
-    started = launch(client, first, payload, key(payload))
+    first_key = key(payload)
+    started = adopt(first_key) if adopt is not None else None
+    if started is None:
+        started = launch(client, first, payload, first_key)
     if on_launch is not None:
         on_launch(started)
     status = wait(client, first, started, timeout=timeout, progress=progress, history=history)

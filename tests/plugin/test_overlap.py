@@ -383,6 +383,123 @@ def test_xdist_in_experiment_mode_runs_each_test_once_and_leaves_no_copy(
     assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
 
 
+COMPARE_SUITE = """
+import os
+
+import pytest
+
+pytestmark = [
+    pytest.mark.pipelines_workflow(22, 10, count=1, mode="experiment"),
+    pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=1.0),
+    pytest.mark.pipelines_compare("Mentions Rome Highlights", min_difference=-1.0),
+]
+
+
+def pair(control, new):
+    return pytest.mark.pipelines_variants(
+        control={"models": [{"nodeId": "plan", "modelSlug": control}]},
+        new={"models": [{"nodeId": "plan", "modelSlug": new}]},
+    )
+
+
+@pair("slow-0", "slow-1")
+def test_a(pipelines_run):
+    pass
+
+
+@pair("slow-2", "slow-3")
+def test_b(pipelines_run):
+    if os.environ.get("OVERLAP_INTERRUPT"):
+        raise KeyboardInterrupt
+
+
+@pair("slow-4", "slow-5")
+def test_c(pipelines_run):
+    pass
+
+
+@pair("slow-6", "slow-8")
+def test_d(pipelines_run):
+    pass
+"""
+
+# slow-2 (test_b's control) misses the gate
+COMPARED = {
+    "test_suite.py::test_a": "passed",
+    "test_suite.py::test_b": "failed",
+    "test_suite.py::test_c": "passed",
+    "test_suite.py::test_d": "passed",
+}
+
+
+def test_pipelines_compare_experiments_are_launched_ahead_too(
+    pytester: pytest.Pytester, slow_backend: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each test runs ONE experiment of its two variants: one job per slug
+    pytester.makepyfile(test_suite=COMPARE_SUITE)
+    every = {s: 1 for s in SLUGS if s not in ("slow-7", "slow-9")}
+    outcomes, overlap, jobs, cancelled = session(
+        pytester, slow_backend, "-o", "pipelines_max_concurrent_runs=1"
+    )
+    assert (outcomes, overlap.launched, jobs, cancelled) == (COMPARED, 0, every, set())
+
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend)
+    assert (outcomes, overlap.launched, overlap.cancelled) == (COMPARED, 4, 0)
+    assert (jobs, cancelled) == (every, set())
+
+    # -x stops after test_b: test_c's and test_d's experiments are cancelled, copies deleted
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend, "-x")
+    assert outcomes == {k: COMPARED[k] for k in list(COMPARED)[:2]}
+    assert (jobs, cancelled) == (every, {"slow-4", "slow-5", "slow-6", "slow-8"})
+
+    # -k: deselected tests are never launched
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend, "-k", "test_d")
+    assert (outcomes, jobs, cancelled) == (
+        {"test_suite.py::test_d": "passed"},
+        {"slow-6": 1, "slow-8": 1},
+        set(),
+    )
+
+    # a keyboard interrupt in test_b's body: every experiment not finished with is cancelled
+    monkeypatch.setenv("OVERLAP_INTERRUPT", "1")
+    outcomes, overlap, jobs, cancelled = session(pytester, slow_backend)
+    assert outcomes == {"test_suite.py::test_a": "passed", "test_suite.py::test_b": "passed"}
+    assert cancelled == {"slow-2", "slow-3", "slow-4", "slow-5", "slow-6", "slow-8"}
+    assert max(jobs.values()) == 1
+
+
+def test_xdist_runs_each_compare_experiment_once(
+    pytester: pytest.Pytester, slow_backend: Any
+) -> None:
+    pytester.makepyfile(test_suite=COMPARE_SUITE)
+    pytester.makeconftest(LAUNCHED_CONFTEST)
+    log: JobLog = slow_backend.job_log
+    before = len(log.created)
+    result = pytester.runpytest_subprocess(
+        f"--pipelines-env={slow_backend.base_url}",
+        f"--pipelines-api-key={slow_backend.api_key}",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "-rA",
+    )
+    slow_backend.state.engine.wait_idle()
+    outcomes = {
+        line.split()[1]: line.split()[0]
+        for line in result.stdout.lines
+        if line.startswith(("PASSED ", "FAILED ", "ERROR "))
+    }
+    assert outcomes == {k: v.upper() for k, v in COMPARED.items()}
+    new = log.created[before:]
+    assert sorted(slug for _, slug in new) == sorted(
+        s for s in SLUGS if s not in ("slow-7", "slow-9")
+    )
+    assert {job for job, _ in new} & log.cancelled == set()
+    assert _copies(slow_backend) == []
+    assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
+
+
 def test_the_sweep_cancels_a_run_a_crashed_worker_launched_ahead(slow_backend: Any) -> None:
     from pytest_pipelines._ledger import sweep_ledger
 
