@@ -122,22 +122,26 @@ def held_poll_limit(status: Any) -> float | None:
 def end_window(intervals: Iterable[Interval]) -> Interval | None:
     """Where the next run should end, from the ``(lo, hi)`` intervals of earlier runs, oldest first.
 
-    Each interval says a run ended after ``lo`` and by ``hi`` seconds. Run by run, the window
-    is the intersection of the intervals that agree: one that overlaps the window narrows it;
-    one after it (a slower run) replaces it; one before it (a quicker run) replaces it too, but
-    when it ended within twice the window's width (at least ``MIN_WINDOW``) of the window, it is
-    clipped to that much below its end: a run a little early was seen done at the window's first
-    poll, and its interval reaches back to the poll before, seconds earlier, which would widen
-    the next window to the whole wait. None for no intervals.
+    Each interval says a run ended after ``lo`` and by ``hi`` seconds. Run by run, an interval
+    that overlaps the window narrows it to their intersection. One that ended outside it, but
+    within twice the window's width (at least ``MIN_WINDOW``), is jitter: the window stretches
+    to cover it (down by at most that much for an early one, whose interval reaches back to the
+    poll before the window, seconds earlier). One farther away (the run now takes another
+    time) replaces the window. None for no intervals.
     """
     window: Interval | None = None
     for lo, hi in intervals:
-        if window is None or lo > window[1]:
+        if window is None:
             window = (lo, hi)
+            continue
+        reach = 2 * max(window[1] - window[0], MIN_WINDOW)
+        if lo > window[1]:
+            # a little late (jitter): the window stretches to it; far later: replaced
+            window = (window[0], hi) if lo <= window[1] + reach else (lo, hi)
         elif hi < window[0]:
-            width = max(window[1] - window[0], MIN_WINDOW)
-            # seen done just before the window (jitter): clipped; far before it: replaced
-            window = (max(lo, hi - 2 * width) if hi >= window[0] - 2 * width else lo, hi)
+            # seen done a little early, at the window's first poll: the window stretches down
+            # by at most ``reach`` (its interval reaches back seconds); far earlier: replaced
+            window = (max(lo, hi - reach), window[1]) if hi >= window[0] - reach else (lo, hi)
         else:
             window = (max(lo, window[0]), min(hi, window[1]))
     return window

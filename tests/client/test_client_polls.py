@@ -86,16 +86,22 @@ def test_the_window_narrows_while_runs_agree() -> None:
     assert end_window([(2.4, 3.7), (2.4, 3.1), (2.8, 3.1)]) == (2.8, 3.1)
 
 
-def test_a_slower_run_moves_the_window_at_once() -> None:
-    # ended after the window: the newest interval wins, not a vote of the older ones
+def test_a_much_slower_run_moves_the_window_at_once() -> None:
+    # ended far after the window: the newest interval wins, not a vote of the older ones
     assert end_window([(2.9, 3.0), (2.9, 3.0), (3.5, 3.6)]) == (3.5, 3.6)
 
 
-def test_a_run_a_little_early_clips_its_wide_interval() -> None:
+def test_a_run_a_little_late_stretches_the_window() -> None:
+    # within twice the window's width (at least MIN_WINDOW) after it: jitter, covered
+    assert end_window([(2.9, 3.0), (3.05, 3.1)]) == (2.9, 3.1)
+    assert end_window([(2.9, 3.0), (3.05, 3.1), (3.0, 3.05)]) == (3.0, 3.05)
+
+
+def test_a_run_a_little_early_stretches_the_window_down_by_a_bounded_step() -> None:
     # seen done at the window's first poll (2.9), in flight at the poll before (1.45): the
-    # next window reaches twice the old width (at least MIN_WINDOW) below 2.9, not to 1.45
-    assert end_window([(2.95, 3.0), (1.45, 2.9)]) == pytest.approx((2.9 - 2 * MIN_WINDOW, 2.9))
-    assert end_window([(2.5, 3.0), (1.45, 2.4)]) == pytest.approx((1.45, 2.4))  # 2 x 0.5 back
+    # window reaches twice its width (at least MIN_WINDOW) below 2.9, not down to 1.45
+    assert end_window([(2.95, 3.0), (1.45, 2.9)]) == pytest.approx((2.9 - 2 * MIN_WINDOW, 3.0))
+    assert end_window([(2.5, 3.0), (1.45, 2.4)]) == pytest.approx((1.45, 3.0))  # 2 x 0.5 back
 
 
 def test_a_much_quicker_run_replaces_the_window() -> None:
