@@ -318,7 +318,8 @@ class Overlap:
         try:
             started = launch(client, spec, payload, key)
         except RunBroken as exc:
-            # the create may have been made: the test's launch replays it under the same key
+            # the create may have been made: in tasks mode the test's launch replays it under the
+            # same key; an experiment's copies (names not taken over) are swept by their names
             logger.debug("launching %s ahead failed: %s", item.nodeid, exc)
             raise NotKnownYet(str(exc)) from None
         for ledger_key in ledger_keys:
