@@ -42,6 +42,7 @@ from pytest_pipelines.client._base import (
     checked,
     confirm_body,
     created_id,
+    default_ssl_context,
     empty_summary,
     experiment_keys,
     file_part,
@@ -131,7 +132,9 @@ class AsyncPipelinesClient(BaseClient):
             http_client=http_client,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+        self._http = http_client if http_client is not None else httpx.AsyncClient(
+            timeout=self.timeout, verify=default_ssl_context()
+        )
         self._sleep: AsyncSleep = sleep or DEFAULT_ASYNC_SLEEP
 
     async def __aenter__(self) -> AsyncPipelinesClient:

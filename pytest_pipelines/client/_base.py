@@ -15,6 +15,7 @@ import math
 import os
 import platform
 import re
+import ssl
 import sys
 import threading
 import time
@@ -58,6 +59,29 @@ ENV_ENV = "PIPELINES_ENV"
 ENV_DEBUG = "PIPELINES_DEBUG"
 
 DEFAULT_TIMEOUT = 30.0
+
+#: The environment variables httpx reads when it builds its default SSL context.
+SSL_ENV_VARS = ("SSL_CERT_FILE", "SSL_CERT_DIR", "SSLKEYLOGFILE")
+_ssl_lock = threading.Lock()
+_ssl_contexts: dict[tuple[str | None, ...], ssl.SSLContext] = {}
+
+
+def default_ssl_context() -> ssl.SSLContext:
+    """The SSL context a client gives the httpx client it builds for itself.
+
+    It is what httpx builds by default (``httpx.create_ssl_context()``: certifi's CA bundle, or
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR``; ``SSLKEYLOGFILE`` honoured), built once per process for
+    each value of those variables instead of once per client: loading the CA bundle takes
+    ~25 ms, and a plugin session opens several clients. An ``ssl.SSLContext`` is safe to share
+    between connections and threads; verification stays on (certificates and host names).
+    """
+    key = tuple(os.environ.get(name) for name in SSL_ENV_VARS)
+    with _ssl_lock:
+        context = _ssl_contexts.get(key)
+        if context is None:
+            context = _ssl_contexts[key] = httpx.create_ssl_context(verify=True, trust_env=True)
+        return context
+
 
 
 class NotGiven:

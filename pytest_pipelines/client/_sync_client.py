@@ -41,6 +41,7 @@ from pytest_pipelines.client._base import (
     checked,
     confirm_body,
     created_id,
+    default_ssl_context,
     empty_summary,
     experiment_keys,
     file_part,
@@ -130,7 +131,9 @@ class PipelinesClient(BaseClient):
             http_client=http_client,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self._http = http_client if http_client is not None else httpx.Client(
+            timeout=self.timeout, verify=default_ssl_context()
+        )
         self._sleep: SyncSleep = sleep or DEFAULT_SYNC_SLEEP
 
     def __enter__(self) -> PipelinesClient:
