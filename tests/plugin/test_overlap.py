@@ -293,6 +293,29 @@ def test_a_bad_bound_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines([f"*{BAD_MAX_CONCURRENT_RUNS.format(value='0')}*"])
 
 
+def run_on_two_workers(
+    pytester: pytest.Pytester, backend: Any
+) -> tuple[pytest.RunResult, dict[str, str]]:
+    """Run the suite at ``-n 2`` against ``backend`` in a subprocess (a worker may crash), wait
+    for the backend's jobs to settle; the result and each test's PASSED/FAILED/ERROR."""
+    result = pytester.runpytest_subprocess(
+        f"--pipelines-env={backend.base_url}",
+        f"--pipelines-api-key={backend.api_key}",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "-rA",
+    )
+    backend.state.engine.wait_idle()
+    outcomes = {
+        line.split()[1]: line.split()[0]
+        for line in result.stdout.lines
+        if line.startswith(("PASSED ", "FAILED ", "ERROR "))
+    }
+    return result, outcomes
+
+
 def test_xdist_and_a_crashed_worker_run_each_test_once(
     pytester: pytest.Pytester, slow_backend: Any
 ) -> None:
@@ -316,22 +339,8 @@ def test_xdist_and_a_crashed_worker_run_each_test_once(
     pytester.makepyfile(test_suite="\n".join(lines) + "\n")
     pytester.makeconftest(LAUNCHED_CONFTEST)
     before = set(_jobs(slow_backend))
-    result = pytester.runpytest_subprocess(
-        f"--pipelines-env={slow_backend.base_url}",
-        f"--pipelines-api-key={slow_backend.api_key}",
-        "-p",
-        "no:cacheprovider",
-        "-n",
-        "2",
-        "-rA",
-    )
-    slow_backend.state.engine.wait_idle()
+    result, outcomes = run_on_two_workers(pytester, slow_backend)
     result.stdout.fnmatch_lines(["*crashed*"])
-    outcomes = {
-        line.split()[1]: line.split()[0]
-        for line in result.stdout.lines
-        if line.startswith(("PASSED ", "FAILED ", "ERROR "))
-    }
     # the same verdicts as serial: slow-2 misses its gate, the crash fails test_4
     expected = {f"test_suite.py::test_{n}": "PASSED" for n in range(10) if n not in (2, 4, 7)}
     expected |= {"test_suite.py::test_2": "FAILED", "test_suite.py::test_4": "FAILED"}
@@ -355,21 +364,7 @@ def test_xdist_in_experiment_mode_runs_each_test_once_and_leaves_no_copy(
     pytester.makeconftest(LAUNCHED_CONFTEST)
     log: JobLog = slow_backend.job_log
     before = len(log.created)
-    result = pytester.runpytest_subprocess(
-        f"--pipelines-env={slow_backend.base_url}",
-        f"--pipelines-api-key={slow_backend.api_key}",
-        "-p",
-        "no:cacheprovider",
-        "-n",
-        "2",
-        "-rA",
-    )
-    slow_backend.state.engine.wait_idle()
-    outcomes = {
-        line.split()[1]: line.split()[0]
-        for line in result.stdout.lines
-        if line.startswith(("PASSED ", "FAILED ", "ERROR "))
-    }
+    _, outcomes = run_on_two_workers(pytester, slow_backend)
     assert outcomes == {k: v.upper() for k, v in SERIAL.items() if v != "skipped"}
     new = log.created[before:]
     per_slug: dict[str, int] = {}
@@ -475,21 +470,7 @@ def test_xdist_runs_each_compare_experiment_once(
     pytester.makeconftest(LAUNCHED_CONFTEST)
     log: JobLog = slow_backend.job_log
     before = len(log.created)
-    result = pytester.runpytest_subprocess(
-        f"--pipelines-env={slow_backend.base_url}",
-        f"--pipelines-api-key={slow_backend.api_key}",
-        "-p",
-        "no:cacheprovider",
-        "-n",
-        "2",
-        "-rA",
-    )
-    slow_backend.state.engine.wait_idle()
-    outcomes = {
-        line.split()[1]: line.split()[0]
-        for line in result.stdout.lines
-        if line.startswith(("PASSED ", "FAILED ", "ERROR "))
-    }
+    _, outcomes = run_on_two_workers(pytester, slow_backend)
     assert outcomes == {k: v.upper() for k, v in COMPARED.items()}
     new = log.created[before:]
     assert sorted(slug for _, slug in new) == sorted(
