@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_pipelines._settings import whole_number
+
 if TYPE_CHECKING:
     from pytest_pipelines._markers import RunSpec
     from pytest_pipelines._run import Launch
@@ -101,11 +103,8 @@ def parse_max_concurrent_runs(value: object, default: int = DEFAULT_MAX_CONCURRE
     """
     if value in (None, ""):
         return default
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if number < 1:
+    number = whole_number(value)
+    if number is None or number < 1:
         raise pytest.UsageError(BAD_MAX_CONCURRENT_RUNS.format(value=value))
     return number
 

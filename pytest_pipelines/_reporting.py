@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_pipelines._record import ItemRecord
+from pytest_pipelines._settings import whole_number
 
 BAD_TABLE_WIDTH = (
     "pytest-pipelines: {source} is {value!r}; give the number of columns the results table "
@@ -57,11 +58,8 @@ def resolve_report_options(config: pytest.Config) -> ReportOptions:
     raw_width, source = _pick(config, "pipelines_table_width")
     width: int | None = None
     if raw_width is not None:
-        try:
-            width = int(str(raw_width).strip())
-        except ValueError:
-            width = -1
-        if width < MIN_TABLE_WIDTH:
+        width = whole_number(raw_width)
+        if width is None or width < MIN_TABLE_WIDTH:
             raise pytest.UsageError(BAD_TABLE_WIDTH.format(source=source, value=raw_width))
     return ReportOptions(
         summary_md=str(md) if md else None, html=str(html) if html else None, table_width=width

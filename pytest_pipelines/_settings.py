@@ -15,6 +15,17 @@ import pytest
 from pytest_pipelines._retry import DEFAULT_MAX_RETRIES
 from pytest_pipelines._secret import Secret
 
+
+def whole_number(value: object) -> int | None:
+    """``value`` (an ini or option value) as a whole number written in ASCII digits, else None.
+
+    The one parser of the plugin's integer settings: ``int()`` alone would also take '+8',
+    '1_000' and other scripts' digits ('٨'), and ``str.isdigit()`` takes '²', which ``int()``
+    then rejects; each caller turns None into its own usage error.
+    """
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
 PRODUCTION_URL = "https://api.pipelines.tech"
 ENV_CHOICES = ("local", "production", "<http(s) URL>")
 DEFAULT_GATE_CHOICES = ("all-boolean-pass", "none")
@@ -277,16 +288,15 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     sources["max_retries"] = r_src
     max_retries = DEFAULT_MAX_RETRIES
     if raw_retries is not None:
-        text = str(raw_retries).strip()
-        # ASCII only: str.isdigit() also accepts '²', which int() then rejects
-        if not (text.isascii() and text.isdigit()):
+        retries = whole_number(raw_retries)
+        if retries is None:
             raise pytest.UsageError(
                 BAD_MAX_RETRIES.format(
                     source=_label(r_src, "pipelines_max_retries", "pipelines_max_retries", None),
                     value=raw_retries,
                 )
             )
-        max_retries = int(text)
+        max_retries = retries
 
     raw_junit, j_src = _pick(config, "pipelines_junitxml", "pipelines_junitxml", None)
     sources["junitxml"] = j_src
@@ -392,11 +402,8 @@ def _local_workers(value: object) -> int:
     """The ini value as a pool size from 1 to 1024 (unset: :data:`DEFAULT_LOCAL_WORKERS`)."""
     if value in (None, ""):
         return DEFAULT_LOCAL_WORKERS
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if not 1 <= number <= MAX_LOCAL_WORKERS:
+    number = whole_number(value)
+    if number is None or not 1 <= number <= MAX_LOCAL_WORKERS:
         raise pytest.UsageError(BAD_LOCAL_WORKERS.format(value=value))
     return number
 

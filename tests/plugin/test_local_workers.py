@@ -132,7 +132,7 @@ def test_under_xdist_the_workers_share_the_pool(
     assert limits == {"gw0": 2, "gw1": 2}
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "1025", "lots", "2.5"])
+@pytest.mark.parametrize("value", ["0", "-3", "1025", "lots", "2.5", "+8", "1_0", "١٢"])
 def test_a_bad_pool_size_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
     pytester.makepyfile("def test_x():\n    pass\n")
     result = pytester.runpytest("-o", f"pipelines_local_workers={value}")

@@ -286,11 +286,12 @@ def test_overlap_keeps_verdicts_runs_once_and_cancels_what_did_not_run(
     assert max(jobs.values()) == 1
 
 
-def test_a_bad_bound_is_a_usage_error(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("value", ["0", "lots", "+8", "١٢"])
+def test_a_bad_bound_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
     pytester.makepyfile("def test_x():\n    pass\n")
-    result = pytester.runpytest("-o", "pipelines_max_concurrent_runs=0")
+    result = pytester.runpytest("-o", f"pipelines_max_concurrent_runs={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*{BAD_MAX_CONCURRENT_RUNS.format(value='0')}*"])
+    result.stderr.fnmatch_lines([f"*{BAD_MAX_CONCURRENT_RUNS.format(value=value)}*"])
 
 
 def run_on_two_workers(
