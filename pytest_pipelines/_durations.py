@@ -114,7 +114,9 @@ class SessionDurations:
             workeroutput = getattr(self.config, "workeroutput", None)
             if workeroutput is not None:
                 # builtin types only: execnet carries nothing else
-                workeroutput[WORKEROUTPUT_KEY] = {k: [list(i) for i in v] for k, v in self.new.items()}
+                workeroutput[WORKEROUTPUT_KEY] = {
+                    k: [list(i) for i in v] for k, v in self.new.items()
+                }
             return
         cache = self.cache
         if cache is None:

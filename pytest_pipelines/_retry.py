@@ -116,9 +116,7 @@ def delete(client: Any, call: Callable[[], Any]) -> None:
         pause(delay)
 
 
-def create(
-    client: Any, call: Callable[[], T], find: Callable[[], T | None]
-) -> T:
+def create(client: Any, call: Callable[[], T], find: Callable[[], T | None]) -> T:
     """Create an object once: retry transient failures, first looking it up by its unique name.
 
     :param call: the create request.

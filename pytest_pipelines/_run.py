@@ -674,9 +674,7 @@ def execute(
         if on_launch is not None:
             on_launch(started)
         try:
-            status = wait(
-                client, spec, started, timeout=left, progress=progress, history=history
-            )
+            status = wait(client, spec, started, timeout=left, progress=progress, history=history)
         except RunTimedOut:
             raise overrun from None
         tasks += gather(client, spec, started, status, deadline=deadline).tasks

@@ -26,6 +26,7 @@ def whole_number(value: object) -> int | None:
     text = str(value).strip()
     return int(text) if text.isascii() and text.isdigit() else None
 
+
 PRODUCTION_URL = "https://api.pipelines.tech"
 ENV_CHOICES = ("local", "production", "<http(s) URL>")
 DEFAULT_GATE_CHOICES = ("all-boolean-pass", "none")

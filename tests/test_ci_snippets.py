@@ -39,7 +39,9 @@ def test_ci_snippets_install_the_published_package(path: Path) -> None:
     commands = install_lines(text, markdown=path.suffix == ".md")
     assert commands, f"{path.name} has no install command"
     for args in commands:
-        assert not FROM_HERE.search(args), f"{path.name}: `pip install {args}` installs the checkout"
+        assert not FROM_HERE.search(args), (
+            f"{path.name}: `pip install {args}` installs the checkout"
+        )
         assert "pytest-pipelines[" in args, f"{path.name}: `pip install {args}` names no package"
 
 
@@ -55,4 +57,6 @@ def test_the_checkout_pattern_is_recognised() -> None:
     assert FROM_HERE.search('-e ".[local,xdist]"')
     assert FROM_HERE.search('".[local]"')
     assert FROM_HERE.search(".")
-    assert not FROM_HERE.search('"pytest-pipelines[local,xdist] @ git+https://github.com/o/pytest-pipelines@v1"')
+    assert not FROM_HERE.search(
+        '"pytest-pipelines[local,xdist] @ git+https://github.com/o/pytest-pipelines@v1"'
+    )

@@ -58,7 +58,18 @@ def test_a_copy_with_no_shared_folder_beside_it_passes(tmp_path: Path) -> None:
     modules = contract_tests()
     assert len(modules) >= 4, modules  # the guide, the client surface, route coverage, seeds
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-k", SKIP_SLOW, *modules],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            SKIP_SLOW,
+            *modules,
+        ],
         cwd=clone,
         env=env,
         capture_output=True,

@@ -132,8 +132,10 @@ class AsyncPipelinesClient(BaseClient):
             http_client=http_client,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(
-            timeout=self.timeout, verify=default_ssl_context()
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self.timeout, verify=default_ssl_context())
         )
         self._sleep: AsyncSleep = sleep or DEFAULT_ASYNC_SLEEP
 

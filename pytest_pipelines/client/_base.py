@@ -83,7 +83,6 @@ def default_ssl_context() -> ssl.SSLContext:
         return context
 
 
-
 class NotGiven:
     """The type of :data:`NOT_GIVEN`: an argument left at its default.
 

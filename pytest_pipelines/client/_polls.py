@@ -188,9 +188,7 @@ def merge_histories(
     Keys with new intervals move to the end (most recent); the oldest keys beyond
     ``KEYS_KEPT`` are dropped.
     """
-    merged: OrderedDict[str, list[Interval]] = OrderedDict(
-        (k, list(v)) for k, v in saved.items()
-    )
+    merged: OrderedDict[str, list[Interval]] = OrderedDict((k, list(v)) for k, v in saved.items())
     for key, intervals in new.items():
         merged[key] = [*merged.pop(key, []), *intervals][-DURATIONS_KEPT:]
     while len(merged) > KEYS_KEPT:

@@ -131,8 +131,10 @@ class PipelinesClient(BaseClient):
             http_client=http_client,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(
-            timeout=self.timeout, verify=default_ssl_context()
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(timeout=self.timeout, verify=default_ssl_context())
         )
         self._sleep: SyncSleep = sleep or DEFAULT_SYNC_SLEEP
 

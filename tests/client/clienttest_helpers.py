@@ -107,7 +107,11 @@ class Api:
 
     def make(self, **kw: Any) -> PipelinesClient | AsyncPipelinesClient:
         transport = httpx.MockTransport(self.server)
-        options: dict[str, Any] = {"api_key": API_KEY, "base_url": BASE_URL, "clock": self.fake.clock}
+        options: dict[str, Any] = {
+            "api_key": API_KEY,
+            "base_url": BASE_URL,
+            "clock": self.fake.clock,
+        }
         options.update(kw)
         if self.kind == "sync":
             return PipelinesClient(

@@ -24,5 +24,3 @@ def fake_time() -> FakeTime:
 @pytest.fixture(params=["sync", "async"])
 def api(request: pytest.FixtureRequest, server: Server, fake_time: FakeTime) -> Api:
     return Api(request.param, server, fake_time)
-
-

@@ -21,8 +21,24 @@ from pytest_pipelines.client import (
 
 pytestmark = pytest.mark.anyio
 
-KINDS = ["prompts", "criteria", "evaluations", "tool-endpoints", "tool-bindings", "tool-ground-truths", "experiments"]
-SECTIONS = ["prompts", "criteria", "evaluations", "tool_endpoints", "tool_bindings", "tool_ground_truths", "experiments"]
+KINDS = [
+    "prompts",
+    "criteria",
+    "evaluations",
+    "tool-endpoints",
+    "tool-bindings",
+    "tool-ground-truths",
+    "experiments",
+]
+SECTIONS = [
+    "prompts",
+    "criteria",
+    "evaluations",
+    "tool_endpoints",
+    "tool_bindings",
+    "tool_ground_truths",
+    "experiments",
+]
 
 
 def counter_handler() -> Any:
@@ -47,14 +63,18 @@ def test_templates_are_valid_and_focused(kind: str) -> None:
 
 
 def test_template_unknown_kind() -> None:
-    with pytest.raises(PipelinesConfigError, match="unknown bundle kind 'widgets'; use one of: prompts"):
+    with pytest.raises(
+        PipelinesConfigError, match="unknown bundle kind 'widgets'; use one of: prompts"
+    ):
         artifact_bundle_template("widgets")
 
 
 def test_templates_are_fresh_copies() -> None:
     first = artifact_bundle_template("criteria")
     first["criteria"][0]["config"]["keywords"].append("mutated")
-    assert "mutated" not in artifact_bundle_template("criteria")["criteria"][0]["config"]["keywords"]
+    assert (
+        "mutated" not in artifact_bundle_template("criteria")["criteria"][0]["config"]["keywords"]
+    )
 
 
 def full_bundle() -> dict[str, Any]:
@@ -88,9 +108,17 @@ async def test_push_order_summary_and_experiment_keys(api: Api) -> None:
             "criteria": [{"name": "Mentions the key facts", "id": 2}],
             "evaluations": [{"name": "Quality evaluation", "id": 3}],
             "tool_endpoints": [{"name": "Docs MCP endpoint", "id": 4}],
-            "tool_bindings": [{"name": "node-id-from-configurable-fields.field-id-from-configurable-fields", "id": 5}],
+            "tool_bindings": [
+                {
+                    "name": "node-id-from-configurable-fields.field-id-from-configurable-fields",
+                    "id": 5,
+                }
+            ],
             "tool_ground_truths": [
-                {"name": "node-id-from-configurable-fields.field-id-from-configurable-fields", "id": 6}
+                {
+                    "name": "node-id-from-configurable-fields.field-id-from-configurable-fields",
+                    "id": 6,
+                }
             ],
             "experiments": [{"name": "baseline-vs-new-prompt", "experiment_id": "exp-7"}],
         },
@@ -112,8 +140,20 @@ async def test_push_guide_prompt_bundle(api: Api) -> None:
         "artifact_type": BUNDLE_ARTIFACT_TYPE,
         "name": "rome-prompt-bundle",
         "prompts": [
-            {"name": "Concise Rome Prompt", "prompt_text": "Short.", "role": "user", "scope_type": "org", "org_id": 2},
-            {"name": "Detailed Rome Prompt", "prompt_text": "Long.", "role": "user", "scope_type": "org", "org_id": 2},
+            {
+                "name": "Concise Rome Prompt",
+                "prompt_text": "Short.",
+                "role": "user",
+                "scope_type": "org",
+                "org_id": 2,
+            },
+            {
+                "name": "Detailed Rome Prompt",
+                "prompt_text": "Long.",
+                "role": "user",
+                "scope_type": "org",
+                "org_id": 2,
+            },
         ],
         "criteria": [],
         "evaluations": [],
@@ -135,21 +175,61 @@ async def test_experiments_without_prefix_have_no_key(api: Api) -> None:
 
 
 INVALID_BUNDLES: list[tuple[str, Any, str]] = [
-    ("artifact_type", {"artifact_type": "v0", "prompts": []}, "artifact_type: must be 'pipelines.artifact.bundle.v1'"),
-    ("unknown-section", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompt": []}, "prompt: unknown section; valid sections: prompts"),
-    ("section-not-list", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompts": {}}, "prompts: must be a list of objects"),
-    ("item-not-object", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompts": ["x"]}, "prompts.0: must be an object"),
-    ("prompt-name", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompts": [{"prompt_text": "x"}]}, "prompts.0.name: Field required"),
-    ("endpoint-org", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "tool_endpoints": [{"name": "e"}]}, "tool_endpoints.0.org_id: Field required"),
-    ("binding-workflow", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "tool_bindings": [{"node_id": "n"}]}, "tool_bindings.0.workflow_id: Field required"),
-    ("gt-workflow", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "tool_ground_truths": [{}]}, "tool_ground_truths.0.workflow_id: Field required"),
-    ("experiment-keys", {"artifact_type": BUNDLE_ARTIFACT_TYPE, "experiments": [{"name": "x"}]}, "experiments.0.project_id: Field required"),
+    (
+        "artifact_type",
+        {"artifact_type": "v0", "prompts": []},
+        "artifact_type: must be 'pipelines.artifact.bundle.v1'",
+    ),
+    (
+        "unknown-section",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompt": []},
+        "prompt: unknown section; valid sections: prompts",
+    ),
+    (
+        "section-not-list",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompts": {}},
+        "prompts: must be a list of objects",
+    ),
+    (
+        "item-not-object",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompts": ["x"]},
+        "prompts.0: must be an object",
+    ),
+    (
+        "prompt-name",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "prompts": [{"prompt_text": "x"}]},
+        "prompts.0.name: Field required",
+    ),
+    (
+        "endpoint-org",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "tool_endpoints": [{"name": "e"}]},
+        "tool_endpoints.0.org_id: Field required",
+    ),
+    (
+        "binding-workflow",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "tool_bindings": [{"node_id": "n"}]},
+        "tool_bindings.0.workflow_id: Field required",
+    ),
+    (
+        "gt-workflow",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "tool_ground_truths": [{}]},
+        "tool_ground_truths.0.workflow_id: Field required",
+    ),
+    (
+        "experiment-keys",
+        {"artifact_type": BUNDLE_ARTIFACT_TYPE, "experiments": [{"name": "x"}]},
+        "experiments.0.project_id: Field required",
+    ),
     ("not-a-bundle", [1], "a bundle must be a JSON object"),
 ]
 
 
-@pytest.mark.parametrize(("case", "bundle", "message"), INVALID_BUNDLES, ids=[c[0] for c in INVALID_BUNDLES])
-async def test_invalid_bundles_fail_before_any_request(api: Api, case: str, bundle: Any, message: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "bundle", "message"), INVALID_BUNDLES, ids=[c[0] for c in INVALID_BUNDLES]
+)
+async def test_invalid_bundles_fail_before_any_request(
+    api: Api, case: str, bundle: Any, message: str
+) -> None:
     with pytest.raises(PipelinesConfigError) as info:
         await api.call("push_artifact_bundle", bundle)
     assert message in str(info.value)
@@ -164,7 +244,12 @@ async def test_criterion_config_errors_in_a_bundle_are_located(api: Api) -> None
     del bad["config"]["keywords"]
     bundle["criteria"] = [good, bad]
     bundle["experiments"] = [
-        {"name": "e", "project_id": 1, "workflow_id": 2, "payload": {"count": 1, "variants": [{"name": "a"}, {"name": "a"}]}}
+        {
+            "name": "e",
+            "project_id": 1,
+            "workflow_id": 2,
+            "payload": {"count": 1, "variants": [{"name": "a"}, {"name": "a"}]},
+        }
     ]
     with pytest.raises(PipelinesConfigError) as info:
         await api.call("push_artifact_bundle", bundle)
@@ -180,9 +265,13 @@ async def test_single_artifact_pushes(api: Api) -> None:
     assert api.server.last.path == "/api/prompts"
     await api.call("push_evaluation_artifact", {"name": "Quality Eval"})
     assert api.server.last.path == "/api/evaluations"
-    await api.call("push_tool_endpoint_artifact", {"org_id": 2, "name": "Docs MCP", "url": "https://t/mcp"})
+    await api.call(
+        "push_tool_endpoint_artifact", {"org_id": 2, "name": "Docs MCP", "url": "https://t/mcp"}
+    )
     assert api.server.last.path == "/api/organizations/2/tool-endpoints"
-    await api.call("push_tool_ground_truth_artifact", {"workflow_id": 9, "node_id": "n", "field_id": "f"})
+    await api.call(
+        "push_tool_ground_truth_artifact", {"workflow_id": 9, "node_id": "n", "field_id": "f"}
+    )
     assert api.server.last.path == "/api/workflows/9/tool-ground-truths"
     assert api.server.last.json() == {"node_id": "n", "field_id": "f"}
     with pytest.raises(PipelinesConfigError, match="workflow_id: Field required"):
@@ -203,7 +292,9 @@ async def test_invalid_criterion_raises_before_request(api: Api) -> None:
     with pytest.raises(PipelinesConfigError) as info:
         await api.call("create_criterion", payload)
     assert "invalid criterion: config.keywords: Field required" in str(info.value)
-    assert info.value.errors == [{"loc": ["config", "keywords"], "msg": "Field required", "type": "missing"}]
+    assert info.value.errors == [
+        {"loc": ["config", "keywords"], "msg": "Field required", "type": "missing"}
+    ]
     assert isinstance(info.value, ValueError)
     assert api.server.requests == []
     with pytest.raises(PipelinesConfigError, match=r"config\.keywords"):
@@ -233,12 +324,22 @@ async def test_criterion_models_are_accepted_and_dumped(api: Api) -> None:
     ("method", "payload", "loc"),
     [
         ("create_tasks_async", {"count": 0}, "count"),
-        ("create_tasks", {"count": 1, "configOverrides": {"prompts": [{"nodeId": "n"}]}}, "configOverrides.prompts.0.fieldId"),
+        (
+            "create_tasks",
+            {"count": 1, "configOverrides": {"prompts": [{"nodeId": "n"}]}},
+            "configOverrides.prompts.0.fieldId",
+        ),
         ("create_experiment", {"count": 1, "variants": []}, "variants"),
-        ("create_experiment", {"count": 1, "variants": [{"name": "a"}, {"name": "a"}]}, "variants.1.name"),
+        (
+            "create_experiment",
+            {"count": 1, "variants": [{"name": "a"}, {"name": "a"}]},
+            "variants.1.name",
+        ),
     ],
 )
-async def test_run_payloads_are_validated_before_request(api: Api, method: str, payload: Any, loc: str) -> None:
+async def test_run_payloads_are_validated_before_request(
+    api: Api, method: str, payload: Any, loc: str
+) -> None:
     with pytest.raises(PipelinesConfigError, match=loc.replace(".", r"\.")):
         await api.call(method, 22, 10, payload)
     assert api.server.requests == []

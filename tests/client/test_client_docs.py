@@ -35,7 +35,14 @@ def docs_server(request: httpx.Request) -> httpx.Response:
             {
                 "experiment_id": "exp-1",
                 "status": "completed",
-                "variants": [{"name": "baseline", "workflow_id": 31, "workflow_name": "copy", "task_ids": [7]}],
+                "variants": [
+                    {
+                        "name": "baseline",
+                        "workflow_id": 31,
+                        "workflow_name": "copy",
+                        "task_ids": [7],
+                    }
+                ],
             }
         )
     if path == "/api/datasets/import/file":
@@ -76,6 +83,8 @@ def test_guide_has_runnable_examples() -> None:
 
 def test_reference_lists_every_public_method() -> None:
     reference = (DOCS / "reference" / "client.md").read_text(encoding="utf-8")
-    public = [n for n, m in inspect.getmembers(PipelinesClient) if not n.startswith("_") and callable(m)]
+    public = [
+        n for n, m in inspect.getmembers(PipelinesClient) if not n.startswith("_") and callable(m)
+    ]
     missing = [n for n in public if f"`{n}(" not in reference and f"`{n}`" not in reference]
     assert missing == []

@@ -73,7 +73,11 @@ EXPECTED_CLIENT = {
 
 def test_client_all_is_exactly_the_public_names() -> None:
     assert set(client_pkg.__all__) == EXPECTED_CLIENT
-    public = {n for n in dir(client_pkg) if n.isidentifier() and not n.startswith("_") and n != "annotations"}
+    public = {
+        n
+        for n in dir(client_pkg)
+        if n.isidentifier() and not n.startswith("_") and n != "annotations"
+    }
     assert public == EXPECTED_CLIENT
 
 
@@ -87,6 +91,13 @@ def test_top_level_client_names_are_the_client_objects() -> None:
 def test_types_all_lists_typed_dicts() -> None:
     for name in types_mod.__all__:
         assert isinstance(getattr(types_mod, name), type)
-    assert {"Project", "Workflow", "Prompt", "Criterion", "Evaluation", "ToolEndpoint", "User", "Page"} <= set(
-        types_mod.__all__
-    )
+    assert {
+        "Project",
+        "Workflow",
+        "Prompt",
+        "Criterion",
+        "Evaluation",
+        "ToolEndpoint",
+        "User",
+        "Page",
+    } <= set(types_mod.__all__)

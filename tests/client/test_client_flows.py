@@ -44,13 +44,17 @@ async def test_stops_on_an_empty_page(api: Api) -> None:
 
 
 async def test_stops_when_next_page_is_null_and_follows_it_otherwise(api: Api) -> None:
-    api.server.reply(*pages({"items": [1], "next_page": 5}, {"items": [2], "next_page": None}, {"items": [3]}))
+    api.server.reply(
+        *pages({"items": [1], "next_page": 5}, {"items": [2], "next_page": None}, {"items": [3]})
+    )
     assert await api.collect("paginate", "/api/x") == [1, 2]
     assert [r.params["page"] for r in api.server.requests] == ["1", "5"]
 
 
 async def test_stops_when_total_is_reached(api: Api) -> None:
-    api.server.reply(*pages({"items": [1, 2], "total": 3}, {"items": [3], "total": 3}, {"items": [4]}))
+    api.server.reply(
+        *pages({"items": [1, 2], "total": 3}, {"items": [3], "total": 3}, {"items": [4]})
+    )
     assert await api.collect("paginate", "/api/x", page_size=2) == [1, 2, 3]
     assert len(api.server.requests) == 2
 
@@ -86,8 +90,15 @@ async def test_unknown_page_shape_is_a_clear_error(api: Api) -> None:
 
 async def test_iter_helpers_pass_filters_and_page_size(api: Api) -> None:
     api.server.reply(*pages({"items": [{"id": 1}], "has_more": False}))
-    assert await api.collect("iter_prompts", scope_type="org", org_id=2, page_size=10) == [{"id": 1}]
-    assert api.server.last.params == {"scope_type": "org", "org_id": "2", "page": "1", "page_size": "10"}
+    assert await api.collect("iter_prompts", scope_type="org", org_id=2, page_size=10) == [
+        {"id": 1}
+    ]
+    assert api.server.last.params == {
+        "scope_type": "org",
+        "org_id": "2",
+        "page": "1",
+        "page_size": "10",
+    }
 
 
 async def test_list_helpers_send_page_params(api: Api) -> None:
@@ -114,7 +125,10 @@ async def test_wait_for_create_tasks_polls_adaptively_until_terminal(api: Api) -
     api.server.reply(*statuses("queued", "running", "running", "running", "completed"))
     result = await api.call("wait_for_create_tasks", 22, 10, "job-1")
     assert result["status"] == "completed"
-    assert api.server.last.path == "/api/projects/22/workflows/10/seeded-data/create-tasks-status/job-1"
+    assert (
+        api.server.last.path
+        == "/api/projects/22/workflows/10/seeded-data/create-tasks-status/job-1"
+    )
     assert api.fake.sleeps == pytest.approx([0.05, 0.075, 0.1125, 0.16875])
 
 
@@ -163,13 +177,19 @@ async def test_waiter_last_poll_at_deadline_can_succeed(api: Api) -> None:
     ("name", "args", "path"),
     [
         ("wait_for_dataset_import", ("j1",), "/api/datasets/import/jobs/j1"),
-        ("wait_for_export_tasks", (1, 2, "j2"), "/api/projects/1/workflows/2/export-tasks-status/j2"),
+        (
+            "wait_for_export_tasks",
+            (1, 2, "j2"),
+            "/api/projects/1/workflows/2/export-tasks-status/j2",
+        ),
         ("wait_for_seed", (1, 2, "j3"), "/api/projects/1/workflows/2/seed-data-status/j3"),
         ("wait_for_dataset_eval", (4, "j4"), "/api/datasets/4/eval-run/j4"),
         ("wait_for_test_run", ("tr",), "/api/test-runs/tr"),
     ],
 )
-async def test_other_waiters_poll_their_status_route(api: Api, name: str, args: tuple[Any, ...], path: str) -> None:
+async def test_other_waiters_poll_their_status_route(
+    api: Api, name: str, args: tuple[Any, ...], path: str
+) -> None:
     api.server.reply(*statuses("running", "completed"))
     assert (await api.call(name, *args, timeout=60))["status"] == "completed"
     assert {r.path for r in api.server.requests} == {path}
@@ -189,7 +209,9 @@ def multipart(content: bytes, content_type: str) -> dict[str, tuple[str | None, 
         head, _, value = part[2:-2].partition(b"\r\n\r\n")
         disposition = head.decode().split("\r\n")[0]
         name = disposition.split('name="')[1].split('"')[0]
-        filename = disposition.split('filename="')[1].split('"')[0] if "filename=" in disposition else None
+        filename = (
+            disposition.split('filename="')[1].split('"')[0] if "filename=" in disposition else None
+        )
         fields[name] = (filename, value)
     return fields
 
@@ -206,7 +228,9 @@ async def test_import_dataset_from_file_is_multipart(api: Api, tmp_path: Path, s
     else:
         file = io.BytesIO(data)
     api.server.reply(ok({"job_id": "imp-1"}))
-    result = await api.call("import_dataset_from_file", file=file, name="Trips", description="d", org_id=2)
+    result = await api.call(
+        "import_dataset_from_file", file=file, name="Trips", description="d", org_id=2
+    )
     assert result == {"job_id": "imp-1"}
     sent = api.server.last
     assert (sent.method, sent.path) == ("POST", "/api/datasets/import/file")
@@ -266,7 +290,9 @@ async def test_request_stream_yields_chunks(api: Api) -> None:
 
 
 async def test_stream_lines_decodes_split_lines(api: Api) -> None:
-    api.server.reply(httpx.Response(200, stream=Chunks([b'{"a": 1}\n{"b"', b': 2}\n', b"data: x\n\nlast"])))
+    api.server.reply(
+        httpx.Response(200, stream=Chunks([b'{"a": 1}\n{"b"', b": 2}\n", b"data: x\n\nlast"]))
+    )
     lines = await api.collect("stream_lines", "GET", "/api/notifications")
     assert lines == ['{"a": 1}', '{"b": 2}', "data: x", "", "last"]
 
@@ -297,9 +323,14 @@ async def test_confirm_upload_always_sends_a_json_object(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "body"),
-    [({"notification_ids": [101, 102]}, {"notification_ids": [101, 102]}), ({"all": True}, {"all": True})],
+    [
+        ({"notification_ids": [101, 102]}, {"notification_ids": [101, 102]}),
+        ({"all": True}, {"all": True}),
+    ],
 )
-async def test_mark_notifications_read(api: Api, kwargs: dict[str, Any], body: dict[str, Any]) -> None:
+async def test_mark_notifications_read(
+    api: Api, kwargs: dict[str, Any], body: dict[str, Any]
+) -> None:
     await api.call("mark_notifications_read", **kwargs)
     assert api.server.last.json() == body
 
@@ -320,7 +351,9 @@ async def test_path_segments_are_quoted(api: Api) -> None:
 
 async def test_generic_request_with_params_and_json(api: Api) -> None:
     api.server.reply(ok({"n": 1}))
-    result = await api.call("request", "POST", "/api/custom", params={"a": 1, "b": None}, json={"x": 1})
+    result = await api.call(
+        "request", "POST", "/api/custom", params={"a": 1, "b": None}, json={"x": 1}
+    )
     assert result == {"n": 1}
     assert api.server.last.params == {"a": "1"}
     assert api.server.last.json() == {"x": 1}

@@ -115,7 +115,9 @@ def test_the_guide_has_many_calls() -> None:
 
 
 @pytest.mark.parametrize("call", CALLS)
-async def test_guide_call_runs(api: Api, call: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_guide_call_runs(
+    api: Api, call: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my_data.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     api.server.handler = server_reply

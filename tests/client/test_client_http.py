@@ -118,7 +118,9 @@ async def test_experiment_and_test_run_take_idempotency_keys(api: Api) -> None:
 
 async def test_connection_errors_are_retried_for_safe_requests_then_raised(api: Api) -> None:
     api.server.reply(*(httpx.ConnectError("refused") for _ in range(3)))
-    with pytest.raises(PipelinesConnectionError, match=r"could not reach GET https://api\.test/api/health"):
+    with pytest.raises(
+        PipelinesConnectionError, match=r"could not reach GET https://api\.test/api/health"
+    ):
         await api.call("health")
     assert len(api.server.requests) == 3
     assert api.fake.sleeps == [1.0, 2.0]
@@ -162,7 +164,9 @@ async def test_transport_timeout_is_a_timeout_and_a_connection_error(api: Api) -
         (503, ServerError),
     ],
 )
-async def test_status_maps_to_error_class(api: Api, status: int, cls: type[PipelinesAPIError]) -> None:
+async def test_status_maps_to_error_class(
+    api: Api, status: int, cls: type[PipelinesAPIError]
+) -> None:
     api.client = api.make(max_retries=0)
     api.server.reply(error(status, "went wrong"))
     with pytest.raises(cls) as info:
@@ -210,23 +214,41 @@ async def test_empty_success_body_is_none(api: Api) -> None:
 
 
 def test_settings_precedence() -> None:
-    env = {"PIPELINES_API_KEY": "pk_live_env", "PIPELINES_BASE_URL": "https://env.example/", "PIPELINES_ENV": "local"}
+    env = {
+        "PIPELINES_API_KEY": "pk_live_env",
+        "PIPELINES_BASE_URL": "https://env.example/",
+        "PIPELINES_ENV": "local",
+    }
     assert _base.resolve_api_key("pk_live_arg", env) == "pk_live_arg"
     assert _base.resolve_api_key(None, env) == "pk_live_env"
     assert _base.resolve_base_url("https://arg.example///", env) == "https://arg.example"
     assert _base.resolve_base_url(None, env) == "https://env.example"
     assert _base.resolve_base_url(None, {"PIPELINES_ENV": "local"}) == "http://127.0.0.1:8700"
-    assert _base.resolve_base_url(None, {"PIPELINES_ENV": "production"}) == "https://api.pipelines.tech"
-    assert _base.resolve_base_url(None, {"PIPELINES_ENV": "https://self.hosted/"}) == "https://self.hosted"
+    assert (
+        _base.resolve_base_url(None, {"PIPELINES_ENV": "production"})
+        == "https://api.pipelines.tech"
+    )
+    assert (
+        _base.resolve_base_url(None, {"PIPELINES_ENV": "https://self.hosted/"})
+        == "https://self.hosted"
+    )
     assert _base.resolve_base_url(None, {}) == "https://api.pipelines.tech"
 
 
 def test_url_scheme_is_case_insensitive() -> None:
     # a URL scheme is case-insensitive: HTTP:// is http://, normalised to lower case
-    assert _base.resolve_base_url(None, {"PIPELINES_ENV": "HTTP://host:8700/"}) == "http://host:8700"
-    assert _base.resolve_base_url(None, {"PIPELINES_ENV": "Https://Self.Hosted"}) == "https://Self.Hosted"
+    assert (
+        _base.resolve_base_url(None, {"PIPELINES_ENV": "HTTP://host:8700/"}) == "http://host:8700"
+    )
+    assert (
+        _base.resolve_base_url(None, {"PIPELINES_ENV": "Https://Self.Hosted"})
+        == "https://Self.Hosted"
+    )
     assert _base.resolve_base_url("HTTPS://arg.example/", {}) == "https://arg.example"
-    assert _base.resolve_base_url(None, {"PIPELINES_BASE_URL": "HTTP://env.example"}) == "http://env.example"
+    assert (
+        _base.resolve_base_url(None, {"PIPELINES_BASE_URL": "HTTP://env.example"})
+        == "http://env.example"
+    )
 
 
 def test_bad_env_and_url_are_clear_errors() -> None:
@@ -250,7 +272,9 @@ def test_env_key_and_base_url_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPELINES_API_KEY", "pk_live_fromenv")
     monkeypatch.setenv("PIPELINES_ENV", "local")
     monkeypatch.delenv("PIPELINES_BASE_URL", raising=False)
-    client = PipelinesClient(http_client=httpx.Client(transport=httpx.MockTransport(lambda r: ok())))
+    client = PipelinesClient(
+        http_client=httpx.Client(transport=httpx.MockTransport(lambda r: ok()))
+    )
     assert client.base_url == "http://127.0.0.1:8700"
     assert client.api_key == "pk_live_fromenv"
 
@@ -275,7 +299,9 @@ async def test_key_never_in_repr_errors_or_logs(api: Api, caplog: pytest.LogCapt
     assert "pk_live_***" in repr(api.client)
     assert API_KEY not in str(info.value)
     assert caplog.records  # the retry and the responses were logged ...
-    assert all(API_KEY not in record.getMessage() for record in caplog.records)  # ... without the key
+    assert all(
+        API_KEY not in record.getMessage() for record in caplog.records
+    )  # ... without the key
 
 
 def test_mask_key() -> None:
@@ -305,7 +331,9 @@ def test_pipelines_debug_turns_on_debug_logging(monkeypatch: pytest.MonkeyPatch)
     assert logger.level == logging.NOTSET
 
 
-def _debug_off_logger(monkeypatch: pytest.MonkeyPatch, level: int = logging.NOTSET) -> logging.Logger:
+def _debug_off_logger(
+    monkeypatch: pytest.MonkeyPatch, level: int = logging.NOTSET
+) -> logging.Logger:
     monkeypatch.setenv("PIPELINES_DEBUG", "1")
     logger = logging.getLogger("pytest_pipelines")
     monkeypatch.setattr(logger, "level", level)
@@ -413,5 +441,3 @@ def test_sync_client_is_a_context_manager_and_leaves_injected_clients_open() -> 
         client.health()
     assert not injected.is_closed
     injected.close()
-
-

@@ -293,4 +293,3 @@ def test_format_errors() -> None:
     assert m.format_errors(
         [{"loc": ["config", "keywords"], "msg": "Field required"}, {"loc": [], "msg": "bad"}]
     ) == ("config.keywords: Field required; bad")
-

@@ -63,7 +63,9 @@ class Handler(BaseHTTPRequestHandler):
 def live_url() -> Iterator[str]:
     Handler.calls = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -119,7 +121,9 @@ def test_sync_read_timeout(silent_url: str) -> None:
 
 
 async def test_async_read_timeout(silent_url: str) -> None:
-    async with AsyncPipelinesClient(API_KEY, base_url=silent_url, timeout=0.2, max_retries=0) as client:
+    async with AsyncPipelinesClient(
+        API_KEY, base_url=silent_url, timeout=0.2, max_retries=0
+    ) as client:
         with pytest.raises(PipelinesTimeoutError, match="timed out"):
             await client.health()
 
@@ -183,7 +187,9 @@ async def test_async_explicit_timeout_wins_over_the_injected_clients() -> None:
         return httpx.Response(200, json={"status": "ok"})
 
     transport = httpx.MockTransport(handler)
-    async with httpx.AsyncClient(base_url="http://x.test", timeout=7.0, transport=transport) as http:
+    async with httpx.AsyncClient(
+        base_url="http://x.test", timeout=7.0, transport=transport
+    ) as http:
         for kwargs in ({}, {"timeout": 3.0}, {"timeout": 30.0}, {"timeout": None}):
             await AsyncPipelinesClient(API_KEY, http_client=http, **kwargs).health()
     assert seen == [7.0, 3.0, 30.0, None]

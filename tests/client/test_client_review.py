@@ -239,9 +239,7 @@ def _clients(
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
-async def test_injected_client_base_url_is_used(
-    kind: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_injected_client_base_url_is_used(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPELINES_ENV", "production")
     monkeypatch.setenv("PIPELINES_BASE_URL", "https://from-env.example")
     seen: list[str] = []
@@ -436,7 +434,9 @@ def test_request_timeout_accepts_numbers_and_none(good: Any) -> None:
 
 
 @pytest.mark.parametrize("method", ["request_stream", "stream_lines"])
-async def test_a_streamed_error_body_that_breaks_is_a_connection_error(api: Api, method: str) -> None:
+async def test_a_streamed_error_body_that_breaks_is_a_connection_error(
+    api: Api, method: str
+) -> None:
     api.server.reply(httpx.Response(404, stream=BrokenStream()))
 
     async def first() -> None:

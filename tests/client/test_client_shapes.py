@@ -49,7 +49,9 @@ def undeclared(value: Any, tp: Any, path: str = "") -> list[str]:
         return []
     if origin is list and isinstance(value, list):
         (item_type,) = get_args(tp)
-        return [p for i, item in enumerate(value) for p in undeclared(item, item_type, f"{path}[{i}]")]
+        return [
+            p for i, item in enumerate(value) for p in undeclared(item, item_type, f"{path}[{i}]")
+        ]
     if is_typeddict(tp) and isinstance(value, dict):
         hints = get_type_hints(tp)
         found = [f"{path}.{key}" for key in value if key not in hints]

@@ -16,7 +16,9 @@ from clienttest_helpers import TEST_DATA, Api, ok
 from pytest_pipelines.client import AsyncPipelinesClient, PipelinesClient, _codegen
 
 ROUTES = list(
-    csv.DictReader((TEST_DATA / "routes.tsv").read_text(encoding="utf-8").splitlines(), delimiter="\t")
+    csv.DictReader(
+        (TEST_DATA / "routes.tsv").read_text(encoding="utf-8").splitlines(), delimiter="\t"
+    )
 )
 SEED_METHODS = [
     line.strip()
@@ -111,14 +113,21 @@ async def test_every_route_hits_method_and_path(api: Api, row: dict[str, str]) -
 @pytest.mark.parametrize("name", sorted(NON_ROUTE_REQUESTS))
 async def test_seed_methods_outside_routes_tsv(api: Api, name: str) -> None:
     method, template, params = NON_ROUTE_REQUESTS[name]
-    api.server.handler = lambda request: ok({"email": "a@b.c", "org_id": 2, "tools": [{"name": "t"}]})
+    api.server.handler = lambda request: ok(
+        {"email": "a@b.c", "org_id": 2, "tools": [{"name": "t"}]}
+    )
     result = await api.call(name, **params)
     path = template
     for key, value in params.items():
         path = path.replace("{" + key + "}", str(value))
     assert (api.server.last.method, api.server.last.path) == (method, path)
     if name == "auth_status":
-        assert result == {"authenticated": True, "email": "a@b.c", "org_id": 2, "base_url": "https://api.test"}
+        assert result == {
+            "authenticated": True,
+            "email": "a@b.c",
+            "org_id": 2,
+            "base_url": "https://api.test",
+        }
     if name == "list_endpoint_tools":
         assert result == [{"name": "t"}]
 
@@ -147,8 +156,12 @@ def test_parity_every_sync_method_has_an_async_twin_with_the_same_parameters() -
     assert {SYNC_TO_ASYNC.get(n, n) for n in sync} == set(asynchronous)
     for name, method in sync.items():
         twin = asynchronous[SYNC_TO_ASYNC.get(name, name)]
-        sync_params = [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
-        async_params = [(p.name, p.kind, p.default) for p in inspect.signature(twin).parameters.values()]
+        sync_params = [
+            (p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()
+        ]
+        async_params = [
+            (p.name, p.kind, p.default) for p in inspect.signature(twin).parameters.values()
+        ]
         assert sync_params == async_params, name
         if inspect.isgeneratorfunction(method):
             assert inspect.isasyncgenfunction(twin), name
@@ -187,5 +200,7 @@ def test_client_package_does_not_import_pytest_or_fastapi() -> None:
         "bad = [m for m in ('pytest', 'fastapi', 'pytest_pipelines.plugin') if m in sys.modules]; "
         "print(bad); raise SystemExit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SNIPPET = '''
+SNIPPET = """
 from __future__ import annotations
 
 from typing import Any
@@ -76,7 +76,7 @@ async def async_use(client: AsyncPipelinesClient) -> None:
     job: JobStatus = await client.get_create_tasks_status(22, 10, "job-1")
     print(job["completed"], final["variants"][0]["workflow_id"])
     print((await client.get_project(22))["nmae"])  # E: TypedDict "Project" has no key "nmae"
-'''
+"""
 
 ERROR = re.compile(r"^[^:]+:(\d+): error: (.*)$")
 REVEALED = re.compile(r"^[^:]+:(\d+): note: Revealed type is \"(.*)\"$")

@@ -54,7 +54,12 @@ async def test_every_waiter_reports_every_polled_status(
         seen.append((status["status"], status["completed"], api.fake.now))
 
     result = await api.call(name, *args, on_status=record)
-    assert [s[:2] for s in seen] == [("queued", 0), ("running", 1), ("running", 2), ("completed", 3)]
+    assert [s[:2] for s in seen] == [
+        ("queued", 0),
+        ("running", 1),
+        ("running", 2),
+        ("completed", 3),
+    ]
     # Called as each poll comes back, before the next sleep: the clock has moved by the
     # adaptive delays in between.
     assert [s[2] - 1000.0 for s in seen] == pytest.approx([0.0, 0.05, 0.125, 0.2375])
@@ -133,7 +138,9 @@ def test_every_waiter_has_a_keyword_only_on_status_defaulting_to_none(client_cls
 def test_poll_delays_is_the_adaptive_schedule_by_default() -> None:
     first = list(itertools.islice(poll_delays(), 20))
     assert first[0] == POLL_START == 0.05
-    assert all(b == pytest.approx(min(a * POLL_FACTOR, POLL_CAP)) for a, b in itertools.pairwise(first))
+    assert all(
+        b == pytest.approx(min(a * POLL_FACTOR, POLL_CAP)) for a, b in itertools.pairwise(first)
+    )
     assert first[-1] == POLL_CAP == 2.0
     assert first[:4] == pytest.approx([0.05, 0.075, 0.1125, 0.16875])
 

@@ -146,7 +146,9 @@ def listing(local: LocalPipelines) -> dict[str, list[Any]]:
             "tool bindings": sorted(b["id"] for b in client.iter_tool_bindings(10)),
             "tool ground truths": sorted(g["id"] for g in client.iter_tool_ground_truths(10)),
             "workflows": sorted(
-                w["id"] for p in client.iter_projects() for w in client.iter_project_workflows(p["id"])
+                w["id"]
+                for p in client.iter_projects()
+                for w in client.iter_project_workflows(p["id"])
             ),
         }
 

@@ -58,7 +58,9 @@ def test_user_bug(buggy):
 """
 
 
-def run(pytester: pytest.Pytester, args: list[str], *parts: str, flag: bool = True) -> pytest.RunResult:
+def run(
+    pytester: pytest.Pytester, args: list[str], *parts: str, flag: bool = True
+) -> pytest.RunResult:
     pytester.makepyfile(test_suite=HEADER + "".join(parts))
     extra = ["--pipelines-exit-codes"] if flag else []
     return pytester.runpytest(*args, "-o", "pipelines_default_gate=none", *extra)
@@ -71,7 +73,9 @@ def test_only_broken_runs_exit_with_their_own_code(
     result.assert_outcomes(passed=1, errors=2)
     assert result.ret == EXIT_BROKEN_RUNS
     result.stdout.fnmatch_lines(
-        [f"pipelines: every failure of this session is a broken run (2: *exit code {EXIT_BROKEN_RUNS}*"]
+        [
+            f"pipelines: every failure of this session is a broken run (2: *exit code {EXIT_BROKEN_RUNS}*"
+        ]
     )
 
 
@@ -83,7 +87,9 @@ def test_without_the_option_a_broken_run_is_exit_code_1(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.mark.parametrize("other", [QUALITY_MISS, BAD_PAYLOAD, USER_BUG], ids=["quality", "payload", "bug"])
+@pytest.mark.parametrize(
+    "other", [QUALITY_MISS, BAD_PAYLOAD, USER_BUG], ids=["quality", "payload", "bug"]
+)
 def test_any_other_failure_keeps_exit_code_1(
     pytester: pytest.Pytester, remote_args: list[str], other: str
 ) -> None:

@@ -219,7 +219,9 @@ def test_every_report_marks_the_models_the_local_backend_served(pytester: pytest
     )
     result.assert_outcomes(passed=1)
     label = "gemini-3.5-flash (local stand-in)"
-    result.stdout.fnmatch_lines([f"models served by the local backend (not hosted models): *{label}*"])
+    result.stdout.fnmatch_lines(
+        [f"models served by the local backend (not hosted models): *{label}*"]
+    )
     assert label in (pytester.path / "summary.md").read_text()
     assert label in (pytester.path / "report.html").read_text()
     detail = (pytester.path / "detail.xml").read_text()

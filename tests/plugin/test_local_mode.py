@@ -149,9 +149,7 @@ def test_models_and_seeds_from_ini(pytester: pytest.Pytester) -> None:
 def test_bad_model_spec_is_one_usage_error_at_startup(
     pytester: pytest.Pytester, how: tuple[str, ...], source: str
 ) -> None:
-    pytester.makepyfile(
-        "\n".join(f"def test_{n}(pipelines_client):\n    pass\n" for n in range(5))
-    )
+    pytester.makepyfile("\n".join(f"def test_{n}(pipelines_client):\n    pass\n" for n in range(5)))
     result = pytester.runpytest("-p", "no:cacheprovider", "--pipelines-env=local", *how)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     err = result.stderr.str()
@@ -202,8 +200,13 @@ def test_model_specs_load_once_per_session(pytester: pytest.Pytester) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COUNT_FILE", str(count))
         result = pytester.runpytest(
-            "-p", "no:cacheprovider", "--pipelines-env=local", "--pipelines-demo",
-            "--pipelines-model=counted:register", "-o", "pipelines_default_gate=none",
+            "-p",
+            "no:cacheprovider",
+            "--pipelines-env=local",
+            "--pipelines-demo",
+            "--pipelines-model=counted:register",
+            "-o",
+            "pipelines_default_gate=none",
         )
     result.assert_outcomes(passed=1)
     assert count.read_text() == "x"

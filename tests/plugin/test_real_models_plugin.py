@@ -64,9 +64,7 @@ def test_record_with_two_options_then_replay_with_none(
         f"openai-compatible:fake-model,as=demo-planner,base_url={fake.base_url}/v1,"
         "input_price=1,output_price=2"
     )
-    live = pytester.runpytest(
-        "-s", f"--pipelines-model={spec}", "--pipelines-cache=record"
-    )
+    live = pytester.runpytest("-s", f"--pipelines-model={spec}", "--pipelines-cache=record")
     live.assert_outcomes(passed=1)
     recorded = result_of(live)
     outputs = recorded["outputs"]

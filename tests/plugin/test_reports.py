@@ -170,12 +170,8 @@ def _table(text: str) -> list[str]:
 
 def test_xdist_gives_the_same_results(pytester: pytest.Pytester, remote_args: list[str]) -> None:
     pytester.makepyfile(test_eval=SUITE)
-    serial = pytester.runpytest(
-        *remote_args, "-n", "0", "--pipelines-junitxml=serial.xml"
-    )
-    parallel = pytester.runpytest(
-        *remote_args, "-n", "2", "--pipelines-junitxml=parallel.xml"
-    )
+    serial = pytester.runpytest(*remote_args, "-n", "0", "--pipelines-junitxml=serial.xml")
+    parallel = pytester.runpytest(*remote_args, "-n", "2", "--pipelines-junitxml=parallel.xml")
     serial.assert_outcomes(passed=1, failed=1, errors=1)
     parallel.assert_outcomes(passed=1, failed=1, errors=1)
     assert _table(parallel.stdout.str()) == _table(serial.stdout.str())
@@ -230,7 +226,9 @@ def test_pending_human_ratings_are_shown_as_pending(
         "junit_family=xunit1",
     )
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["test_eval.py::test_rated * - * Reader rating * pending 2 * - * -"])
+    result.stdout.fnmatch_lines(
+        ["test_eval.py::test_rated * - * Reader rating * pending 2 * - * -"]
+    )
     suite = next(ET.parse(pytester.path / "detail.xml").getroot().iter("testsuite"))
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["pending.Reader rating"] == "2"

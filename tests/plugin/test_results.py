@@ -326,7 +326,9 @@ def test_tool_explanation_mentions_ordering_only_when_it_was_scored() -> None:
 
     unscored = {"called": ["b", "a", "c"], "unexpected": ["c"], "ordering_ok": False}
     assert explain(**unscored, ordering_considered=False) == "unexpected=['c']"
-    assert "ordering" not in explain(called=["b", "a"], ordering_ok=False, ordering_considered=False)
+    assert "ordering" not in explain(
+        called=["b", "a"], ordering_ok=False, ordering_considered=False
+    )
     assert explain(**unscored, ordering_considered=True) == "unexpected=['c']; ordering wrong"
     # a backend that does not say whether the order was scored: ordering_ok is reported
     assert explain(**unscored) == "unexpected=['c']; ordering wrong"

@@ -122,7 +122,9 @@ def test_create_finds_the_object_a_lost_answer_created(
     created = {"id": 41, "name": "pytest-abc-main-1-prompt"}
     script = Script(
         busy(502),  # the POST went through; the gateway lost the answer
-        httpx.Response(200, json={"items": [{"id": 3, "name": "other"}, created], "has_more": False}),
+        httpx.Response(
+            200, json={"items": [{"id": 3, "name": "other"}, created], "has_more": False}
+        ),
     )
     client = make_client(script)
     got = _retry.create(
@@ -150,7 +152,12 @@ def test_create_retries_when_nothing_was_created(
         lambda: _retry.first(client.iter_prompts(), lambda p: p["name"] == "n"),
     )
     assert got == {"id": 5, "name": "n"}
-    assert script.seen == ["POST /api/prompts", "GET /api/prompts", "POST /api/prompts", "POST /api/prompts"]
+    assert script.seen == [
+        "POST /api/prompts",
+        "GET /api/prompts",
+        "POST /api/prompts",
+        "POST /api/prompts",
+    ]
     assert waits == [1.0, 2.0]
 
 
@@ -178,7 +185,10 @@ def test_the_sweep_retries_and_keeps_going_past_a_failure(
 
     prefix = "pytest-abc-"
     listed = {
-        "/api/prompts": [{"id": 1, "name": prefix + "main-1-p"}, {"id": 2, "name": prefix + "main-2-p"}],
+        "/api/prompts": [
+            {"id": 1, "name": prefix + "main-1-p"},
+            {"id": 2, "name": prefix + "main-2-p"},
+        ],
         "/api/criteria": [{"id": 3, "name": prefix + "main-3-c"}, {"id": 4, "name": "not ours"}],
     }
     answers = {
@@ -190,7 +200,9 @@ def test_the_sweep_retries_and_keeps_going_past_a_failure(
     def handler(request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.path}"
         if request.method == "GET":
-            return httpx.Response(200, json={"items": listed.get(request.url.path, []), "has_more": False})
+            return httpx.Response(
+                200, json={"items": listed.get(request.url.path, []), "has_more": False}
+            )
         return answers[key].pop(0)
 
     client = make_client(handler)

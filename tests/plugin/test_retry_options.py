@@ -50,4 +50,6 @@ def test_bad_exit_codes_ini_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x():\n    pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider", "-o", "pipelines_exit_codes=maybe")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*ini key pipelines_exit_codes is 'maybe'; valid values are true or false*"])
+    result.stderr.fnmatch_lines(
+        ["*ini key pipelines_exit_codes is 'maybe'; valid values are true or false*"]
+    )

@@ -148,7 +148,9 @@ def test_tool_gate_options_change_the_verdict(pytester: pytest.Pytester) -> None
     assert "ordering" not in reasons["exact"][0] + reasons["params"][0]
 
 
-ORDER_TESTS = TESTS.split('@pytest.mark.pipelines_tool_gate("itinerary")\ndef test_default')[0] + """
+ORDER_TESTS = (
+    TESTS.split('@pytest.mark.pipelines_tool_gate("itinerary")\ndef test_default')[0]
+    + """
 SETUP = []
 
 
@@ -186,6 +188,7 @@ def test_order_of_the_items_fixtures(request, pipelines_run, truth):
     assert names[-1] == "pipelines_run"
     assert names.index("first") < names.index("truth")
 """
+)
 
 
 def test_pipelines_run_is_set_up_after_the_tests_other_fixtures(pytester: pytest.Pytester) -> None:

@@ -47,9 +47,15 @@ def test_a_class_level_typo_is_caught(pytester: pytest.Pytester) -> None:
                 pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnknownMarkWarning")
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnknownMarkWarning"
+    )
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*pipelines_workflw is not a pytest-pipelines marker*(did you mean @pytest.mark.pipelines_workflow?)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*pipelines_workflw is not a pytest-pipelines marker*(did you mean @pytest.mark.pipelines_workflow?)*"
+        ]
+    )
 
 
 def test_other_plugins_marks_are_left_alone(pytester: pytest.Pytester) -> None:
@@ -63,7 +69,9 @@ def test_other_plugins_marks_are_left_alone(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnknownMarkWarning")
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnknownMarkWarning"
+    )
     result.assert_outcomes(passed=1)
 
 
