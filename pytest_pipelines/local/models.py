@@ -38,6 +38,9 @@ from pytest_pipelines.local._engine.registry import (
     BAD_SPEC_MESSAGE as BAD_SPEC_MESSAGE,
 )
 from pytest_pipelines.local._engine.registry import (
+    BAD_USAGE_MESSAGE as BAD_USAGE_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
     ECHO_SLUG,
     BadModelSpecError,
     Message,
@@ -61,6 +64,9 @@ from pytest_pipelines.local._engine.registry import (
 )
 from pytest_pipelines.local._engine.registry import (
     NO_TEXT_MESSAGE as NO_TEXT_MESSAGE,
+)
+from pytest_pipelines.local._engine.registry import (
+    NON_FINITE_ARGUMENTS_MESSAGE as NON_FINITE_ARGUMENTS_MESSAGE,
 )
 from pytest_pipelines.local._engine.registry import (
     NOT_CALLABLE_MESSAGE as NOT_CALLABLE_MESSAGE,

@@ -359,15 +359,25 @@ def _json_path(parts: Any) -> str:
     return path
 
 
+class _NotJsonConstant(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: :func:`json.loads` accepts them, JSON does not."""
+
+
+def _not_json(constant: str) -> Any:
+    raise _NotJsonConstant(constant)
+
+
 def _json_validity(config: Mapping[str, Any], output: Any) -> CriterionOutcome:
     if isinstance(output, (dict, list)):
         document: Any = output
     else:
         text = _as_text(output)
         try:
-            document = json.loads(text)
+            document = json.loads(text, parse_constant=_not_json)
         except json.JSONDecodeError as exc:
             return _boolean(False, f"not valid JSON: {exc}")
+        except _NotJsonConstant as exc:
+            return _boolean(False, f"not valid JSON: {exc} is not a JSON value")
     schema = config.get("schema")
     if schema is None:
         return _boolean(True, "valid JSON")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_pipelines.local._store.db import json_path
+
 MAX_JSON_DEPTH = 64
 TOO_DEEP = (
     "JSON nested deeper than {limit} levels (objects and lists) at {where}; the local backend "
@@ -36,10 +38,6 @@ class InputProblem(ValueError):
         self.loc = loc
 
 
-def _where(loc: list[str | int]) -> str:
-    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-
-
 def _printable(part: str | int) -> str | int:
     """A path element safe to answer with: a key's lone surrogates as ``\\udXXX`` escapes."""
     return part.encode("utf-8", "backslashreplace").decode() if isinstance(part, str) else part
@@ -53,7 +51,7 @@ def _check_text(text: str, loc: list[str | int]) -> None:
     except UnicodeEncodeError as exc:
         code = ord(text[exc.start])
         safe = [_printable(p) for p in loc]
-        raise InputProblem(LONE_SURROGATE.format(where=_where(safe), code=code), safe) from None
+        raise InputProblem(LONE_SURROGATE.format(where=json_path(safe), code=code), safe) from None
 
 
 def check_json(value: Any, *, limit: int = MAX_JSON_DEPTH) -> None:
@@ -70,7 +68,7 @@ def check_json(value: Any, *, limit: int = MAX_JSON_DEPTH) -> None:
     while stack:
         node, loc = stack.pop()
         if len(loc) >= limit:
-            raise InputProblem(TOO_DEEP.format(limit=limit, where=_where(loc)), loc)
+            raise InputProblem(TOO_DEEP.format(limit=limit, where=json_path(loc)), loc)
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, child in items:
             if isinstance(key, str):

@@ -14,13 +14,15 @@ import dataclasses
 import importlib
 import inspect
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeGuard, overload
 
 from pytest_pipelines.local._engine.errors import user_traceback
+from pytest_pipelines.local._store.db import find_non_finite, spell
 
 __all__ = [
     "ECHO_SLUG",
@@ -83,10 +85,21 @@ INVALID_SLUG_MESSAGE = (
 NOT_CALLABLE_MESSAGE = (
     "model {slug!r} must be callable (ModelRequest -> ModelResponse | str), got {kind}"
 )
-BAD_LATENCY_MESSAGE = "latency of model {slug!r} must be a number of seconds >= 0, got {latency!r}"
+BAD_LATENCY_MESSAGE = (
+    "latency of model {slug!r} must be a finite number of seconds >= 0, got {latency!r}"
+)
 BAD_PRICE_MESSAGE = (
-    "price of model {slug!r} must be two numbers >= 0 (USD per million input tokens, per million "
-    "output tokens), got {price!r}"
+    "price of model {slug!r} must be two finite numbers >= 0 (USD per million input tokens, per "
+    "million output tokens), got {price!r}"
+)
+NON_FINITE_ARGUMENTS_MESSAGE = (
+    "model {slug!r} called tool {tool!r} with {value} at {where} of its arguments; NaN and "
+    "Infinity are not JSON, so the call can be neither stored nor sent: make the model pass a "
+    "finite number, null or a string there"
+)
+BAD_USAGE_MESSAGE = (
+    "model {slug!r} reported Usage({name}={value!r}); a token count is a whole number >= 0, or "
+    "None when unknown (the registry then estimates it): fix the model's Usage(...)"
 )
 
 
@@ -269,8 +282,18 @@ def _check_slug(slug: object) -> str:
     return slug
 
 
+def _finite_at_least_zero(value: object) -> TypeGuard[int | float]:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
 def _check_latency(slug: str, latency: object) -> float:
-    if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0:
+    # NaN passed `latency < 0`, and then time.sleep(nan) raised in every call of the model
+    if not _finite_at_least_zero(latency):
         raise ValueError(BAD_LATENCY_MESSAGE.format(slug=slug, latency=latency))
     return float(latency)
 
@@ -385,7 +408,7 @@ class ModelRegistry:
         :class:`UnknownModelError` if ``slug`` is not registered (a typo in a price table).
         """
         price = (input_per_million, output_per_million)
-        if any(isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0 for p in price):
+        if not all(_finite_at_least_zero(p) for p in price):
             raise ValueError(BAD_PRICE_MESSAGE.format(slug=slug, price=price))
         with self._lock:
             self.entry(slug)
@@ -659,6 +682,15 @@ def _normalise(slug: str, answer: object, calls_so_far: int) -> ModelResponse:
                 ),
                 slug=slug,
             )
+        found = find_non_finite(call.arguments)
+        if found is not None:
+            where, number = found
+            raise ModelError(
+                NON_FINITE_ARGUMENTS_MESSAGE.format(
+                    slug=slug, tool=call.name, value=spell(number), where=where
+                ),
+                slug=slug,
+            )
         calls.append(
             call
             if call.id
@@ -668,7 +700,35 @@ def _normalise(slug: str, answer: object, calls_so_far: int) -> ModelResponse:
         raise ModelError(
             BAD_ANSWER_MESSAGE.format(slug=slug, kind="an empty ModelResponse"), slug=slug
         )
-    return ModelResponse(text=answer.text, tool_calls=tuple(calls), usage=answer.usage)
+    return ModelResponse(
+        text=answer.text, tool_calls=tuple(calls), usage=_checked_usage(slug, answer.usage)
+    )
+
+
+def _token_count(slug: str, name: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and value >= 0:  # 12.0 is a count
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        # NaN or Infinity would end the task's totals (int(nan) raises) or its stored usage
+        raise ModelError(BAD_USAGE_MESSAGE.format(slug=slug, name=name, value=value), slug=slug)
+    return value
+
+
+def _checked_usage(slug: str, usage: object) -> Usage | None:
+    if usage is None:
+        return None
+    if not isinstance(usage, Usage):
+        raise ModelError(
+            BAD_ANSWER_MESSAGE.format(slug=slug, kind=f"usage of type {type(usage).__name__}"),
+            slug=slug,
+        )
+    return Usage(
+        input_tokens=_token_count(slug, "input_tokens", usage.input_tokens),
+        output_tokens=_token_count(slug, "output_tokens", usage.output_tokens),
+        replayed=bool(usage.replayed),
+    )
 
 
 def _request_text(request: ModelRequest) -> str:

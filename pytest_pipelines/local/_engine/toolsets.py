@@ -47,6 +47,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 import httpx
 
 from pytest_pipelines._version import __version__
+from pytest_pipelines.local._store.db import find_non_finite, spell
 
 __all__ = [
     "ENDPOINT_TYPES",
@@ -106,6 +107,11 @@ MSG_LISTED_NOT_CALLABLE = "{name!r} is listed in __pipelines_tools__ but is not 
 MSG_BAD_AUTH = "unknown auth_type {auth!r}; valid types: " + ", ".join(AUTH_TYPES)
 MSG_BAD_ARGUMENTS = "invalid arguments for tool {name!r}: {problem}"
 MSG_TOOL_FAILED = "tool {name!r} failed: {error}"
+MSG_NOT_JSON_RESULT = (
+    "tool {name!r} returned {value} at {where} of its result; NaN and Infinity are not JSON, so "
+    "the result can be neither stored nor shown to the model: return a finite number, None or "
+    "a string there (for example `None if math.isnan(x) else x`)"
+)
 
 
 class ToolEndpointError(Exception):
@@ -158,12 +164,22 @@ def call_tool(endpoint: Mapping[str, Any], tool_name: str, arguments: Mapping[st
     if not isinstance(arguments, Mapping):
         raise ToolCallError(MSG_BAD_ARGUMENTS.format(name=tool_name, problem="not a JSON object"))
     if kind == "mock":
-        return _mock_call(endpoint, tool_name, arguments)
-    if kind == "code":
-        return _code_call(endpoint, tool_name, arguments)
-    if kind == "mcp_server":
-        return _mcp_call(endpoint, tool_name, arguments)
-    return _openapi_call(endpoint, tool_name, arguments)
+        result = _mock_call(endpoint, tool_name, arguments)
+    elif kind == "code":
+        result = _code_call(endpoint, tool_name, arguments)
+    elif kind == "mcp_server":
+        result = _mcp_call(endpoint, tool_name, arguments)
+    else:
+        result = _openapi_call(endpoint, tool_name, arguments)
+    # A code tool's float('nan'), or NaN in a server's JSON (json.loads accepts it): a tool
+    # failure like any other, rather than a row SQLite refuses halfway through the task.
+    found = find_non_finite(result)
+    if found is not None:
+        where, number = found
+        raise ToolCallError(
+            MSG_NOT_JSON_RESULT.format(name=tool_name, value=spell(number), where=where)
+        )
+    return result
 
 
 def check_endpoint(endpoint: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ statements into one transaction. The database runs in WAL mode.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import tempfile
@@ -85,6 +86,64 @@ class OwnerGone(KeyError):
     def __str__(self) -> str:
         # KeyError's own str() quotes the message as if it were a key
         return str(self.args[0]) if self.args else ""
+
+
+NOT_A_JSON_NUMBER = (
+    "cannot store the {what}: {where} is {value}, which JSON cannot represent (NaN and "
+    "Infinity are not JSON numbers, and SQLite refuses the row); nothing was stored. Put a "
+    "finite number, null or a string there"
+)
+
+
+class NotStorable(ValueError):
+    """A value JSON cannot represent (a NaN or infinite float) was refused; nothing was stored."""
+
+
+def json_path(loc: Sequence[str | int]) -> str:
+    """``loc`` (keys and indices) as a JSONPath such as ``$.a[0].b``."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+
+
+def spell(number: float) -> str:
+    """A non-finite float as JSON's would-be spelling: ``NaN``, ``Infinity``, ``-Infinity``."""
+    if math.isnan(number):
+        return "NaN"
+    return "Infinity" if number > 0 else "-Infinity"
+
+
+def find_non_finite(value: Any) -> tuple[str, float] | None:
+    """Where the first NaN or infinite float in ``value`` sits (``$.a[0]``) and that float.
+
+    ``None`` when there is none. Walks dicts, lists and tuples in document order, iteratively
+    (no recursion limit to hit).
+    """
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                return json_path(loc), node
+        elif isinstance(node, Mapping):
+            stack.extend((child, (*loc, str(key))) for key, child in list(node.items())[::-1])
+        elif isinstance(node, (list, tuple)):
+            stack.extend((node[i], (*loc, i)) for i in reversed(range(len(node))))
+    return None
+
+
+def dumps(value: Any, what: str) -> str:
+    """``value`` as JSON text for a row; :class:`NotStorable` naming ``what`` and the place when
+    it holds a NaN or an infinity (which :func:`json.dumps` would write as ``NaN``, text that
+    SQLite's JSON functions, and so the ``records_job`` index, refuse as malformed)."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        found = find_non_finite(value)
+        if found is None:
+            raise
+        where, number = found
+        raise NotStorable(
+            NOT_A_JSON_NUMBER.format(what=what, where=where, value=spell(number))
+        ) from None
 
 
 def _storable(values: Sequence[Any]) -> bool:
@@ -238,7 +297,7 @@ class Database:
             cur = conn.execute(
                 "INSERT INTO records(id, kind, org_id, parent_id, data, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (id, kind, org_id, parent_id, json.dumps(body), body["created_at"], now),
+                (id, kind, org_id, parent_id, dumps(body, kind), body["created_at"], now),
             )
             new_id = cur.lastrowid
         assert new_id is not None
@@ -269,7 +328,7 @@ class Database:
             conn.execute(
                 "UPDATE records SET data = ?, updated_at = ?, org_id = COALESCE(?, org_id)"
                 " WHERE id = ?",
-                (json.dumps(body), now, org_id, id),
+                (dumps(body, kind), now, org_id, id),
             )
         return {**body, "id": id, "updated_at": now}
 
@@ -497,7 +556,7 @@ class Database:
             version = int(row["v"]) + 1
             conn.execute(
                 "INSERT INTO versions(record_id, version, data, created_at) VALUES (?, ?, ?, ?)",
-                (record_id, version, json.dumps(dict(data)), utcnow()),
+                (record_id, version, dumps(dict(data), "version"), utcnow()),
             )
         return version
 
@@ -539,7 +598,7 @@ class Database:
             conn.execute(
                 "INSERT OR REPLACE INTO api_keys(key, name, org_id, user_id, scopes)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (key, name, org_id, user_id, json.dumps(list(scopes))),
+                (key, name, org_id, user_id, dumps(list(scopes), "API key's scopes")),
             )
 
     def get_key(self, key: str) -> dict[str, Any] | None:
@@ -572,5 +631,5 @@ class Database:
             conn.execute(
                 "INSERT OR REPLACE INTO idempotency(scope, key, payload_hash, response)"
                 " VALUES (?, ?, ?, ?)",
-                (scope, key, payload_hash, json.dumps(response)),
+                (scope, key, payload_hash, dumps(response, "idempotent response")),
             )

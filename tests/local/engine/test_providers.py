@@ -476,7 +476,7 @@ def test_a_price_for_an_unregistered_slug_is_a_typo_error() -> None:
     registry.register("gpt", lambda r: "ok")
     with pytest.raises(LookupError, match="no model is registered for slug 'gtp'"):
         registry.set_price("gtp", 1.0, 2.0)
-    with pytest.raises(ValueError, match="must be two numbers >= 0"):
+    with pytest.raises(ValueError, match="must be two finite numbers >= 0"):
         registry.set_price("gpt", -1.0, 2.0)
 
 

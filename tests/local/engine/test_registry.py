@@ -105,7 +105,9 @@ def test_invalid_slug_is_rejected(slug: object) -> None:
 
 @pytest.mark.parametrize("latency", [-1, "fast", True])
 def test_invalid_latency_is_rejected(latency: object) -> None:
-    with pytest.raises(ValueError, match="latency of model 'm' must be a number of seconds >= 0"):
+    with pytest.raises(
+        ValueError, match="latency of model 'm' must be a finite number of seconds >= 0"
+    ):
         ModelRegistry().register("m", lambda r: "x", latency=latency)  # type: ignore[call-overload]
 
 
