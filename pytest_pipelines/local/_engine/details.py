@@ -88,11 +88,12 @@ def _loads(text: str) -> Any:
         return json.loads(text)
 
 
-def _dumps(value: Any) -> bytes:
-    """``value`` as UTF-8 JSON by pydantic-core (about twice as fast as :func:`json.dumps`;
-    NaN and infinities written as :func:`json.dumps` writes them), or by :func:`json.dumps`
-    where pydantic-core refuses (a lone surrogate, nesting deeper than 200): the same values
-    either way, non-ASCII text as UTF-8 rather than ``\\u`` escapes."""
+def json_bytes(value: Any) -> bytes:
+    """``value`` as JSON bytes: by pydantic-core (about twice as fast as :func:`json.dumps`;
+    non-ASCII text as UTF-8; NaN and infinities written as :func:`json.dumps` writes them), or
+    by :func:`json.dumps` where pydantic-core refuses: a lone surrogate, which UTF-8 cannot
+    encode (written as its ``\\ud800`` escape), or nesting deeper than 200. The same values
+    either way. Every JSON answer of the API is written by it (``_http/responses.py``)."""
     try:
         return pydantic_core.to_json(value, inf_nan_mode="constants")
     except ValueError:
@@ -105,7 +106,7 @@ def encoded_details(db: Database, task_rows: Sequence[sqlite3.Row]) -> list[byte
     every detail encoded by pydantic-core, the details never gathered into one document."""
     nodes_of = db.child_rows("node", [int(r["id"]) for r in task_rows])
     return [
-        _dumps(
+        json_bytes(
             task_detail(
                 record(row, _loads), [record(n, _loads) for n in nodes_of.get(int(row["id"]), [])]
             )

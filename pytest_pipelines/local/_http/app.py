@@ -13,7 +13,6 @@ import asyncio
 import threading
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.middleware.base import RequestResponseEndpoint
 
 from pytest_pipelines._version import __version__
@@ -22,6 +21,7 @@ from pytest_pipelines.local._http.area_paths import PATHS
 from pytest_pipelines.local._http.areas import BuildRest, LazyArea, build_all
 from pytest_pipelines.local._http.bodies import declare_bodies
 from pytest_pipelines.local._http.errors import install_error_handlers, internal_error_response
+from pytest_pipelines.local._http.responses import JSONResponse
 
 CHAOS_429 = "rate limited by the local backend's chaos switch; retry after {seconds} s"
 CHAOS_503 = "service unavailable: the local backend's chaos switch answered 503"
@@ -65,6 +65,7 @@ def create_app(state: BackendState) -> FastAPI:
         docs_url="/_local/docs",
         redoc_url=None,
         openapi_url="/_local/openapi.json",
+        default_response_class=JSONResponse,
     )
     app.state.local = state
     install_error_handlers(app)

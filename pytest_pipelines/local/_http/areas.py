@@ -94,8 +94,12 @@ class LazyArea(BaseRoute):
             with self._lock:
                 if self._routes is None:
                     router: APIRouter = importlib.import_module(self.module).router
-                    # as app.include_router would: the app's dependency overrides apply
-                    holder = APIRouter(dependency_overrides_provider=self._app)
+                    # as app.include_router would: the app's dependency overrides and its
+                    # response class apply
+                    holder = APIRouter(
+                        dependency_overrides_provider=self._app,
+                        default_response_class=self._app.router.default_response_class,
+                    )
                     holder.include_router(router)
                     self._router, self._routes = router, holder
                 routes = self._routes

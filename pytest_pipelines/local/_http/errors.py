@@ -13,10 +13,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pytest_pipelines.local._engine.errors import APIError
+from pytest_pipelines.local._http.responses import JSONResponse
 from pytest_pipelines.local._store.db import OwnerGone
 
 log = logging.getLogger("pytest_pipelines.local")
