@@ -309,7 +309,9 @@ class AsyncPipelinesClient(BaseClient):
             durations time later waits' polls, and its status route may hold polls
             (``fetch(wait=S)``) when the status says it can.
         """
-        plan = PollPlan(poll_interval, holdable=run_key is not None)  # checked before polling
+        # checked before polling; a run's wait keeps the poll budget, other jobs the adaptive schedule
+        is_run = run_key is not None
+        plan = PollPlan(poll_interval, holdable=is_run, budget=is_run)
         deadline = Deadline(kind, job_id, timeout, self._clock)
         durations = durations_of(self) if run_key is not None else None
         key: str | None = None

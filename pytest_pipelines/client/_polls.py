@@ -13,15 +13,24 @@ Three sources, best first:
    workflow and size ended (a count=1 run's progress says nothing until it ends). A run's end
    is only known to lie between its last in-flight poll and its first terminal one; run after
    run, the window is the intersection of the intervals that agree with it, so it narrows while
-   runs take the same time and follows at once a run that ended outside it (:func:`end_window`). The waiter sleeps to the window's start in even
-   steps of at most ``POLL_CAP``, polls at its start, middle and end (thirds for a wide window),
-   then (a run slower than the window) polls again after doubling delays up to ``POLL_CAP``.
-3. **Nothing known**: :func:`~pytest_pipelines.client.poll_delays`' adaptive schedule (short
-   first polls for quick runs).
+   runs take the same time and follows at once a run that ended outside it
+   (:func:`end_window`). The waiter polls the window at evenly spaced points ending at its end
+   (quarters for a wide window, one still being learnt; halves for a narrow one), reaching the
+   first in even steps of at most ``POLL_CAP``, then (a run slower than the window) polls again
+   after doubling delays up to ``POLL_CAP``.
+3. **Nothing known**: polls at 0.2, 0.6, 1.4 and 3 s after the start, then every ``POLL_CAP``.
+
+**The poll budget.** Whatever the source, a wait never has sent more polls than the published
+SDK's fixed 2 s poll would have by then, plus ``EXTRA_POLLS`` (3): poll ``n`` waits until
+``POLL_CAP * (n - 3)`` s after the start (:meth:`PollPlan.earliest`). So with nothing known
+there are three quick polls before 2 s, not the eight of the adaptive schedule; a run of a few seconds
+or more is noticed, as with the SDK, within ``POLL_CAP`` (about half of it on average). The
+budget also caps how fast a window narrows: about four polls fit in a window, so each run
+divides its width by at most four.
 
 A wrong window costs a bounded overhead: a run quicker than the window is noticed at the next
 step, at most ``POLL_CAP`` (2 s) after its end; a slower one by the doubling tail, at most
-``POLL_CAP`` after its end too (with up to about 8 polls more than the SDK while the tail grows).
+``POLL_CAP`` after its end too, and within the budget.
 
 This module is pure: the waiters (both clients and the plugin's run fixture) call it with the
 statuses they polled and the elapsed time, and do the sleeping and requesting themselves. The
@@ -46,12 +55,19 @@ DURATIONS_KEPT = 5
 KEYS_KEPT = 1000
 #: The narrowest window polled: a run's end jitters by tens of milliseconds between runs.
 MIN_WINDOW = 0.1
-#: Polls after the one at the window's start: its middle and its end (overhead <= width / 2).
-WINDOW_STEPS = 2
-#: A window wider than this (one still being learnt) gets a third poll (overhead <= width / 3),
-#: so it narrows three times per run rather than twice.
+#: Polls in a window at most ``WIDE_WINDOW`` wide: its middle and its end (overhead <= width / 2).
+WINDOW_POLLS = 2
+#: A window wider than this (one still being learnt) is polled at its quarters and its end
+#: (overhead <= width / 4), as the poll budget allows: it narrows four times per run.
 WIDE_WINDOW = 0.3
-WIDE_WINDOW_STEPS = 3
+WIDE_WINDOW_POLLS = 4
+#: The poll budget: a wait never has sent more polls than the published SDK's fixed
+#: ``POLL_CAP`` poll would have by then, plus this many (issue 12). Poll ``n`` (0 the first)
+#: waits until ``POLL_CAP * (n - EXTRA_POLLS)`` seconds after the start.
+EXTRA_POLLS = 3
+#: Nothing known: the delays double from this to ``POLL_CAP`` (polls 0.2, 0.6, 1.4, 3.0 s, then
+#: every 2 s): the three quick polls the budget allows before 2 s, spread over it.
+FIRST_DELAY = 0.2
 #: The longest run duration a saved interval may carry (a day): anything else is not a run.
 MAX_DURATION = 86400.0
 #: After a predicted end has passed, the first quick poll waits this fraction of the predicted
@@ -292,6 +308,10 @@ class PollPlan:
         ``(lo, hi)`` (:meth:`RunDurations.window`) or one expected duration; default None.
     :param holdable: whether the polled route may be asked to hold (``?wait=``) when its status
         says so; default True. Waiters of routes without the extension pass False.
+    :param budget: whether the wait is a run's, polled within the poll budget
+        (:meth:`earliest`) and, with nothing known, at ``FIRST_DELAY`` doubling; default True.
+        False (the waiters of exports, imports and other jobs that are not runs): with nothing
+        known, :func:`~pytest_pipelines.client.poll_delays`' adaptive schedule, no budget.
     """
 
     def __init__(
@@ -300,14 +320,18 @@ class PollPlan:
         *,
         prior: Interval | float | None = None,
         holdable: bool = True,
+        budget: bool = True,
     ) -> None:
         self.fixed = poll_interval
         self.prior = prior
         self.holdable = holdable
+        self.budget = budget
         self._held: tuple[float, float] | None = None  # (elapsed when sent, seconds asked)
         self._last = 0.0  # elapsed seconds at the last status that was still in flight
         self._schedule: Iterator[float] = poll_delays(poll_interval)
         self._tail: Iterator[float] | None = None
+        self._points: list[float] | None = None  # the window's polls, chosen once
+        self.polls = 0  # statuses seen so far (the budget counts them)
         self.held = False
 
     def window(self) -> Interval | None:
@@ -337,9 +361,11 @@ class PollPlan:
         """``(sleep, hold)`` before the next poll, given the last status and the seconds elapsed.
 
         ``hold`` > 0 means: poll at once with ``?wait=hold`` (the deployment said it may hold
-        polls that long). The caller still bounds both by its own deadline.
+        polls that long). The caller still bounds both by its own deadline. A sleep never
+        brings the next poll ahead of the poll budget (:meth:`earliest`).
         """
         self._last = elapsed
+        self.polls += 1
         if self.fixed is not None:
             return next(self._schedule), 0.0
         if self._held is not None:
@@ -355,21 +381,66 @@ class PollPlan:
             hold = min(limit, POLL_CAP)
             self._held = (elapsed, hold)
             return 0.0, hold
+        sleep = self._sleep(status, elapsed)
+        if not self.budget:
+            return sleep, 0.0
+        return max(sleep, self.earliest(self.polls) - elapsed), 0.0
+
+    @staticmethod
+    def earliest(index: int) -> float:
+        """Seconds after the start before which poll ``index`` (0: the first) is not sent.
+
+        The SDK's fixed ``POLL_CAP`` poll has sent ``index - EXTRA_POLLS`` polls by then, so a
+        wait that ends at any time has made at most ``EXTRA_POLLS`` polls more than the SDK's.
+        Consecutive polls held back by it are ``POLL_CAP`` apart: still within ``POLL_CAP`` of
+        any run's end.
+        """
+        return POLL_CAP * (index - EXTRA_POLLS)
+
+    def _sleep(self, status: Any, elapsed: float) -> float:
         fraction = progress_fraction(status)
         if fraction is not None and 0 < fraction < 1 and elapsed > 0:
-            return self._towards(elapsed / fraction, elapsed), 0.0
+            return self._towards(elapsed / fraction, elapsed)
         window = self.window()
         if window is None:
-            return next(self._schedule), 0.0
-        lo, hi = window
-        steps = WIDE_WINDOW_STEPS if hi - lo > WIDE_WINDOW else WINDOW_STEPS
-        step = (hi - lo) / steps
-        for point in (lo + i * step for i in range(steps + 1)):
+            return _first_polls_sleep(elapsed) if self.budget else next(self._schedule)
+        if self._points is None:
+            self._points = self.window_polls(window, elapsed)
+        for point in self._points:
             if point - elapsed > _EPSILON:
-                return _even_step(point - elapsed), 0.0
+                return _even_step(point - elapsed)
         if self._tail is None:
-            self._tail = _grow(max(POLL_START, step), 2.0)
-        return next(self._tail), 0.0
+            lo, hi = window
+            self._tail = _grow(max(POLL_START, (hi - lo) / len(self._points)), 2.0)
+        return next(self._tail)
+
+    def window_polls(self, window: Interval, elapsed: float) -> list[float]:
+        """Where a wait at ``elapsed`` polls the ``window``: evenly inside it, ending at its end.
+
+        ``WIDE_WINDOW_POLLS`` for a wide window, ``WINDOW_POLLS`` for a narrow one, or fewer
+        where the budget (:meth:`earliest`) would hold a poll back: a window of k polls is
+        split into k parts (the one before the first poll is covered by the approach, in even
+        steps of at most ``POLL_CAP``, that ends at it), so the run is noticed within
+        ``width / k`` and the next window is that part.
+        """
+        lo, hi = window
+        wanted = WIDE_WINDOW_POLLS if hi - lo > WIDE_WINDOW else WINDOW_POLLS
+        for k in range(wanted, 1, -1):
+            points = [lo + (hi - lo) * j / k for j in range(1, k + 1)]
+            if self._fits(points, elapsed):
+                return points
+        return [hi]
+
+    def _fits(self, points: list[float], elapsed: float) -> bool:
+        sent, now = self.polls, elapsed
+        for point in points:
+            if point - now <= _EPSILON:
+                continue
+            sent += math.ceil((point - now) / POLL_CAP - 1e-9)
+            if point < self.earliest(sent - 1):
+                return False
+            now = point
+        return True
 
     def _towards(self, end: float, elapsed: float) -> float:
         """Sleep to a progress-predicted ``end``, then poll quickly again, growing."""
@@ -398,6 +469,19 @@ class PollPlan:
         """The run's estimated duration: the middle of :meth:`interval`."""
         lo, hi = self.interval(elapsed)
         return (lo + hi) / 2
+
+
+def _first_polls_sleep(elapsed: float) -> float:
+    """Nothing known: the sleep to the next poll at 0.2, 0.6, 1.4, 3.0, 5.0 s, ... after the start
+    (delays doubling from ``FIRST_DELAY`` to ``POLL_CAP``), so a run launched before its wait
+    began (the plugin's overlap) is polled every ``POLL_CAP``, not from a new ramp."""
+    point = step = FIRST_DELAY
+    while step < POLL_CAP and point - elapsed <= _EPSILON:
+        step = min(step * 2, POLL_CAP)
+        point += step
+    if point - elapsed <= _EPSILON:  # past the ramp: every POLL_CAP from its last poll
+        point += POLL_CAP * (math.floor((elapsed + _EPSILON - point) / POLL_CAP) + 1)
+    return point - elapsed
 
 
 def _grow(start: float, factor: float = POLL_FACTOR) -> Iterator[float]:

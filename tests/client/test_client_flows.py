@@ -121,7 +121,7 @@ def statuses(*names: str) -> list[httpx.Response]:
     return [ok({"job_id": "job-1", "status": name}) for name in names]
 
 
-async def test_wait_for_create_tasks_polls_adaptively_until_terminal(api: Api) -> None:
+async def test_wait_for_create_tasks_polls_until_terminal(api: Api) -> None:
     api.server.reply(*statuses("queued", "running", "running", "running", "completed"))
     result = await api.call("wait_for_create_tasks", 22, 10, "job-1")
     assert result["status"] == "completed"
@@ -129,7 +129,8 @@ async def test_wait_for_create_tasks_polls_adaptively_until_terminal(api: Api) -
         api.server.last.path
         == "/api/projects/22/workflows/10/seeded-data/create-tasks-status/job-1"
     )
-    assert api.fake.sleeps == pytest.approx([0.05, 0.075, 0.1125, 0.16875])
+    # nothing known of the run: polls 0.2, 0.6, 1.4 and 3 s after the start (client/_polls.py)
+    assert api.fake.sleeps == pytest.approx([0.2, 0.4, 0.8, 1.6])
 
 
 def test_adaptive_schedule_caps_at_two_seconds() -> None:

@@ -65,8 +65,8 @@ def test_the_waiter_polls_the_tests_window_and_records_the_run() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # to the window's start in two even steps, then its middle (3.0) and its end (3.1)
-    assert client.sleeps == pytest.approx([1.45, 1.45, 0.1, 0.1])
+    # to the window's middle (3.0) in two even steps, then its end (3.1)
+    assert client.sleeps == pytest.approx([1.5, 1.5, 0.1])
     key = "test_x.py::test_a[baseline] | https://api.example | tasks x?"
     assert history.key("tasks", None) == key
     # the run ended after the poll at 3.0 and by the one at 3.1: the window narrowed to it
@@ -93,7 +93,7 @@ def test_another_tests_runs_do_not_time_this_one() -> None:
         sleep=client.sleep,
         history=session.for_test("test_x.py::test_quick", "local"),
     )
-    assert client.sleeps[:3] == pytest.approx([0.05, 0.075, 0.1125])  # the adaptive schedule
+    assert client.sleeps == pytest.approx([0.2, 0.4])  # nothing known: 0.2 s, 0.6 s, ...
 
 
 def test_a_run_launched_ahead_is_timed_from_its_launch() -> None:
@@ -110,8 +110,8 @@ def test_a_run_launched_ahead_is_timed_from_its_launch() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # 2 s of the run were over: the window (2.9..3.0 after the launch) is 0.9 s away
-    assert client.sleeps == pytest.approx([0.9, 0.05, 0.05])
+    # 2 s of the run were over: the window's middle (2.95 s after the launch) is 0.95 s away
+    assert client.sleeps == pytest.approx([0.95, 0.05])
     assert client.now == pytest.approx(client.ends_at)
 
 
