@@ -65,6 +65,17 @@ def get_or_404(
     return record
 
 
+def get_workflow_or_404(
+    state: BackendState, principal: Principal, project_id: int, workflow_id: int
+) -> dict[str, Any]:
+    """The workflow ``workflow_id`` of project ``project_id``, visible to the key; else 404."""
+    get_or_404(state, "project", project_id, principal)
+    workflow = get_or_404(state, "workflow", workflow_id, principal)
+    if workflow.get("project_id") != project_id:
+        raise not_found("workflow", workflow_id)
+    return workflow
+
+
 def role_of(state: BackendState, principal: Principal) -> str:
     """The role of the key's user (``admin`` when the key has no user: an org service key)."""
     if principal.user_id is None:

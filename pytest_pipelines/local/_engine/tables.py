@@ -6,16 +6,20 @@ Used by datasets, notebooks and task exports; shapes are documented in
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_pipelines.local._engine import limits
 from pytest_pipelines.local._engine.errors import APIError, error_item
 from pytest_pipelines.local._store.db import parse_id
+
+if TYPE_CHECKING:
+    from pytest_pipelines.local._engine.state import BackendState
 
 NO_ROWS = (
     "the file has no data rows; send a CSV with a header row, a JSON list of objects, or JSONL"
@@ -25,6 +29,7 @@ BAD_FILE = (
     "(a list of objects) and .jsonl (one object per line)"
 )
 FILE_REF_PREFIX = "file://"
+BAD_FORMAT = "unknown export format {format!r}; valid formats: {valid}"
 # Where an upload's problem is reported: the multipart field ``file`` (FastAPI's shape).
 UPLOAD_LOC = ("body", "file")
 
@@ -117,6 +122,20 @@ def file_ref(value: Any) -> int | None:
     if isinstance(value, Mapping) and isinstance(value.get("file_id"), int):
         return int(value["file_id"])
     return None
+
+
+def file_bytes(
+    state: BackendState, file_id: int, org_id: int
+) -> tuple[dict[str, Any], bytes] | None:
+    """A confirmed file of the organization and its bytes, or None (used by downloads and
+    exports)."""
+    record = state.db.get("project_file", file_id)
+    if record is None or record.get("org_id") != org_id or record.get("status") != "confirmed":
+        return None
+    blobs = state.db.query("file_blob", parent_id=file_id)
+    if not blobs:
+        return None
+    return record, base64.b64decode(blobs[0]["b64"])
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:

@@ -40,6 +40,7 @@ ROUTERS: list[str] = [
     "pytest_pipelines.local._http.routers.runtime",
     "pytest_pipelines.local._http.routers.generation",
     "pytest_pipelines.local._http.routers.datasets",
+    "pytest_pipelines.local._http.routers.task_export",
     "pytest_pipelines.local._http.routers.files",
     "pytest_pipelines.local._http.routers.notebooks",
     "pytest_pipelines.local._http.routers.workflow_chains",

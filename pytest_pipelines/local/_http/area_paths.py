@@ -112,11 +112,13 @@ PATHS: dict[str, tuple[str, ...]] = {
         "/api/datasets/{dataset_id}/eval-run",
         "/api/datasets/{dataset_id}/eval-run/{job_id}",
         "/api/datasets/{dataset_id}/export",
+        "/api/projects/{project_id}/workflows/{workflow_id}/seed-data-status/{job_id}",
+        "/api/projects/{project_id}/workflows/{workflow_id}/seed-from-dataset",
+    ),
+    "pytest_pipelines.local._http.routers.task_export": (
         "/api/projects/{project_id}/workflows/{workflow_id}/export-tasks",
         "/api/projects/{project_id}/workflows/{workflow_id}/export-tasks-async",
         "/api/projects/{project_id}/workflows/{workflow_id}/export-tasks-status/{job_id}",
-        "/api/projects/{project_id}/workflows/{workflow_id}/seed-data-status/{job_id}",
-        "/api/projects/{project_id}/workflows/{workflow_id}/seed-from-dataset",
     ),
     "pytest_pipelines.local._http.routers.files": (
         "/_local/files/{file_id}/download",

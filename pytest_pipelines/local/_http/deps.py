@@ -200,3 +200,32 @@ def idempotent(
         result = create()
         state.db.put_idempotent(scope, key, digest, result)
         return result
+
+
+# -- shared by the tasks and experiments areas ---------------------------------------------
+
+#: Seconds a status route may hold a request with ``?wait=`` (a local extension, advertised in
+#: each status body as ``max_wait``): long enough to save polls, short enough that a held
+#: request never outlives a client's read timeout.
+MAX_STATUS_WAIT = 30.0
+StatusWait = Annotated[float, Query(ge=0, le=MAX_STATUS_WAIT)]
+MAX_TASKS_PER_REQUEST = 10_000
+TOO_MANY_TASKS = (
+    "this request would create {total} tasks; the local backend creates at most {limit} in one "
+    "request: split the run into several requests"
+)
+
+
+def check_task_total(total: int) -> None:
+    """422 at ``count`` when one request would create more than ``MAX_TASKS_PER_REQUEST`` tasks."""
+    if total > MAX_TASKS_PER_REQUEST:
+        raise APIError(
+            422,
+            [
+                error_item(
+                    ["count"],
+                    TOO_MANY_TASKS.format(total=total, limit=MAX_TASKS_PER_REQUEST),
+                    "less_than_equal",
+                )
+            ],
+        )

@@ -11,7 +11,7 @@ import pytest
 
 from pytest_pipelines.client import ConflictError, NotFoundError, PipelinesClient
 from pytest_pipelines.local import LocalPipelines
-from pytest_pipelines.local._http.routers.tasks import MAX_TASKS_PER_REQUEST, TOO_MANY_TASKS
+from pytest_pipelines.local._http.deps import MAX_TASKS_PER_REQUEST, TOO_MANY_TASKS
 from pytest_pipelines.local.models import ModelRequest
 
 HUGE = 10**20  # beyond SQLite's 64-bit integers

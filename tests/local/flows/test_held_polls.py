@@ -16,7 +16,7 @@ from pytest_pipelines._markers import RunSpec, WorkflowTarget
 from pytest_pipelines._run import Launch, wait
 from pytest_pipelines.client import POLL_CAP, PipelinesClient
 from pytest_pipelines.local import LocalPipelines
-from pytest_pipelines.local._http.routers.tasks import MAX_STATUS_WAIT
+from pytest_pipelines.local._http.deps import MAX_STATUS_WAIT
 from pytest_pipelines.local.models import ModelRequest, default_registry
 
 RUN_S = 1.0

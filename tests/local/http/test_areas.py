@@ -4,10 +4,14 @@ its path index missed; the index is current."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import random
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +32,7 @@ from pytest_pipelines.local._http.area_paths import PATHS
 from pytest_pipelines.local._http.areas import BuildRest, LazyArea, template_regex
 
 TASKS = "pytest_pipelines.local._http.routers.tasks"
+TASK_EXPORT = "pytest_pipelines.local._http.routers.task_export"
 IDENTITY = "pytest_pipelines.local._http.routers.identity"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -117,6 +122,54 @@ def test_a_request_builds_only_the_areas_its_path_may_belong_to() -> None:
             json={"count": 1},
         )
         assert built(local) == [IDENTITY, TASKS]
+        client.export_tasks(22, 10, {"format": "json", "include_details": True})
+        assert built(local) == [IDENTITY, TASKS, TASK_EXPORT]
+
+
+# A fresh interpreter: which router modules does an eval test's run import? (This process has
+# imported them all.)
+RUN_IMPORTS = """
+import sys, time
+from pytest_pipelines.local import LocalPipelines
+with LocalPipelines(demo=True) as local, local.client() as client:
+    job = client.request(
+        "POST", "/api/projects/22/workflows/10/seeded-data/create-tasks-async", json={"count": 1}
+    )
+    path = "/api/projects/22/workflows/10/seeded-data/create-tasks-status/" + job["job_id"]
+    while client.request("GET", path)["status"] not in ("completed", "failed"):
+        time.sleep(0.01)
+    client.export_tasks(22, 10, {"format": "json", "include_details": True})
+print(" ".join(sorted(m for m in sys.modules if m.startswith("pytest_pipelines.local._http.routers."))))
+"""
+
+
+def test_an_eval_run_imports_only_the_router_modules_it_uses() -> None:
+    # Importing a router module builds its routes: a router importing another one for a
+    # helper would build that area too, on a request that never reaches it.
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_IMPORTS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [TASK_EXPORT, TASKS]
+
+
+def test_no_router_module_imports_another() -> None:
+    package = "pytest_pipelines.local._http.routers"
+    for name in app_module.ROUTERS:
+        source = importlib.import_module(name).__file__
+        assert source is not None
+        tree = ast.parse(Path(source).read_text(encoding="utf-8"))
+        imported = {
+            node.module or ""
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 0
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert not {m for m in imported if m.startswith(package)}, name
 
 
 def test_a_route_the_index_missed_is_still_served(monkeypatch: pytest.MonkeyPatch) -> None:

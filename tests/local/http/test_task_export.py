@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pytest_pipelines.client import PipelinesClient
-from pytest_pipelines.local._http.routers.datasets import EXPORT_FLAG
+from pytest_pipelines.local._http.routers.task_export import EXPORT_FLAG
 
 from .._helpers import PROJECT, HumanRun, Person
 

@@ -12,18 +12,21 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from pytest_pipelines.client._models import experiment_errors
-from pytest_pipelines.local._engine.access import Principal
+from pytest_pipelines.local._engine.access import Principal, get_workflow_or_404
 from pytest_pipelines.local._engine.definitions import apply_overrides
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.jobs import TERMINAL_JOB
 from pytest_pipelines.local._engine.state import BackendState
-from pytest_pipelines.local._http.deps import Body, ExperimentsAuth, OptionalBody, State, idempotent
-from pytest_pipelines.local._http.routers.tasks import (
+from pytest_pipelines.local._http.deps import (
     MAX_STATUS_WAIT,
+    Body,
+    ExperimentsAuth,
+    OptionalBody,
+    State,
     StatusWait,
     check_task_total,
+    idempotent,
 )
-from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
 from pytest_pipelines.local._store.db import OWNER_GONE, OwnerGone, parse_id
 
 router = APIRouter(

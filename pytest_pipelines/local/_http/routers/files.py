@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request, Response
 from pytest_pipelines.local._engine.access import Principal, get_or_404
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.state import BackendState
+from pytest_pipelines.local._engine.tables import file_bytes
 from pytest_pipelines.local._http.deps import Body, FilesAuth, OptionalBody, State
 
 router = APIRouter(tags=["files"])
@@ -113,19 +114,6 @@ def get_file(
     if record.get("project_id") != project_id:
         raise not_found("file", file_id)
     return record
-
-
-def file_bytes(
-    state: BackendState, file_id: int, org_id: int
-) -> tuple[dict[str, Any], bytes] | None:
-    """A confirmed file of the organization and its bytes, or None (used by dataset exports)."""
-    record = state.db.get("project_file", file_id)
-    if record is None or record.get("org_id") != org_id or record.get("status") != "confirmed":
-        return None
-    blobs = state.db.query("file_blob", parent_id=file_id)
-    if not blobs:
-        return None
-    return record, base64.b64decode(blobs[0]["b64"])
 
 
 @router.post("/api/projects/{project_id}/files/upload-url")

@@ -13,7 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from pytest_pipelines.local._engine.access import ROLES, Principal, require_role
+from pytest_pipelines.local._engine.access import (
+    ROLES,
+    Principal,
+    get_workflow_or_404,
+    require_role,
+)
 from pytest_pipelines.local._engine.errors import APIError
 from pytest_pipelines.local._engine.generation import generate_node
 from pytest_pipelines.local._engine.meter import merge
@@ -21,7 +26,6 @@ from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._engine.work import NOT_YOURS, work_of
 from pytest_pipelines.local._http.deps import OptionalBody, State, TasksAuth
 from pytest_pipelines.local._http.nodes import NodeRef, node_after_role
-from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
 
 router = APIRouter(prefix="/api/projects/{project_id}/workflows/{workflow_id}", tags=["generation"])
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pytest_pipelines.local._engine.access import get_or_404
+from pytest_pipelines.local._engine.access import get_or_404, get_workflow_or_404
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.library import require_strings
 from pytest_pipelines.local._http.deps import (
@@ -18,7 +18,6 @@ from pytest_pipelines.local._http.deps import (
     WorkflowsAuth,
     paginate_list,
 )
-from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
 
 router = APIRouter(prefix="/api", tags=["tags"])
 

@@ -5,46 +5,28 @@ Shapes: docs/reference/local-shapes.md ("Creating tasks", "Job status", "Task de
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from pytest_pipelines.client._models import create_tasks_errors
 from pytest_pipelines.local._engine import details
-from pytest_pipelines.local._engine.access import Principal, get_or_404
+from pytest_pipelines.local._engine.access import Principal, get_or_404, get_workflow_or_404
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.state import BackendState
-from pytest_pipelines.local._http.deps import Body, State, TasksAuth, idempotent
-from pytest_pipelines.local._http.routers.workflows import get_workflow_or_404
+from pytest_pipelines.local._http.deps import (
+    MAX_STATUS_WAIT,
+    Body,
+    State,
+    StatusWait,
+    TasksAuth,
+    check_task_total,
+    idempotent,
+)
 
 router = APIRouter(prefix="/api/projects/{project_id}/workflows/{workflow_id}", tags=["tasks"])
 
 SYNC_TIMEOUT_S = 300.0
-#: Seconds a status route may hold a request with ``?wait=`` (a local extension, advertised in
-#: each status body as ``max_wait``): long enough to save polls, short enough that a held
-#: request never outlives a client's read timeout.
-MAX_STATUS_WAIT = 30.0
-StatusWait = Annotated[float, Query(ge=0, le=MAX_STATUS_WAIT)]
-MAX_TASKS_PER_REQUEST = 10_000
-TOO_MANY_TASKS = (
-    "this request would create {total} tasks; the local backend creates at most {limit} in one "
-    "request: split the run into several requests"
-)
-
-
-def check_task_total(total: int) -> None:
-    """422 at ``count`` when one request would create more than ``MAX_TASKS_PER_REQUEST`` tasks."""
-    if total > MAX_TASKS_PER_REQUEST:
-        raise APIError(
-            422,
-            [
-                error_item(
-                    ["count"],
-                    TOO_MANY_TASKS.format(total=total, limit=MAX_TASKS_PER_REQUEST),
-                    "less_than_equal",
-                )
-            ],
-        )
 
 
 def validate_create(body: dict[str, Any]) -> None:

@@ -7,32 +7,20 @@ from typing import Any
 from fastapi import APIRouter
 
 from pytest_pipelines.local._engine import ownership
-from pytest_pipelines.local._engine.access import Principal, get_or_404
+from pytest_pipelines.local._engine.access import get_or_404, get_workflow_or_404
 from pytest_pipelines.local._engine.definitions import (
     configurable_fields,
     creation_mode,
     definition_errors,
 )
-from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
+from pytest_pipelines.local._engine.errors import APIError, error_item
 from pytest_pipelines.local._engine.library import require_strings
-from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._http.deps import Body, Page, State, WorkflowsAuth, page_of
 
 router = APIRouter(prefix="/api", tags=["workflows"])
 
 SEED_ROWS = "seed_rows must be a list of input objects"
 _SYSTEM = ("id", "created_at", "updated_at", "org_id", "project_id")
-
-
-def get_workflow_or_404(
-    state: BackendState, principal: Principal, project_id: int, workflow_id: int
-) -> dict[str, Any]:
-    """The workflow ``workflow_id`` of project ``project_id``, visible to the key; else 404."""
-    get_or_404(state, "project", project_id, principal)
-    workflow = get_or_404(state, "workflow", workflow_id, principal)
-    if workflow.get("project_id") != project_id:
-        raise not_found("workflow", workflow_id)
-    return workflow
 
 
 def _check(body: dict[str, Any], *, creating: bool) -> None:
