@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pytest_pipelines._gates import (
         GateOutcome,
         Gates,
+        PipelinesConfigWarning,
         PipelinesGateWarning,
         PipelinesInconclusiveWarning,
         PipelinesWarning,
@@ -89,6 +90,7 @@ _LAZY: dict[str, str] = {
     "GateOutcome": "pytest_pipelines._gates",
     "Verdict": "pytest_pipelines._gates",
     "PipelinesWarning": "pytest_pipelines._gates",
+    "PipelinesConfigWarning": "pytest_pipelines._gates",
     "PipelinesInconclusiveWarning": "pytest_pipelines._gates",
     "PipelinesGateWarning": "pytest_pipelines._gates",
     "PipelinesSettings": "pytest_pipelines._settings",
@@ -118,6 +120,7 @@ __all__ = [
     "PipelinesAPIError",
     "PipelinesClient",
     "PipelinesConfigError",
+    "PipelinesConfigWarning",
     "PipelinesConnectionError",
     "PipelinesError",
     "PipelinesGateWarning",

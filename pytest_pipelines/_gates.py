@@ -72,6 +72,11 @@ class PipelinesGateWarning(PipelinesWarning):
     """A gate with ``severity="warn"`` missed its threshold: reported, not failed."""
 
 
+class PipelinesConfigWarning(PipelinesWarning):
+    """A setting of the session does not apply and is ignored (a local-mode setting in a run
+    against a deployment); issued once, on the controller, when pytest starts."""
+
+
 class PipelinesWarningError(Exception):
     """A pytest-pipelines warning that a warnings filter turned into an error."""
 

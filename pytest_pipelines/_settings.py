@@ -89,6 +89,26 @@ BAD_LOCAL_WORKERS = (
     "from 1 to 1024 (how many tasks the embedded local backend runs at once), "
     "e.g. pipelines_local_workers = 32."
 )
+LOCAL_ONLY_IGNORED = (
+    "pytest-pipelines: {names} {are} ignored: {they} only the embedded local backend, and this "
+    "session runs against {base_url} (remote mode, from {source}). Remove {them} from remote "
+    "runs, or run against the local backend with --pipelines-env=local."
+)
+#: the grammar of :data:`LOCAL_ONLY_IGNORED` for one setting, and for several
+LOCAL_ONLY_WORDS = (
+    {"are": "is", "they": "it configures", "them": "it"},
+    {"are": "are", "they": "they configure", "them": "them"},
+)
+#: the settings of the embedded local backend: the key in ``sources`` -> (flag, ini key)
+LOCAL_ONLY: dict[str, tuple[str | None, str]] = {
+    "models": ("--pipelines-model", "pipelines_models"),
+    "seeds": ("--pipelines-seed", "pipelines_seeds"),
+    "demo": ("--pipelines-demo", "pipelines_demo"),
+    "cache": ("--pipelines-cache", "pipelines_cache"),
+    "cache_dir": ("--pipelines-cache-dir", "pipelines_cache_dir"),
+    "prices": (None, "pipelines_prices"),
+    "local_workers": (None, "pipelines_local_workers"),
+}
 MISSING_KEY = (
     "pytest-pipelines: no API key for {base_url}. Eval tests need one of: "
     "set PIPELINES_API_KEY (or pass --pipelines-api-key=...), "
@@ -351,6 +371,7 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
 
     cache, cache_dir = _cache_settings(config, sources)
     prices = _prices(config.getini("pipelines_prices"))
+    sources["prices"] = "ini" if prices else "default"
     raw_cost, cost_src = _pick(
         config, "pipelines_max_session_cost", "pipelines_max_session_cost", None
     )
@@ -396,6 +417,41 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
         prices=prices,
         max_session_cost=max_session_cost,
         local_workers=local_workers,
+    )
+
+
+def local_only_ignored(settings: PipelinesSettings) -> str | None:
+    """The warning for local-mode settings given to a remote session (None: nothing ignored).
+
+    Only settings the user gave count (command line or ini file): a shared ini file used for
+    local runs and remote ones is the case this names, so the user can tell what did not apply.
+    """
+    if settings.mode != "remote":
+        return None
+    given = []
+    for key, (flag, ini) in LOCAL_ONLY.items():
+        source = settings.sources.get(key)
+        if source == "cli" and flag is not None:
+            given.append(flag)
+        elif source in ("cli", "ini"):
+            given.append(f"ini key {ini}")
+    if not given:
+        return None
+    url_source = settings.sources.get("base_url", "default")
+    env_source = settings.sources.get("env", "default")
+    if url_source != "default":
+        source = _label(
+            url_source, "pipelines_base_url", "pipelines_base_url", "PIPELINES_BASE_URL"
+        )
+    elif env_source != "default":
+        source = _label(env_source, "pipelines_env", "pipelines_env", "PIPELINES_ENV")
+    else:
+        source = "the default environment, production"
+    return LOCAL_ONLY_IGNORED.format(
+        names=", ".join(given),
+        base_url=settings.base_url,
+        source=source,
+        **LOCAL_ONLY_WORDS[len(given) > 1],
     )
 
 

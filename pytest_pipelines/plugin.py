@@ -265,11 +265,19 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_pipelines import _baseline_hooks, _durations, _fixtures, _hooks, _overlap
     from pytest_pipelines._markers import MARKER_DOCS
     from pytest_pipelines._session import STATE_KEY, make_state
-    from pytest_pipelines._settings import resolve_settings
+    from pytest_pipelines._settings import local_only_ignored, resolve_settings
 
     for doc in MARKER_DOCS.values():
         config.addinivalue_line("markers", doc)
     settings = resolve_settings(config)
+    ignored = local_only_ignored(settings)
+    if ignored is not None and not hasattr(config, "workerinput"):  # once, on the controller
+        from pytest_pipelines._gates import PipelinesConfigWarning
+
+        try:
+            config.issue_config_time_warning(PipelinesConfigWarning(ignored), stacklevel=2)
+        except PipelinesConfigWarning as exc:  # a filter made it an error: exit 4, no traceback
+            raise pytest.UsageError(str(exc)) from None
     config.stash[STATE_KEY] = make_state(config, settings)
     limit = _overlap.parse_max_concurrent_runs(
         config.getini("pipelines_max_concurrent_runs"), _overlap.default_limit(config, settings)

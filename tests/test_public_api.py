@@ -23,6 +23,7 @@ EXPECTED_PUBLIC_NAMES = {
     "PipelinesTimeoutError",
     "PipelinesWarning",
     "PipelinesInconclusiveWarning",
+    "PipelinesConfigWarning",
     "PipelinesGateWarning",
     "RateLimitError",
     "ServerError",

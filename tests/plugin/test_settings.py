@@ -11,6 +11,8 @@ from pytest_pipelines._settings import (
     BAD_DEFAULT_GATE,
     BAD_ENV,
     BAD_TIMEOUT,
+    LOCAL_ONLY_IGNORED,
+    LOCAL_ONLY_WORDS,
     LOCAL_WITH_BASE_URL,
     PRODUCTION_URL,
 )
@@ -360,3 +362,71 @@ def test_env_given_with_more_precedence_ignores_a_lower_base_url(
     monkeypatch.setenv("PIPELINES_BASE_URL", "https://env.example.com")
     pytester.makeini("[pytest]\npipelines_env = local\n")
     assert settings_of(pytester)["mode"] == "local"
+
+
+REMOTE = "https://pipelines.example.com"
+
+
+def _ignored(names: str, source: str) -> str:
+    words = LOCAL_ONLY_WORDS[", " in names]
+    return LOCAL_ONLY_IGNORED.format(names=names, base_url=REMOTE, source=source, **words)
+
+
+def test_local_workers_against_a_deployment_is_a_config_warning(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\npipelines_local_workers = 8\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--pipelines-env={REMOTE}")
+    result.assert_outcomes(passed=1)
+    message = _ignored("ini key pipelines_local_workers", "--pipelines-env")
+    result.stdout.fnmatch_lines([f"*PipelinesConfigWarning: {message}"])
+    assert result.stdout.str().count("PipelinesConfigWarning: ") == 1
+
+
+def test_every_local_setting_given_is_named_once_under_xdist(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINES_BASE_URL", REMOTE)
+    pytester.makeini(
+        "[pytest]\npipelines_demo = true\npipelines_prices = echo 0 0\n"
+        "pipelines_local_workers = 8\n"
+    )
+    pytester.makepyfile("def test_x():\n    pass\n\ndef test_y():\n    pass\n")
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-n", "2", "--pipelines-model=m:attr", "--pipelines-cache=off"
+    )
+    result.assert_outcomes(passed=2)
+    names = (
+        "--pipelines-model, ini key pipelines_demo, --pipelines-cache, ini key pipelines_prices, "
+        "ini key pipelines_local_workers"
+    )
+    message = _ignored(names, "environment variable PIPELINES_BASE_URL")
+    result.stdout.fnmatch_lines([f"*PipelinesConfigWarning: {message}"])
+    assert result.stdout.str().count("PipelinesConfigWarning: ") == 1  # the controller's only
+
+
+@pytest.mark.parametrize("env", ["local", REMOTE])
+def test_nothing_is_said_when_nothing_is_ignored(pytester: pytest.Pytester, env: str) -> None:
+    ini = "pipelines_local_workers = 8\n" if env == "local" else "pipelines_timeout = 5\n"
+    pytester.makeini(f"[pytest]\n{ini}")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--pipelines-env={env}")
+    result.assert_outcomes(passed=1)
+    assert "PipelinesConfigWarning" not in result.stdout.str()
+
+
+def test_the_warning_can_be_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\npipelines_local_workers = 8\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        f"--pipelines-env={REMOTE}",
+        "-W",
+        "error::pytest_pipelines.PipelinesConfigWarning",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    message = _ignored("ini key pipelines_local_workers", "--pipelines-env")
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert "Traceback" not in result.stderr.str()
