@@ -6,6 +6,15 @@ remembers those windows; this module keeps them from one session to the next, in
 (``.pytest_cache``, key ``pipelines/run-durations``), per eval test and deployment:
 ``"<node id> | <deployment> | <kind> x<tasks>"``, the last 5 runs each, the last 1000 keys.
 
+Each run is kept under a second key too, that of the *same work*:
+``"* | <deployment> | <kind> <project>/<workflow> | <digest>"``, the digest of the launch payload
+(count, inputs, expected outputs, config overrides; an experiment's run-unique variant names
+left out). A test with no runs of its own (a new test, or the cache cleared for it) is timed by
+the window of runs that did the same work, in this session or an earlier one: another test
+launching the same payload, or this test under another node id. Runs of the same workflow and
+size with other inputs or other overrides (a swapped model) are not taken: nothing says they
+take the same time. A wrong window stays bounded all the same (client/_polls.py).
+
 - Read once, at the first eval run of the process; the file is untrusted input (anything
   malformed is dropped). ``--cache-clear`` empties it first; ``-p no:cacheprovider`` turns the
   keeping off (the in-session memory still works).
@@ -18,7 +27,10 @@ This module imports nothing heavy: the client's code is loaded only once an eval
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -82,7 +94,7 @@ class SessionDurations:
 
     def for_test(self, nodeid: str, where: str) -> TestDurations:
         """The durations of one eval test's runs on deployment ``where``."""
-        return TestDurations(self, f"{nodeid} | {where}")
+        return TestDurations(self, f"{nodeid} | {where}", where)
 
     def record(self, key: str, lo: float, hi: float) -> None:
         """Remember (and save at the end of the session) that a run of ``key`` ended in (lo, hi]."""
@@ -129,27 +141,67 @@ class SessionDurations:
         cache.set(CACHE_KEY, merged.to_json())
 
 
+def work_digest(payload: Mapping[str, Any]) -> str:
+    """A digest of the work a launch payload asks for: run-unique names left out.
+
+    An experiment's variants carry names unique to the run (its copies are swept by them);
+    everything else (count, inputs, expected outputs, overrides) says what runs.
+    """
+    body = dict(payload)
+    variants = body.get("variants")
+    if isinstance(variants, list):
+        body["variants"] = [
+            {k: v for k, v in variant.items() if k != "name"}
+            if isinstance(variant, Mapping)
+            else variant
+            for variant in variants
+        ]
+    text = json.dumps(body, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 class TestDurations:
     """One eval test's run durations, as the run waiter reads and records them.
 
     :param owner: the session's durations.
     :param test: ``"<node id> | <deployment>"``.
+    :param where: the deployment (:func:`deployment`); default None: no same-work keys.
     """
 
     __test__ = False  # not a test class, whatever pytest collects
 
-    def __init__(self, owner: SessionDurations, test: str) -> None:
+    def __init__(self, owner: SessionDurations, test: str, where: str | None = None) -> None:
         self.owner = owner
         self.test = test
+        self.where = where
 
     def key(self, kind: str, size: int | None) -> str:
         """The cache key of this test's runs of ``kind`` with ``size`` tasks."""
         return f"{self.test} | {kind} x{'?' if size is None else size}"
 
-    def window(self, kind: str, size: int | None) -> Interval | None:
-        """Where this test's next run should end (seconds after its launch), or None."""
-        return self.owner.store().window(self.key(kind, size))
+    def same_work(self, kind: str, project: Any, workflow: Any, payload: Any) -> str | None:
+        """The key shared by every run of this work on this deployment (any test), or None."""
+        if self.where is None or not isinstance(payload, Mapping):
+            return None
+        return f"* | {self.where} | {kind} {project}/{workflow} | {work_digest(payload)}"
 
-    def record(self, kind: str, size: int | None, lo: float, hi: float) -> None:
-        """Remember that this test's run ended after ``lo`` and by ``hi`` seconds."""
+    def window(self, kind: str, size: int | None, same: str | None = None) -> Interval | None:
+        """Where this test's next run should end (seconds after its launch), or None.
+
+        :param same: the run's :meth:`same_work` key, whose window is taken when this test has
+            none of its own; default None.
+        """
+        store = self.owner.store()
+        own = store.window(self.key(kind, size))
+        return store.window(same) if own is None and same is not None else own
+
+    def record(
+        self, kind: str, size: int | None, lo: float, hi: float, same: str | None = None
+    ) -> None:
+        """Remember that this test's run ended after ``lo`` and by ``hi`` seconds.
+
+        :param same: the run's :meth:`same_work` key, which learns it too; default None.
+        """
         self.owner.record(self.key(kind, size), lo, hi)
+        if same is not None:
+            self.owner.record(same, lo, hi)

@@ -322,8 +322,10 @@ def wait(
     Polls are timed by :class:`pytest_pipelines.client._polls.PollPlan`: held by the status
     route where the deployment offers it (the local backend), else timed to the end predicted
     from the run's progress, or to the window in which this test's earlier runs ended (this
-    session's or, through pytest's cache, earlier sessions': ``history``), or else earlier runs
-    of this workflow on this client, else the client's adaptive schedule (50 ms growing to 2 s).
+    session's or, through pytest's cache, earlier sessions': ``history``), or else runs of the
+    same payload by any test (``history``'s same-work key), or else earlier runs of this
+    workflow and size on this client (when the status counts the tasks), else the nothing-known
+    polls (0.2, 0.6, 1.4 s, then every 2 s), all within the poll budget (client/_polls.py).
     Elapsed time counts from the run's launch (``launch.launched_at``) when it is known.
 
     :param history: this test's run durations (:mod:`pytest_pipelines._durations`), read for
@@ -356,6 +358,7 @@ def wait(
     durations = durations_of(client)
     key: str | None = None
     size: int | None = None
+    same: str | None = None
     params: dict[str, Any] = {}
     while True:
         status: dict[str, Any] = _api(
@@ -369,16 +372,21 @@ def wait(
             # the same key as the client's own waiters, so both learn from each other's runs
             size = run_size(status)
             key = run_key(launch.kind, p, w, size)
-            # this test's own runs first: variants of one workflow may differ in duration
-            plan.prior = history.window(launch.kind, size) if history is not None else None
-            if plan.prior is None and durations is not None:
+            if history is not None:
+                same = history.same_work(launch.kind, p, w, launch.payload)
+                # this test's own runs first (variants of one workflow may differ in
+                # duration), then runs of the same payload by any test
+                plan.prior = history.window(launch.kind, size, same)
+            if plan.prior is None and durations is not None and size is not None:
+                # the workflow's runs of this size on this client; not when the status does
+                # not count the tasks (hosted): runs of every size would share the key
                 plan.prior = durations.window(key)
         if state in TERMINAL_STATUSES:
             lo, hi = plan.interval(clock() - origin)
             if durations is not None:
                 durations.record(key, lo, hi)
             if history is not None:
-                history.record(launch.kind, size, lo, hi)
+                history.record(launch.kind, size, lo, hi, same)
             return status
         if clock() >= deadline:
             with contextlib.suppress(Exception):  # best effort; the timeout is the error

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pytest_pipelines._durations import CACHE_KEY, SessionDurations, deployment
+from pytest_pipelines._durations import CACHE_KEY, SessionDurations, deployment, work_digest
 from pytest_pipelines._markers import RunSpec, WorkflowTarget
 from pytest_pipelines._run import Launch, wait
 from pytest_pipelines.client import run_key
@@ -41,6 +41,14 @@ class Scripted:
         assert params == {}  # the hosted shape: nothing says polls may be held
         self.polls.append(self.now)
         return {"job_id": job, "status": "completed" if self.now >= self.ends_at else "running"}
+
+    get_experiment_status = get_create_tasks_status
+
+    def again(self, ends_at: float) -> Scripted:
+        """The same client (and its per-workflow memory) for a new run ending ``ends_at`` on."""
+        self.ends_at = self.now + ends_at
+        self.sleeps.clear()
+        return self
 
 
 def durations(tmp_config: Any = None) -> SessionDurations:
@@ -115,6 +123,89 @@ def test_a_run_launched_ahead_is_timed_from_its_launch() -> None:
     assert client.now == pytest.approx(client.ends_at)
 
 
+SLOW = {"count": 1, "configOverrides": {"models": [{"nodeId": "plan", "modelSlug": "slow"}]}}
+HOSTED = "https://api.example"
+
+
+def waited(
+    session: SessionDurations,
+    nodeid: str,
+    payload: dict[str, Any],
+    client: Scripted,
+    kind: str = "tasks",
+) -> Scripted:
+    """Wait for ``client``'s scripted run as test ``nodeid`` (hosted statuses: no counts)."""
+    wait(
+        client,
+        RunSpec(WorkflowTarget(22, 10)),
+        Launch(kind, "job-1", payload),
+        timeout=60,
+        clock=client.clock,
+        sleep=client.sleep,
+        history=session.for_test(nodeid, HOSTED),
+    )
+    return client
+
+
+NOTHING_KNOWN = [0.2, 0.4, 0.8, 1.6, 2.0]  # polls at 0.2, 0.6, 1.4, 3 and 5 s
+
+
+def test_a_new_test_is_timed_by_earlier_runs_of_the_same_payload() -> None:
+    session = durations()
+    first = waited(session, "t.py::test_a", SLOW, Scripted(ends_at=3.05))
+    assert first.sleeps == pytest.approx(NOTHING_KNOWN)  # ended in (3, 5]
+    second = waited(session, "t.py::test_b", dict(SLOW), Scripted(ends_at=3.05))
+    # the window (3, 5] of test_a's run: its first quarter (3.5 s) in two even steps
+    assert second.sleeps == pytest.approx([1.75, 1.75])
+    same = session.for_test("t.py::test_b", HOSTED).same_work("tasks", 22, 10, SLOW)
+    assert same is not None
+    assert same == f"* | {HOSTED} | tasks 22/10 | {work_digest(SLOW)}"
+    assert session.store().window(same) == pytest.approx((3.0, 3.5))
+    assert same in session.new  # kept in the cache with the test's own key
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {**SLOW, "count": 2},
+        {"count": 1, "configOverrides": {"models": [{"nodeId": "plan", "modelSlug": "echo"}]}},
+        {**SLOW, "inputs": [{"city": "Rome"}]},
+    ],
+    ids=["count", "model", "inputs"],
+)
+def test_runs_of_other_work_on_the_workflow_do_not_time_a_new_test(other: dict[str, Any]) -> None:
+    session = durations()
+    client = waited(session, "t.py::test_a", SLOW, Scripted(ends_at=3.05))
+    # the same client: its per-workflow memory has the run, but a hosted status does not
+    # count the tasks, so that key holds runs of every size: not a predictor
+    waited(session, "t.py::test_b", other, client.again(3.05))
+    assert client.sleeps == pytest.approx(NOTHING_KNOWN)
+
+
+def test_the_tests_own_runs_come_before_runs_of_the_same_payload() -> None:
+    session = durations()
+    history = session.for_test("t.py::test_b", HOSTED)
+    same = history.same_work("tasks", 22, 10, SLOW)
+    session.record(str(same), 9.9, 10.0)
+    history.record("tasks", None, 2.9, 3.1)  # test_b's own run
+    assert history.window("tasks", None, same) == (2.9, 3.1)
+    assert session.for_test("t.py::test_c", HOSTED).window("tasks", None, same) == (9.9, 10.0)
+    assert session.for_test("t.py::test_c", HOSTED).window("tasks", None) is None
+
+
+def test_the_same_work_ignores_run_unique_variant_names_only() -> None:
+    def experiment(name: str, model: str = "slow") -> dict[str, Any]:
+        overrides = {"models": [{"nodeId": "plan", "modelSlug": model}]}
+        return {"count": 3, "variants": [{"name": name, "configOverrides": overrides}]}
+
+    assert work_digest(experiment("pp-1a2b-baseline")) == work_digest(experiment("pp-9z-base"))
+    assert work_digest(experiment("pp-1a2b-baseline")) != work_digest(experiment("x", "echo"))
+    session = durations()
+    waited(session, "t.py::test_v[a]", experiment("pp-1"), Scripted(3.05), "experiment")
+    later = waited(session, "t.py::test_w[a]", experiment("pp-2"), Scripted(3.05), "experiment")
+    assert later.sleeps == pytest.approx([1.75, 1.75])
+
+
 def test_the_deployment_names_no_credentials() -> None:
     assert deployment("local", "http://127.0.0.1:5123") == "local"
     assert deployment("remote", None) == "local"
@@ -149,8 +240,8 @@ def seen_windows(monkeypatch):
     seen = []
     window = _durations.TestDurations.window
 
-    def spy(self, kind, size):
-        got = window(self, kind, size)
+    def spy(self, kind, size, same=None):
+        got = window(self, kind, size, same)
         seen.append((self.key(kind, size), got))
         return got
 
@@ -195,7 +286,9 @@ def test_the_cache_is_written_and_read_by_the_next_session(
     pytester.runpytest(*args).assert_outcomes(passed=1)
     first = saved(pytester)
     key = f"test_eval.py::test_a | {backend.base_url} | tasks x1"
-    assert list(first) == [key]
+    [same] = [k for k in first if k != key]  # the same work's key, for other tests' runs
+    assert same.startswith(f"* | {backend.base_url} | tasks 22/10 | ")
+    assert first[same] == first[key]
     [[lo, hi]] = first[key]
     assert 0 <= lo <= hi < 30
     assert seen(pytester, "a") == [[key, None]]  # nothing known in the first session
@@ -248,15 +341,18 @@ def pytest_configure(config):
     inner(pytester, "a", "b", "c")
     pytester.runpytest_subprocess(*args, "-n", "2").assert_outcomes(passed=3)
     data = saved(pytester)
-    assert sorted(data) == [
-        f"test_eval.py::test_{n} | {backend.base_url} | tasks x1" for n in "abc"
-    ]
-    assert all(len(v) == 1 for v in data.values())
+    tests = [f"test_eval.py::test_{n} | {backend.base_url} | tasks x1" for n in "abc"]
+    [same] = sorted(set(data) - set(tests))  # the three tests launch the same payload
+    assert sorted(data) == sorted([*tests, same])
+    assert all(len(data[k]) == 1 for k in tests)
+    assert len(data[same]) == 3
     assert not list(pytester.path.glob("worker-wrote-*"))
     for name in "abc":
         seen(pytester, name)
     pytester.runpytest_subprocess(*args, "-n", "2").assert_outcomes(passed=3)
-    assert all(len(v) == 2 for v in saved(pytester).values())
+    again = saved(pytester)
+    assert all(len(again[k]) == 2 for k in tests)
+    assert len(again[same]) == 5  # DURATIONS_KEPT: the last five of the six
     for name in "abc":
         [[_, window]] = seen(pytester, name)
         assert window is not None  # each worker read the cache
