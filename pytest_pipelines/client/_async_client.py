@@ -42,7 +42,6 @@ from pytest_pipelines.client._base import (
     checked,
     confirm_body,
     created_id,
-    default_ssl_context,
     empty_summary,
     experiment_keys,
     file_part,
@@ -62,6 +61,7 @@ from pytest_pipelines.client._models import (
 )
 from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
 from pytest_pipelines.client._polls import run_key as polls_run_key
+from pytest_pipelines.client._transport import AsyncDeferredTLSTransport, own_client_options
 from pytest_pipelines.types import (
     AuthStatus,
     BundleSummary,
@@ -135,7 +135,10 @@ class AsyncPipelinesClient(BaseClient):
         self._http = (
             http_client
             if http_client is not None
-            else httpx.AsyncClient(timeout=self.timeout, verify=default_ssl_context())
+            else httpx.AsyncClient(
+                timeout=self.timeout,
+                **own_client_options(self.base_url, AsyncDeferredTLSTransport),
+            )
         )
         self._sleep: AsyncSleep = sleep or DEFAULT_ASYNC_SLEEP
 

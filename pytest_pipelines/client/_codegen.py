@@ -21,6 +21,7 @@ TARGET = HERE / "_sync_client.py"
 SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
     (r"\bAsyncPipelinesClient\b", "PipelinesClient"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
+    (r"\bAsyncDeferredTLSTransport\b", "DeferredTLSTransport"),
     (r"\bAsyncIterator\b", "Iterator"),
     (r"\bAwaitable\[Any\]", "Any"),
     (r"^    Awaitable,\n", ""),

@@ -41,7 +41,6 @@ from pytest_pipelines.client._base import (
     checked,
     confirm_body,
     created_id,
-    default_ssl_context,
     empty_summary,
     experiment_keys,
     file_part,
@@ -61,6 +60,7 @@ from pytest_pipelines.client._models import (
 )
 from pytest_pipelines.client._polls import PollPlan, durations_of, run_size
 from pytest_pipelines.client._polls import run_key as polls_run_key
+from pytest_pipelines.client._transport import DeferredTLSTransport, own_client_options
 from pytest_pipelines.types import (
     AuthStatus,
     BundleSummary,
@@ -134,7 +134,10 @@ class PipelinesClient(BaseClient):
         self._http = (
             http_client
             if http_client is not None
-            else httpx.Client(timeout=self.timeout, verify=default_ssl_context())
+            else httpx.Client(
+                timeout=self.timeout,
+                **own_client_options(self.base_url, DeferredTLSTransport),
+            )
         )
         self._sleep: SyncSleep = sleep or DEFAULT_SYNC_SLEEP
 
