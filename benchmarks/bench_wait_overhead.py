@@ -11,9 +11,10 @@ three ways:
   (at most 2 s each).
 - ``timed``: the same waiter against a deployment that does not hold polls: a transport cuts
   the status bodies down to what the hosted contract promises (``job_id`` and ``status``: no
-  ``max_wait``, no counts, no timestamps). The first round has nothing to predict from (the
-  adaptive schedule, 50 ms growing x1.5 to 2 s); later rounds poll the window in which the
-  earlier runs of that workflow ended. Reported as ``timed, 1st`` and ``timed, prior``.
+  ``max_wait``, no counts, no timestamps). The first round has nothing to predict from (polls
+  0.2, 0.6, 1.4 s after the launch, then every 2 s: client/_polls.py); later rounds poll the
+  window in which the earlier runs of that workflow ended. Reported as ``timed, 1st`` and
+  ``timed, prior`` (the second and third runs with ``--repeat 3``).
 - ``2nd session``: a new client, as in the next pytest session, whose only knowledge is the
   first client's run durations saved as JSON and loaded back (what the plugin keeps in pytest's
   cache), waited for as ``timed`` for the same number of rounds.

@@ -14,7 +14,8 @@ Three sources, best first:
    is only known to lie between its last in-flight poll and its first terminal one; run after
    run, the window is the intersection of the intervals that agree with it, so it narrows while
    runs take the same time and follows at once a run that ended outside it
-   (:func:`end_window`). The waiter polls the window at evenly spaced points ending at its end
+   (:func:`end_window`). The waiter polls the window at evenly spaced points ending a little
+   after its end (``PAD``: a run a few ms slower than the one that set the end is still inside)
    (quarters for a wide window, one still being learnt; halves for a narrow one), reaching the
    first in even steps of at most ``POLL_CAP``, then (a run slower than the window) polls again
    after doubling delays up to ``POLL_CAP``.
@@ -22,7 +23,8 @@ Three sources, best first:
 
 **The poll budget.** Whatever the source, a wait never has sent more polls than the published
 SDK's fixed 2 s poll would have by then, plus ``EXTRA_POLLS`` (3): poll ``n`` waits until
-``POLL_CAP * (n - 3)`` s after the start (:meth:`PollPlan.earliest`). So with nothing known
+``(POLL_CAP + latency) * (n - 3)`` s after the start (:meth:`PollPlan.earliest`; the SDK's polls
+drift by a request's latency each). So with nothing known
 there are three quick polls before 2 s, not the eight of the adaptive schedule; a run of a few seconds
 or more is noticed, as with the SDK, within ``POLL_CAP`` (about half of it on average). The
 budget also caps how fast a window narrows: about four polls fit in a window, so each run
@@ -68,6 +70,9 @@ EXTRA_POLLS = 3
 #: Nothing known: the delays double from this to ``POLL_CAP`` (polls 0.2, 0.6, 1.4, 3.0 s, then
 #: every 2 s): the three quick polls the budget allows before 2 s, spread over it.
 FIRST_DELAY = 0.2
+#: The window's last poll comes this much after its end (at most a quarter of its width): a
+#: run a little slower than the one that set the end is still seen inside it.
+PAD = MIN_WINDOW / 2
 #: The longest run duration a saved interval may carry (a day): anything else is not a run.
 MAX_DURATION = 86400.0
 #: After a predicted end has passed, the first quick poll waits this fraction of the predicted
@@ -332,6 +337,8 @@ class PollPlan:
         self._tail: Iterator[float] | None = None
         self._points: list[float] | None = None  # the window's polls, chosen once
         self.polls = 0  # statuses seen so far (the budget counts them)
+        self.latency = 0.0  # mean seconds from a sleep's end to the status (the budget's)
+        self._asked: tuple[float, float] | None = None  # (elapsed, sleep) of the last sleep
         self.held = False
 
     def window(self) -> Interval | None:
@@ -364,6 +371,12 @@ class PollPlan:
         polls that long). The caller still bounds both by its own deadline. A sleep never
         brings the next poll ahead of the poll budget (:meth:`earliest`).
         """
+        if self._asked is not None:
+            # the time between the sleep's end and this status: a request's latency
+            sent, slept = self._asked
+            seen = max(0.0, elapsed - sent - slept)
+            self.latency += (seen - self.latency) / self.polls
+            self._asked = None
         self._last = elapsed
         self.polls += 1
         if self.fixed is not None:
@@ -384,18 +397,20 @@ class PollPlan:
         sleep = self._sleep(status, elapsed)
         if not self.budget:
             return sleep, 0.0
-        return max(sleep, self.earliest(self.polls) - elapsed), 0.0
+        sleep = max(sleep, self.earliest(self.polls) - elapsed)
+        self._asked = (elapsed, sleep)
+        return sleep, 0.0
 
-    @staticmethod
-    def earliest(index: int) -> float:
+    def earliest(self, index: int) -> float:
         """Seconds after the start before which poll ``index`` (0: the first) is not sent.
 
-        The SDK's fixed ``POLL_CAP`` poll has sent ``index - EXTRA_POLLS`` polls by then, so a
-        wait that ends at any time has made at most ``EXTRA_POLLS`` polls more than the SDK's.
-        Consecutive polls held back by it are ``POLL_CAP`` apart: still within ``POLL_CAP`` of
-        any run's end.
+        The SDK's fixed ``POLL_CAP`` poll has sent ``index - EXTRA_POLLS`` polls by then (it
+        sleeps ``POLL_CAP`` after each answer, so its polls drift by a request's latency each:
+        the mean latency this wait has seen counts too), so a wait that ends at any time has
+        made at most ``EXTRA_POLLS`` polls more than the SDK's. Consecutive polls held back by
+        it are ``POLL_CAP`` and a latency apart: still within ``POLL_CAP`` of any run's end.
         """
-        return POLL_CAP * (index - EXTRA_POLLS)
+        return (POLL_CAP + self.latency) * (index - EXTRA_POLLS)
 
     def _sleep(self, status: Any, elapsed: float) -> float:
         fraction = progress_fraction(status)
@@ -415,7 +430,7 @@ class PollPlan:
         return next(self._tail)
 
     def window_polls(self, window: Interval, elapsed: float) -> list[float]:
-        """Where a wait at ``elapsed`` polls the ``window``: evenly inside it, ending at its end.
+        """Where a wait at ``elapsed`` polls the ``window``: evenly, ending ``PAD`` after its end.
 
         ``WIDE_WINDOW_POLLS`` for a wide window, ``WINDOW_POLLS`` for a narrow one, or fewer
         where the budget (:meth:`earliest`) would hold a poll back: a window of k polls is
@@ -425,6 +440,9 @@ class PollPlan:
         """
         lo, hi = window
         wanted = WIDE_WINDOW_POLLS if hi - lo > WIDE_WINDOW else WINDOW_POLLS
+        # a window whose end is a poll that saw the run just done: the next run, a few ms
+        # slower, would end past it; the last poll is a little later (PAD)
+        hi += min(PAD, (hi - lo) / 4)
         for k in range(wanted, 1, -1):
             points = [lo + (hi - lo) * j / k for j in range(1, k + 1)]
             if self._fits(points, elapsed):

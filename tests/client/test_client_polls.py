@@ -23,6 +23,7 @@ from pytest_pipelines.client._polls import (
     KEYS_KEPT,
     MAX_DURATION,
     MIN_WINDOW,
+    PAD,
     TAIL_FRACTION,
     WIDE_WINDOW,
     PollPlan,
@@ -210,7 +211,7 @@ def test_without_anything_known_a_run_launched_earlier_is_not_polled_from_a_new_
 
 def test_the_budget_holds_back_a_poll_the_sdk_plus_three_would_not_have_sent() -> None:
     assert EXTRA_POLLS == 3
-    assert [PollPlan.earliest(n) for n in (0, 3, 4, 5, 9)] == [-6.0, 0.0, 2.0, 4.0, 12.0]
+    assert [PollPlan().earliest(n) for n in (0, 3, 4, 5, 9)] == [-6.0, 0.0, 2.0, 4.0, 12.0]
     # a progress-predicted end reached early: the quick tail (3% of 0.2 s, growing) would
     # poll every few tens of milliseconds; the 5th and later polls wait for the budget
     plan = PollPlan()
@@ -231,19 +232,22 @@ def test_progress_predicts_the_end_and_the_plan_sleeps_to_it() -> None:
 
 def test_a_narrow_window_is_reached_in_even_steps_then_polled_at_its_middle_and_end() -> None:
     plan = PollPlan(prior=(2.9, 3.1))
-    assert plan.window_polls((2.9, 3.1), 0.0) == pytest.approx([3.0, 3.1])
-    # 3 s to go: two even sleeps of 1.5 s rather than 2 s and 1 s (the same polls)
-    assert plan.next_poll(job(), 0.0) == (pytest.approx(1.5), 0.0)
-    assert plan.next_poll(job(), 1.5) == (pytest.approx(1.5), 0.0)
-    assert plan.next_poll(job(), 3.0) == (pytest.approx(0.1), 0.0)
+    # the middle and the end of the window, its end padded by PAD (a quarter of its width at
+    # most) for a run a few ms slower than the one that set it
+    assert PAD == 0.05
+    assert plan.window_polls((2.9, 3.1), 0.0) == pytest.approx([3.025, 3.15])
+    # 3.025 s to go: two even sleeps rather than 2 s and 1.025 s (the same polls)
+    assert plan.next_poll(job(), 0.0) == (pytest.approx(1.5125), 0.0)
+    assert plan.next_poll(job(), 1.5125) == (pytest.approx(1.5125), 0.0)
+    assert plan.next_poll(job(), 3.025) == (pytest.approx(0.125), 0.0)
     # past the window and still running: doubling delays from the window's step, up to 2 s,
     # and never ahead of the budget (the 5th poll not before 2 s, the 6th not before 4 s...)
-    elapsed, tail = 3.1, []
+    elapsed, tail = 3.15, []
     for _ in range(6):
         sleep = plan.next_poll(job(), elapsed)[0]
         tail.append(sleep)
         elapsed += sleep
-    assert tail == pytest.approx([0.1, 0.8, 2.0, 2.0, 2.0, 2.0])
+    assert tail == pytest.approx([0.1, 0.75, 2.0, 2.0, 2.0, 2.0])
 
 
 def test_a_wide_window_is_polled_at_its_quarters() -> None:
@@ -251,8 +255,11 @@ def test_a_wide_window_is_polled_at_its_quarters() -> None:
     # quarter; the part before it is covered by that poll, so four polls make four parts
     assert WIDE_WINDOW < 2.0
     plan = PollPlan(prior=(3.0, 5.0))
-    got = [plan.next_poll(job(), t)[0] for t in (0.0, 1.75, 3.5, 4.0, 4.5)]
-    assert got == pytest.approx([1.75, 1.75, 0.5, 0.5, 0.5])
+    step = (5.0 + PAD - 3.0) / 4  # its end padded by PAD
+    first = 3.0 + step
+    times = [0.0, first / 2, first, first + step, first + 2 * step]
+    got = [plan.next_poll(job(), t)[0] for t in times]
+    assert got == pytest.approx([first / 2, first / 2, step, step, step])
 
 
 def test_a_window_gets_fewer_polls_where_the_budget_would_hold_one_back() -> None:
@@ -260,8 +267,10 @@ def test_a_window_gets_fewer_polls_where_the_budget_would_hold_one_back() -> Non
     # the SDK's 6th (10 s): three polls split the window instead
     plan = PollPlan()
     plan.next_poll(job(), 0.0)  # the first status: the approach's polls come after it
-    assert plan.window_polls((7.6, 9.6), 0.0) == pytest.approx([7.6 + 2 / 3, 7.6 + 4 / 3, 9.6])
-    assert plan.window_polls((8.0, 10.0), 0.0) == pytest.approx([8.5, 9.0, 9.5, 10.0])
+    thirds = [7.6 + (2 + PAD) * j / 3 for j in (1, 2, 3)]
+    assert plan.window_polls((7.6, 9.6), 0.0) == pytest.approx(thirds)
+    quarters = [8.0 + (2 + PAD) * j / 4 for j in (1, 2, 3, 4)]
+    assert plan.window_polls((8.0, 10.0), 0.0) == pytest.approx(quarters)
 
 
 def test_a_narrow_window_is_widened_and_a_prior_may_be_one_number() -> None:
@@ -270,9 +279,9 @@ def test_a_narrow_window_is_widened_and_a_prior_may_be_one_number() -> None:
     assert PollPlan(prior=0.01).window() == (0.0, MIN_WINDOW)
     assert PollPlan().window() is None
     # a short prior keeps short polls: a quick run stays quick to notice
-    plan = PollPlan(prior=(0.15, 0.25))
-    assert [plan.next_poll(job(), t)[0] for t in (0.0, 0.2, 0.25)] == pytest.approx(
-        [0.2, 0.05, POLL_START]
+    plan = PollPlan(prior=(0.15, 0.25))  # padded by a quarter of its width: to 0.275 s
+    assert [plan.next_poll(job(), t)[0] for t in (0.0, 0.2125, 0.275)] == pytest.approx(
+        [0.2125, 0.0625, POLL_START]
     )
 
 
@@ -293,7 +302,7 @@ def test_an_advertised_hold_is_used_and_dropped_when_not_honoured() -> None:
     assert plan.next_poll(job(max_wait=30), 0.0) == (0.0, POLL_CAP)
     assert plan.next_poll(job(max_wait=30), 2.0) == (0.0, POLL_CAP)  # held the full 2 s
     # back after 0.1 s, still running: ?wait= was dropped on the way; no back-to-back polls
-    assert plan.next_poll(job(max_wait=30), 2.1) == (pytest.approx((5.0 - 2.1) / 2), 0.0)
+    assert plan.next_poll(job(max_wait=30), 2.1) == (pytest.approx((5.0125 - 2.1) / 2), 0.0)
     assert not plan.holdable
 
 
@@ -326,16 +335,17 @@ LATENCY = 0.003  # seconds per status request
 
 
 def simulate(
-    plan: PollPlan, ends_at: float, total: int | None = None
+    plan: PollPlan, ends_at: float, total: int | None = None, latency: float = LATENCY
 ) -> tuple[float, int, tuple[float, float]]:
     """Poll a run that ends ``ends_at`` s after the wait's start: (overhead, polls, interval).
 
     :param total: tasks in the run, finished at an even pace (the status counts them); default
         None: a status without counts, as on the hosted API.
+    :param latency: seconds per status request; default ``LATENCY``.
     """
     elapsed, polls = 0.0, 0
     while True:
-        elapsed += LATENCY
+        elapsed += latency
         polls += 1
         if elapsed >= ends_at:
             return elapsed - ends_at, polls, plan.interval(elapsed)
@@ -347,8 +357,8 @@ def simulate(
         elapsed += sleep
 
 
-def sdk_polls(ends_at: float) -> int:
-    return simulate(PollPlan(2.0), ends_at)[1]
+def sdk_polls(ends_at: float, latency: float = LATENCY) -> int:
+    return simulate(PollPlan(2.0), ends_at, latency=latency)[1]
 
 
 RUN_LENGTHS = [0.05 * 1.07**i for i in range(80)]  # 0.05 s to 10.5 s
@@ -372,6 +382,18 @@ def test_at_any_run_length_and_any_prior_the_budget_and_poll_cap_hold(
         overhead, polls, _ = simulate(PollPlan(prior=prior), ends_at)
         assert polls <= sdk_polls(ends_at) + EXTRA_POLLS, (ends_at, polls)
         assert overhead <= POLL_CAP + LATENCY, (ends_at, overhead)
+
+
+@pytest.mark.parametrize("prior", [None, (2.0, 4.0), (5.5, 6.0), (29.0, 30.0)])
+def test_the_budget_counts_the_latency_the_sdks_polls_drift_by(
+    prior: tuple[float, float] | None,
+) -> None:
+    """The SDK sleeps 2 s after each answer: with 50 ms requests its 16th poll is 0.75 s after
+    30 s. The budget follows the latency the wait has seen, so it is not a poll ahead then."""
+    for ends_at in [0.5 + 0.25 * i for i in range(160)]:  # to 40 s
+        overhead, polls, _ = simulate(PollPlan(prior=prior), ends_at, latency=0.05)
+        assert polls <= sdk_polls(ends_at, latency=0.05) + EXTRA_POLLS, (ends_at, polls)
+        assert overhead <= POLL_CAP + 2 * 0.05, (ends_at, overhead)
 
 
 @pytest.mark.parametrize("total", [1, 10, 400])
@@ -497,8 +519,9 @@ async def test_a_second_run_of_a_workflow_is_polled_in_its_window(api: Api) -> N
     api.fake.sleeps.clear()
     api.server.reply(*[ok(job()) for _ in range(4)], ok(job("completed")))
     await api.call("wait_for_create_tasks", 22, 10, "job-2")
-    # to the window's first quarter in one step, then its other quarters (a wide window)
-    assert api.fake.sleeps == pytest.approx([1.8, 0.4, 0.4, 0.4])
+    # to the window's first quarter in one step, then its other quarters (a wide window,
+    # padded by PAD: 1.4 to 3.05 s)
+    assert api.fake.sleeps == pytest.approx([1.8125, 0.4125, 0.4125, 0.4125])
     # another workflow learnt nothing from it
     api.fake.sleeps.clear()
     api.server.reply(ok(job()), ok(job("completed")))

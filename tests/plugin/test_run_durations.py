@@ -73,19 +73,19 @@ def test_the_waiter_polls_the_tests_window_and_records_the_run() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # to the window's middle (3.0) in two even steps, then its end (3.1)
-    assert client.sleeps == pytest.approx([1.5, 1.5, 0.1])
+    # to the window's middle in two even steps, then its end (both of 2.9 to 3.15: padded)
+    assert client.sleeps == pytest.approx([1.5125, 1.5125, 0.125])
     key = "test_x.py::test_a[baseline] | https://api.example | tasks x?"
     assert history.key("tasks", None) == key
-    # the run ended after the poll at 3.0 and by the one at 3.1: the window narrowed to it
-    assert session.store().window(key) == pytest.approx((3.0, 3.1))
-    assert session.new[key][-1] == pytest.approx((3.0, 3.1))
+    # the run ended after the poll at 3.025 and by the one at 3.15: the window narrowed
+    assert session.store().window(key) == pytest.approx((3.025, 3.1))
+    assert session.new[key][-1] == pytest.approx((3.025, 3.15))
     # the client's own per-workflow memory learnt it too
     from pytest_pipelines.client import durations_of
 
     store = durations_of(client)
     assert store is not None
-    assert store.window(run_key("tasks", 22, 10, None)) == pytest.approx((3.0, 3.1))
+    assert store.window(run_key("tasks", 22, 10, None)) == pytest.approx((3.025, 3.15))
 
 
 def test_another_tests_runs_do_not_time_this_one() -> None:
@@ -118,9 +118,10 @@ def test_a_run_launched_ahead_is_timed_from_its_launch() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # 2 s of the run were over: the window's middle (2.95 s after the launch) is 0.95 s away
-    assert client.sleeps == pytest.approx([0.95, 0.05])
-    assert client.now == pytest.approx(client.ends_at)
+    # 2 s of the run were over: the window's middle (2.9625 s after the launch: 2.9 to 3.025
+    # s, padded) is 0.9625 s away
+    assert client.sleeps == pytest.approx([0.9625, 0.0625])
+    assert client.now == pytest.approx(client.ends_at + 0.025)  # at the padded end
 
 
 SLOW = {"count": 1, "configOverrides": {"models": [{"nodeId": "plan", "modelSlug": "slow"}]}}
@@ -155,12 +156,12 @@ def test_a_new_test_is_timed_by_earlier_runs_of_the_same_payload() -> None:
     first = waited(session, "t.py::test_a", SLOW, Scripted(ends_at=3.05))
     assert first.sleeps == pytest.approx(NOTHING_KNOWN)  # ended in (3, 5]
     second = waited(session, "t.py::test_b", dict(SLOW), Scripted(ends_at=3.05))
-    # the window (3, 5] of test_a's run: its first quarter (3.5 s) in two even steps
-    assert second.sleeps == pytest.approx([1.75, 1.75])
+    # the window (3, 5] of test_a's run: its first quarter (3.5125 s, padded) in two steps
+    assert second.sleeps == pytest.approx([1.75625, 1.75625])
     same = session.for_test("t.py::test_b", HOSTED).same_work("tasks", 22, 10, SLOW)
     assert same is not None
     assert same == f"* | {HOSTED} | tasks 22/10 | {work_digest(SLOW)}"
-    assert session.store().window(same) == pytest.approx((3.0, 3.5))
+    assert session.store().window(same) == pytest.approx((3.0, 3.5125))
     assert same in session.new  # kept in the cache with the test's own key
 
 
@@ -203,7 +204,7 @@ def test_the_same_work_ignores_run_unique_variant_names_only() -> None:
     session = durations()
     waited(session, "t.py::test_v[a]", experiment("pp-1"), Scripted(3.05), "experiment")
     later = waited(session, "t.py::test_w[a]", experiment("pp-2"), Scripted(3.05), "experiment")
-    assert later.sleeps == pytest.approx([1.75, 1.75])
+    assert later.sleeps == pytest.approx([1.75625, 1.75625])
 
 
 def test_the_deployment_names_no_credentials() -> None:
