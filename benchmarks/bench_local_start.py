@@ -2,7 +2,7 @@
 saves: one eval test against one plain test, alone and after a realistic collection.
 
 Run: ``.venv/bin/python benchmarks/bench_local_start.py [--repeat 5] [--files 50]
-[--sections small,suite,xdist] [--before DIR]``.
+[--sections small,suite,xdist,breakdown] [--before DIR]``.
 
 It generates, in a temporary directory with its own ``pytest.ini`` (local mode, demo data),
 ``--files`` plain test files of 20 tests each, one plain test and one eval test (the demo
@@ -19,7 +19,12 @@ workflow, one task), then times fresh ``pytest`` processes, alternating the orde
 - with xdist (``-n 2``, section ``xdist``): ``after`` (what ships: the controller starts the
   backend in the background while workers start and collect) against ``before`` (the plugin
   that makes the controller wait for the start before it configures the first worker, as the
-  start used to be synchronous there).
+  start used to be synchronous there);
+- where the added CPU time goes (section ``breakdown``): the plain and the eval test alone,
+  with a plugin (``-p``) that notes ``time.process_time()`` at pytest's phases and the time of
+  every garbage collection (``gc.callbacks``), and the process's CPU time after its last
+  ``atexit`` handler (the interpreter's shutdown, which collects the heap four times). Medians
+  of each phase, plain and eval, and the difference.
 
 With ``--before DIR`` (a source tree of an earlier commit, e.g. ``git archive <commit>
 pytest_pipelines | tar -x -C DIR``), the ``small`` and ``suite`` sections also time the plain
@@ -35,6 +40,7 @@ Nothing is asserted (see benchmarks/README.md).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -74,6 +80,73 @@ def pytest_configure_node(node):
     if MODE == "before-xdist":
         start_local(node.config.stash[STATE_KEY])
 '''
+BREAKDOWN = "bench_breakdown_plugin"
+BREAKDOWN_SOURCE = '''
+"""Phase marks for bench_local_start.py's breakdown: process_time at pytest's phases, gc time."""
+import atexit, gc, json, os, time
+
+import pytest
+
+MARKS = {"plugin": time.process_time()}
+GC = {"automatic": 0.0, "end of session": 0.0}
+_started = []
+_ending = []
+
+
+def _on_gc(phase, info):
+    if phase == "start":
+        _started.append(time.process_time())
+    else:
+        GC["end of session" if _ending else "automatic"] += time.process_time() - _started.pop()
+
+
+gc.callbacks.append(_on_gc)
+
+
+def _mark(name):
+    MARKS.setdefault(name, time.process_time())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session):
+    _mark("collected")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _mark("setup")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    _mark("call")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config):
+    _mark("unconfigure")
+    _ending.append(True)
+
+
+def _write():
+    _mark("atexit")
+    with open(os.environ["BENCH_BREAKDOWN_OUT"], "w") as out:
+        json.dump({"marks": MARKS, "gc": GC, "objects": len(gc.get_objects())}, out)
+
+
+atexit.register(_write)  # registered early: runs after the handlers registered later
+'''
+PHASES = (
+    "interpreter and pytest start",
+    "configure and collect",
+    "collected -> first setup (imports, backend start, launch)",
+    "setup -> call (wait for the run, collect results)",
+    "call -> unconfigure",
+    "unconfigure -> atexit (pytest's end-of-session gc)",
+    "after atexit (interpreter shutdown)",
+    "  gc within the phases above: automatic, until unconfigure",
+    "  gc within the phases above: from unconfigure to atexit",
+)
 EVAL_TEST = """import pytest
 
 
@@ -98,6 +171,7 @@ def generate(root: Path, files: int) -> None:
     (root / "test_one_plain.py").write_text("def test_plain():\n    pass\n")
     (root / "test_one_eval.py").write_text(EVAL_TEST)
     (root / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE)
+    (root / f"{BREAKDOWN}.py").write_text(BREAKDOWN_SOURCE)
 
 
 class Case(NamedTuple):
@@ -171,6 +245,54 @@ def report(title: str, times: dict[str, tuple[float, float]], baseline: str) -> 
         )
 
 
+def phases(test: str, root: Path) -> tuple[list[float], int]:
+    """CPU seconds of each of :data:`PHASES` in one pytest process running ``test``, and the
+    objects the garbage collector tracks at exit."""
+    out = root / "breakdown.json"
+    env = environment(root, "")
+    env["BENCH_BREAKDOWN_OUT"] = str(out)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", BREAKDOWN, test]
+    cpu = _children_cpu()
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
+    total = _children_cpu() - cpu
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-3000:]}")
+    data = json.loads(out.read_text())
+    m, gc_time = data["marks"], data["gc"]
+    seconds = [
+        m["plugin"],
+        m["collected"] - m["plugin"],
+        m["setup"] - m["collected"],
+        m["call"] - m["setup"],
+        m["unconfigure"] - m["call"],
+        m["atexit"] - m["unconfigure"],
+        total - m["atexit"],
+        gc_time["automatic"],
+        gc_time["end of session"],
+    ]
+    return seconds, int(data["objects"])
+
+
+def breakdown(root: Path, repeat: int) -> None:
+    """Median CPU seconds of each phase, plain and eval test, and the difference."""
+    runs: dict[str, list[tuple[list[float], int]]] = {"plain": [], "eval": []}
+    tests = {"plain": "test_one_plain.py", "eval": "test_one_eval.py"}
+    for test in tests.values():
+        phases(test, root)  # warm-up
+    for _ in range(repeat):
+        for name, test in tests.items():
+            runs[name].append(phases(test, root))
+    print("breakdown: CPU seconds by phase, one plain test vs one eval test, -n 0")
+    print(f"  {'':66} {'plain':>7} {'eval':>7} {'added':>7}")
+    for i, label in enumerate(PHASES):
+        plain = statistics.median(r[0][i] for r in runs["plain"])
+        evaluated = statistics.median(r[0][i] for r in runs["eval"])
+        print(f"  {label:66} {plain:7.3f} {evaluated:7.3f} {evaluated - plain:+7.3f}")
+    plain_objects = statistics.median(r[1] for r in runs["plain"])
+    eval_objects = statistics.median(r[1] for r in runs["eval"])
+    print(f"  {'objects the gc tracks at exit':66} {plain_objects:7.0f} {eval_objects:7.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="repetitions (median is kept)")
@@ -178,7 +300,8 @@ def main() -> None:
     parser.add_argument(
         "--sections",
         default="small,suite,xdist",
-        help="comma-separated: small, suite (both -n 0), xdist (-n 2); default all three",
+        help="comma-separated: small, suite (both -n 0), xdist (-n 2), breakdown (CPU by "
+        "phase); default small, suite and xdist",
     )
     parser.add_argument(
         "--before",
@@ -208,6 +331,8 @@ def main() -> None:
                 cases["eval sync (--before)"] = Case(["test_one_eval.py", *paths], source=before)
             title = f"{label}: {'no plain files' if not paths else f'{args.files} plain files'}"
             report(f"{title} + one test, -n 0", medians(cases, root, args.repeat), "plain")
+        if "breakdown" in sections:
+            breakdown(root, args.repeat)
         if "xdist" in sections:
             cases = {
                 "plain": Case(["-n", "2", "test_one_plain.py", "suite"]),

@@ -275,6 +275,17 @@ def test_local_start_bench_generates_its_suite(tmp_path: Path) -> None:
     assert "test_one_eval.py::test_eval" in out
 
 
+def test_local_start_breakdown_times_every_phase(tmp_path: Path) -> None:
+    bench = _load("bench_local_start")
+    bench.generate(tmp_path, 0)
+    seconds, objects = bench.phases("test_one_plain.py", tmp_path)
+    assert len(seconds) == len(bench.PHASES)
+    assert all(s >= 0 for s in seconds[:6]), seconds  # the phases between marks
+    assert seconds[0] > 0  # pytest started before the plugin was imported
+    assert seconds[-1] > 0  # pytest's end-of-session gc.collect() was seen
+    assert objects > 1000
+
+
 def test_collect_bench_rate_limit_answers_429_with_retry_after_beyond_the_limit() -> None:
     import httpx
 
