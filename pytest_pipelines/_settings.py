@@ -107,6 +107,8 @@ LOCAL_ONLY: dict[str, tuple[str | None, str]] = {
     "cache": ("--pipelines-cache", "pipelines_cache"),
     "cache_dir": ("--pipelines-cache-dir", "pipelines_cache_dir"),
     "prices": (None, "pipelines_prices"),
+    # the session's spend is asked of the local backend (GET /_local/usage): not enforced else
+    "max_session_cost": (None, "pipelines_max_session_cost"),
     "local_workers": (None, "pipelines_local_workers"),
 }
 MISSING_KEY = (

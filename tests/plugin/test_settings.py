@@ -390,7 +390,7 @@ def test_every_local_setting_given_is_named_once_under_xdist(
     monkeypatch.setenv("PIPELINES_BASE_URL", REMOTE)
     pytester.makeini(
         "[pytest]\npipelines_demo = true\npipelines_prices = echo 0 0\n"
-        "pipelines_local_workers = 8\n"
+        "pipelines_local_workers = 8\npipelines_max_session_cost = 5\n"
     )
     pytester.makepyfile("def test_x():\n    pass\n\ndef test_y():\n    pass\n")
     result = pytester.runpytest(
@@ -399,7 +399,7 @@ def test_every_local_setting_given_is_named_once_under_xdist(
     result.assert_outcomes(passed=2)
     names = (
         "--pipelines-model, ini key pipelines_demo, --pipelines-cache, ini key pipelines_prices, "
-        "ini key pipelines_local_workers"
+        "ini key pipelines_max_session_cost, ini key pipelines_local_workers"
     )
     message = _ignored(names, "environment variable PIPELINES_BASE_URL")
     result.stdout.fnmatch_lines([f"*PipelinesConfigWarning: {message}"])
