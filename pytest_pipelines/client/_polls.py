@@ -16,7 +16,7 @@ Three sources, best first:
    runs take the same time and follows at once a run that ended outside it
    (:func:`end_window`). The waiter polls the window at evenly spaced points ending a little
    after its end (``PAD``: a run a few ms slower than the one that set the end is still inside)
-   (quarters for a wide window, one still being learnt; halves for a narrow one), reaching the
+   (quarters for a wide window, one still being learnt; thirds for a narrow one), reaching the
    first in even steps of at most ``POLL_CAP``, then (a run slower than the window) polls again
    after doubling delays up to ``POLL_CAP``.
 3. **Nothing known**: polls at 0.2, 0.6, 1.4 and 3 s after the start, then every ``POLL_CAP``.
@@ -57,8 +57,8 @@ DURATIONS_KEPT = 5
 KEYS_KEPT = 1000
 #: The narrowest window polled: a run's end jitters by tens of milliseconds between runs.
 MIN_WINDOW = 0.1
-#: Polls in a window at most ``WIDE_WINDOW`` wide: its middle and its end (overhead <= width / 2).
-WINDOW_POLLS = 2
+#: Polls in a window at most ``WIDE_WINDOW`` wide: its thirds and its end (overhead <= width / 3).
+WINDOW_POLLS = 3
 #: A window wider than this (one still being learnt) is polled at its quarters and its end
 #: (overhead <= width / 4), as the poll budget allows: it narrows four times per run.
 WIDE_WINDOW = 0.3

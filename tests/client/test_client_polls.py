@@ -230,24 +230,26 @@ def test_progress_predicts_the_end_and_the_plan_sleeps_to_it() -> None:
     assert plan.next_poll(job(total=8, completed=6), 3.0) == (pytest.approx(1.0), 0.0)
 
 
-def test_a_narrow_window_is_reached_in_even_steps_then_polled_at_its_middle_and_end() -> None:
+def test_a_narrow_window_is_reached_in_even_steps_then_polled_at_its_thirds() -> None:
     plan = PollPlan(prior=(2.9, 3.1))
-    # the middle and the end of the window, its end padded by PAD (a quarter of its width at
-    # most) for a run a few ms slower than the one that set it
+    # the thirds of the window, its end padded by PAD (a quarter of its width at most) for a
+    # run a few ms slower than the one that set it
     assert PAD == 0.05
-    assert plan.window_polls((2.9, 3.1), 0.0) == pytest.approx([3.025, 3.15])
-    # 3.025 s to go: two even sleeps rather than 2 s and 1.025 s (the same polls)
-    assert plan.next_poll(job(), 0.0) == (pytest.approx(1.5125), 0.0)
-    assert plan.next_poll(job(), 1.5125) == (pytest.approx(1.5125), 0.0)
-    assert plan.next_poll(job(), 3.025) == (pytest.approx(0.125), 0.0)
+    thirds = [2.9 + 0.25 * j / 3 for j in (1, 2, 3)]
+    assert plan.window_polls((2.9, 3.1), 0.0) == pytest.approx(thirds)
+    # the first third to go: two even sleeps rather than 2 s and 0.98 s (the same polls)
+    assert plan.next_poll(job(), 0.0) == (pytest.approx(thirds[0] / 2), 0.0)
+    assert plan.next_poll(job(), thirds[0] / 2) == (pytest.approx(thirds[0] / 2), 0.0)
+    assert plan.next_poll(job(), thirds[0]) == (pytest.approx(0.25 / 3), 0.0)
+    assert plan.next_poll(job(), thirds[1]) == (pytest.approx(0.25 / 3), 0.0)
     # past the window and still running: doubling delays from the window's step, up to 2 s,
-    # and never ahead of the budget (the 5th poll not before 2 s, the 6th not before 4 s...)
+    # and never ahead of the budget (the 6th poll not before 4 s, the 7th not before 6 s...)
     elapsed, tail = 3.15, []
     for _ in range(6):
         sleep = plan.next_poll(job(), elapsed)[0]
         tail.append(sleep)
         elapsed += sleep
-    assert tail == pytest.approx([0.1, 0.75, 2.0, 2.0, 2.0, 2.0])
+    assert tail == pytest.approx([0.85, 2.0, 2.0, 2.0, 2.0, 2.0])
 
 
 def test_a_wide_window_is_polled_at_its_quarters() -> None:
@@ -280,9 +282,9 @@ def test_a_narrow_window_is_widened_and_a_prior_may_be_one_number() -> None:
     assert PollPlan().window() is None
     # a short prior keeps short polls: a quick run stays quick to notice
     plan = PollPlan(prior=(0.15, 0.25))  # padded by a quarter of its width: to 0.275 s
-    assert [plan.next_poll(job(), t)[0] for t in (0.0, 0.2125, 0.275)] == pytest.approx(
-        [0.2125, 0.0625, POLL_START]
-    )
+    got = [plan.next_poll(job(), t)[0] for t in (0.0, 0.19167, 0.23333, 0.275)]
+    # past it, the 5th poll waits for the budget: not before 2 s (the SDK's 2nd poll)
+    assert got == pytest.approx([0.19167, 0.04167, 0.04167, 2.0 - 0.275], abs=1e-4)
 
 
 def test_progress_overrides_the_prior() -> None:
@@ -302,7 +304,10 @@ def test_an_advertised_hold_is_used_and_dropped_when_not_honoured() -> None:
     assert plan.next_poll(job(max_wait=30), 0.0) == (0.0, POLL_CAP)
     assert plan.next_poll(job(max_wait=30), 2.0) == (0.0, POLL_CAP)  # held the full 2 s
     # back after 0.1 s, still running: ?wait= was dropped on the way; no back-to-back polls
-    assert plan.next_poll(job(max_wait=30), 2.1) == (pytest.approx((5.0125 - 2.1) / 2), 0.0)
+    # 5 s widened to 4.95-5.05 s and padded to 5.075 s; after 3 polls, thirds would put a 7th
+    # poll before 6 s (the budget): its middle and end instead
+    first = 4.95 + 0.125 / 2
+    assert plan.next_poll(job(max_wait=30), 2.1) == (pytest.approx((first - 2.1) / 2), 0.0)
     assert not plan.holdable
 
 

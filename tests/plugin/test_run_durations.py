@@ -73,19 +73,22 @@ def test_the_waiter_polls_the_tests_window_and_records_the_run() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # to the window's middle in two even steps, then its end (both of 2.9 to 3.15: padded)
-    assert client.sleeps == pytest.approx([1.5125, 1.5125, 0.125])
+    # to the window's first third in two even steps, then the next (thirds of 2.9 to 3.15 s:
+    # padded)
+    third = 0.25 / 3
+    assert client.sleeps == pytest.approx([(2.9 + third) / 2, (2.9 + third) / 2, third])
     key = "test_x.py::test_a[baseline] | https://api.example | tasks x?"
     assert history.key("tasks", None) == key
-    # the run ended after the poll at 3.025 and by the one at 3.15: the window narrowed
-    assert session.store().window(key) == pytest.approx((3.025, 3.1))
-    assert session.new[key][-1] == pytest.approx((3.025, 3.15))
+    # the run ended between the polls at the first and second thirds: the window narrowed
+    assert session.store().window(key) == pytest.approx((2.9 + third, 2.9 + 2 * third))
+    assert session.new[key][-1] == pytest.approx((2.9 + third, 2.9 + 2 * third))
     # the client's own per-workflow memory learnt it too
     from pytest_pipelines.client import durations_of
 
     store = durations_of(client)
     assert store is not None
-    assert store.window(run_key("tasks", 22, 10, None)) == pytest.approx((3.025, 3.15))
+    window = store.window(run_key("tasks", 22, 10, None))
+    assert window == pytest.approx((2.9 + third, 2.9 + 2 * third))
 
 
 def test_another_tests_runs_do_not_time_this_one() -> None:
@@ -118,9 +121,10 @@ def test_a_run_launched_ahead_is_timed_from_its_launch() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # 2 s of the run were over: the window's middle (2.9625 s after the launch: 2.9 to 3.025
-    # s, padded) is 0.9625 s away
-    assert client.sleeps == pytest.approx([0.9625, 0.0625])
+    # 2 s of the run were over: the window's first third (2.9 to 3.025 s, padded) is 0.94 s
+    # away, then its other thirds
+    third = 0.125 / 3
+    assert client.sleeps == pytest.approx([0.9 + third, third, third])
     assert client.now == pytest.approx(client.ends_at + 0.025)  # at the padded end
 
 
