@@ -37,7 +37,11 @@ from pytest_pipelines.client._models import (
     PROGRAMMATIC_SUBTYPES,
     REGEX_FLAGS,
 )
-from pytest_pipelines.local._engine.regex import UnsupportedRegexError, compile_regex
+from pytest_pipelines.local._engine.regex import (
+    UnsupportedRegexError,
+    compile_regex,
+    matchable,
+)
 
 __all__ = [
     "DEFAULT_METRIC_MODEL",
@@ -346,7 +350,7 @@ def _regex_match(config: Mapping[str, Any], output: Any) -> CriterionOutcome:
     pattern = config.get("pattern")
     compiled = _compiled_regex(config)
     text = _as_text(output)
-    match = compiled.search(text)
+    match = compiled.search(matchable(text))
     if match is None:
         return _boolean(False, f"no match for {pattern!r}")
     return _boolean(True, f"matched {_short(match.group(0))!r} at position {match.start()}")

@@ -152,6 +152,17 @@ def test_regex_match_with_flags_reports_the_match() -> None:
     assert run(programmatic("regex_match", pattern=r"Day\s+[1-5]"), "day 2").value is False
 
 
+def test_regex_match_searches_text_with_a_lone_surrogate() -> None:
+    """A model's answer may hold one (a broken emoji); RE2 matches UTF-8, which cannot encode
+    it: it is searched as U+FFFD, positions unchanged, instead of an evaluator error."""
+    text = "\ud83d broken, then Day 2 \ude00 in Rome"
+    outcome = run(programmatic("regex_match", pattern=r"Day\s+[1-5]"), text)
+    assert (outcome.status, outcome.value) == ("completed", True)
+    assert outcome.reason == f"matched 'Day 2' at position {text.index('Day 2')}"
+    assert run(programmatic("regex_match", pattern=r"Day\s+9"), text).value is False
+    assert run(programmatic("regex_match", pattern="broken.\ufffd"), "broken \ud800").value is True
+
+
 def test_regex_match_multiline_flag() -> None:
     criterion = programmatic("regex_match", pattern=r"^Day 2", flags=["MULTILINE"])
     assert run(criterion, ITINERARY).value is True
