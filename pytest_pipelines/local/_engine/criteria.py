@@ -37,11 +37,8 @@ from pytest_pipelines.client._models import (
     PROGRAMMATIC_SUBTYPES,
     REGEX_FLAGS,
 )
-from pytest_pipelines.local._engine.regex import (
-    UnsupportedRegexError,
-    compile_regex,
-    matchable,
-)
+from pytest_pipelines.local._engine.limits import well_formed
+from pytest_pipelines.local._engine.regex import UnsupportedRegexError, compile_regex
 
 __all__ = [
     "DEFAULT_METRIC_MODEL",
@@ -350,7 +347,8 @@ def _regex_match(config: Mapping[str, Any], output: Any) -> CriterionOutcome:
     pattern = config.get("pattern")
     compiled = _compiled_regex(config)
     text = _as_text(output)
-    match = compiled.search(matchable(text))
+    # RE2 matches UTF-8: a lone surrogate (a model's broken emoji) is searched as U+FFFD
+    match = compiled.search(well_formed(text))
     if match is None:
         return _boolean(False, f"no match for {pattern!r}")
     return _boolean(True, f"matched {_short(match.group(0))!r} at position {match.start()}")

@@ -9,6 +9,7 @@ listing that includes it, for every organization that can see it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pytest_pipelines.local._store.db import json_path
@@ -77,6 +78,30 @@ def check_json(value: Any, *, limit: int = MAX_JSON_DEPTH) -> None:
                 _check_text(child, [*loc, key])
             elif isinstance(child, (dict, list)):
                 stack.append((child, [*loc, key]))
+
+
+def well_formed(text: str) -> str:
+    """``text`` with each lone surrogate as U+FFFD (UTF-8 cannot encode one), positions kept;
+    ``text`` itself when it holds none. For what must be UTF-8: RE2's input, a provider's
+    request body."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
+
+
+def well_formed_json(value: Any) -> Any:
+    """``value`` with :func:`well_formed` applied to every string in it (keys included)."""
+    if isinstance(value, str):
+        return well_formed(value)
+    if isinstance(value, Mapping):
+        return {well_formed_json(k): well_formed_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [well_formed_json(v) for v in value]
+    return value
 
 
 def _no_constant(constant: str) -> Any:

@@ -30,18 +30,6 @@ _INLINE = {"IGNORECASE": "i", "MULTILINE": "m", "DOTALL": "s", "ASCII": ""}
 MAX_PATTERN_MEMORY = 8 << 20
 
 
-def matchable(text: str) -> str:
-    """``text`` as RE2 can search it: each lone surrogate (a model's broken emoji, say; UTF-8,
-    which RE2 matches, cannot encode one) as U+FFFD, so positions stay those of ``text``."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
-    return text
-
-
 class UnsupportedRegexError(ValueError):
     """The pattern (or a flag) is not available in RE2; the message names what."""
 

@@ -229,6 +229,19 @@ def test_openai_answer_usage_and_request(fake: FakeProvider) -> None:
     assert call["replayed"] is False
 
 
+@pytest.mark.parametrize("protocol", ["openai", "anthropic"])
+def test_a_lone_surrogate_in_the_prompt_is_sent_as_u_fffd(
+    fake: FakeProvider, protocol: str
+) -> None:
+    """An earlier field's broken emoji rendered into a prompt: the body is UTF-8 all the same
+    (it failed with UnicodeEncodeError), the same body the cache key covers."""
+    model = model_for(fake, protocol)
+    answer = registry_with(model).complete(model.slug, ask("plan \ud83d Rome"))
+    assert answer.text == "answer #1: plan \ufffd Rome"
+    content = fake.requests[0]["body"]["messages"][0]["content"]
+    assert "plan \ufffd Rome" in str(content)
+
+
 def test_tool_calls_map_both_ways_openai(fake: FakeProvider) -> None:
     registry = registry_with(model_for(fake))
     slug = "openai-compatible:fake-model"

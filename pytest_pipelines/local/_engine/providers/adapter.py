@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from pytest_pipelines._secret import Secret
+from pytest_pipelines.local._engine.limits import well_formed_json
 from pytest_pipelines.local._engine.meter import current
 from pytest_pipelines.local._engine.providers.cache import CachedAnswer, ModelCache, cache_key
 from pytest_pipelines.local._engine.providers.spec import ProviderSpec, parse_provider_spec
@@ -191,7 +192,9 @@ class ProviderModel:
     # -- a call --------------------------------------------------------------------------------
 
     def __call__(self, request: ModelRequest) -> ModelResponse:
-        body = self.body(request)
+        # sent as UTF-8: a lone surrogate (an earlier field's broken emoji in the prompt) goes
+        # as U+FFFD, where encoding the body failed the call with UnicodeEncodeError
+        body = well_formed_json(self.body(request))
         meter = current()
         repeat = int(request.metadata.get("repeat", meter.repeat if meter else 0))
         cache = self.cache
