@@ -12,10 +12,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pytest_pipelines.local._engine.access import get_workflow_or_404
 from pytest_pipelines.local._engine.errors import not_found
 from pytest_pipelines.local._store.db import parse_id, utcnow
 
 if TYPE_CHECKING:
+    from pytest_pipelines.local._engine.access import Principal
     from pytest_pipelines.local._engine.state import BackendState
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -54,6 +56,25 @@ def get_job(state: BackendState, type_: str, job_id: str, org_id: int) -> dict[s
     if record is None or record.get("type") != type_ or record.get("org_id") != org_id:
         raise not_found(f"{type_} job", job_id)
     return record
+
+
+def workflow_job_view(
+    state: BackendState,
+    principal: Principal,
+    project_id: int,
+    workflow_id: int,
+    type_: str,
+    job_id: str,
+) -> dict[str, Any]:
+    """The public status of a job of ``type_`` run for the workflow; else 404.
+
+    404 when the workflow is not the key's to see, or the job is another workflow's.
+    """
+    get_workflow_or_404(state, principal, project_id, workflow_id)
+    job = get_job(state, type_, job_id, principal.org_id)
+    if job.get("workflow_id") != workflow_id:
+        raise not_found(f"{type_} job", job_id)
+    return job_view(job)
 
 
 def checkpoint(state: BackendState, job_db_id: int, done: int, total: int | None) -> None:

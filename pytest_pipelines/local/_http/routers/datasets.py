@@ -26,6 +26,7 @@ from pytest_pipelines.local._engine.background import (
     get_job,
     job_view,
     run_in_background,
+    workflow_job_view,
 )
 from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
 from pytest_pipelines.local._engine.evaluation import evaluation_criteria, score_rows, summarize
@@ -575,8 +576,4 @@ def get_seed_status(
     state: State, principal: TasksAuth, project_id: int, workflow_id: int, job_id: str
 ) -> dict[str, Any]:
     """The seeding job's status."""
-    get_workflow_or_404(state, principal, project_id, workflow_id)
-    job = get_job(state, "seed", job_id, principal.org_id)
-    if job.get("workflow_id") != workflow_id:
-        raise not_found("seed job", job_id)
-    return job_view(job)
+    return workflow_job_view(state, principal, project_id, workflow_id, "seed", job_id)

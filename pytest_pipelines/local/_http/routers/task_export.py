@@ -18,12 +18,12 @@ from fastapi import APIRouter, Response
 from pytest_pipelines.local._engine.access import Principal, get_workflow_or_404
 from pytest_pipelines.local._engine.background import (
     create_job,
-    get_job,
     job_view,
     run_in_background,
+    workflow_job_view,
 )
 from pytest_pipelines.local._engine.details import encoded_details
-from pytest_pipelines.local._engine.errors import APIError, error_item, not_found
+from pytest_pipelines.local._engine.errors import APIError, error_item
 from pytest_pipelines.local._engine.notifications import notify
 from pytest_pipelines.local._engine.state import BackendState
 from pytest_pipelines.local._engine.tables import BAD_FORMAT, file_bytes, file_ref, to_csv
@@ -217,8 +217,4 @@ def get_export_status(
     state: State, principal: TasksAuth, project_id: int, workflow_id: int, job_id: str
 ) -> dict[str, Any]:
     """The export job's status; ``result`` is the export once completed."""
-    get_workflow_or_404(state, principal, project_id, workflow_id)
-    job = get_job(state, "export", job_id, principal.org_id)
-    if job.get("workflow_id") != workflow_id:
-        raise not_found("export job", job_id)
-    return job_view(job)
+    return workflow_job_view(state, principal, project_id, workflow_id, "export", job_id)
