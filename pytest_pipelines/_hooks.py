@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import sys
 from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
@@ -562,6 +564,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = EXIT_BROKEN_RUNS
 
 
+def _stderr_line(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop the embedded backend (controller)."""
     state = config.stash.get(STATE_KEY, None)
@@ -569,4 +575,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         if state.client is not None:
             state.client.close()
             state.client = None
+        if not state.is_worker and state.ledger_dir and os.path.isdir(state.ledger_dir):
+            # no session ran (--markers, --help, another plugin's configure failed): the sweep
+            # at pytest_sessionfinish never came; what the ledger holds (nothing, usually) is
+            # swept now, while a local backend still answers, and the directory goes
+            session_sweep(state, _stderr_line)
         stop_local(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,34 @@ def test_a_retried_create_leaves_its_name_for_the_sweep(
     ledger.deleted(key)
     # the first prompt may exist under the same name: the sweep looks it up by name
     assert pending(str(tmp_path)) == [{"kind": "prompt", "name": "pytest-x-main-1-p"}]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param([], id="a-session"),
+        pytest.param(["--markers"], id="markers"),
+        pytest.param(["--help"], id="help"),
+        pytest.param(["--fixtures"], id="fixtures"),
+        pytest.param(["-p", "conftest_that_fails"], id="another-plugin-fails-to-configure"),
+    ],
+)
+def test_no_ledger_directory_is_left_behind(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """The controller's ledger directory goes however the process ends: after a session, and
+    after --markers/--help (no session at all) or another plugin's failing configure."""
+    scratch = pytester.mkdir("scratch")
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    pytester.makepyfile(
+        conftest_that_fails="""
+def pytest_configure(config):
+    raise RuntimeError("this plugin cannot configure")
+""",
+        test_plain="def test_plain():\n    pass\n",
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest_inprocess(*args)
+    failing = args[:1] == ["-p"]
+    assert result.ret == (pytest.ExitCode.INTERNAL_ERROR if failing else pytest.ExitCode.OK)
+    assert sorted(p.name for p in scratch.iterdir()) == []
