@@ -36,8 +36,17 @@ class Ledger:
     def _write(self, line: dict[str, Any]) -> None:
         if self.path is None:
             return
-        with self._lock, self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(line, default=str) + "\n")
+        text = json.dumps(line, default=str) + "\n"
+        with self._lock:
+            try:
+                f = self.path.open("a", encoding="utf-8")
+            except FileNotFoundError:
+                # the directory went meanwhile (a /tmp cleaner): the line is written before
+                # the create is sent, so it must land somewhere the sweep will read
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                f = self.path.open("a", encoding="utf-8")
+            with f:
+                f.write(text)
 
     def intend(self, kind: str, **where: Any) -> str:
         """Record that an object of ``kind`` is about to be created; returns its ledger key.

@@ -39,6 +39,16 @@ def test_pending_is_what_was_not_deleted(tmp_path: Path) -> None:
     assert Ledger(None, "main").path is None
 
 
+def test_a_ledger_whose_directory_went_makes_it_again(tmp_path: Path) -> None:
+    directory = tmp_path / "ledger"
+    directory.mkdir()
+    ledger = Ledger(str(directory), "gw0")
+    directory.rmdir()  # e.g. a /tmp cleaner, mid-session
+    key = ledger.intend("prompt", name="pytest-x-gw0-1-p")
+    ledger.created(key, 3)
+    assert pending(str(directory)) == [{"kind": "prompt", "name": "pytest-x-gw0-1-p", "id": 3}]
+
+
 def test_a_session_that_cleaned_up_makes_no_sweep_request(
     pytester: pytest.Pytester, fresh: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
