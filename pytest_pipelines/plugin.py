@@ -278,12 +278,14 @@ def pytest_configure(config: pytest.Config) -> None:
             config.issue_config_time_warning(PipelinesConfigWarning(ignored), stacklevel=2)
         except PipelinesConfigWarning as exc:  # a filter made it an error: exit 4, no traceback
             raise pytest.UsageError(str(exc)) from None
-    config.stash[STATE_KEY] = make_state(config, settings)
+    # what may still be a usage error comes before the state: the state makes the session's
+    # ledger directory, which only the hooks registered below remove
     limit = _overlap.parse_max_concurrent_runs(
         config.getini("pipelines_max_concurrent_runs"), _overlap.default_limit(config, settings)
     )
-    config.stash[_overlap.OVERLAP_KEY] = _overlap.Overlap(config.stash[STATE_KEY], limit)
     config.stash[_baseline_hooks.BASELINE_STATE_KEY] = _baseline_hooks.make_state(config)
+    config.stash[STATE_KEY] = make_state(config, settings)
+    config.stash[_overlap.OVERLAP_KEY] = _overlap.Overlap(config.stash[STATE_KEY], limit)
     durations = config.stash[_durations.DURATIONS_KEY] = _durations.SessionDurations(config)
     pm = config.pluginmanager
     if not pm.has_plugin("pipelines-fixtures"):

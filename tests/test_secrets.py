@@ -441,12 +441,12 @@ def test_client_reprs(secret_backend: LocalPipelines) -> None:
 def test_settings_state_and_local_reprs(
     pytester: pytest.Pytester, secret_backend: LocalPipelines
 ) -> None:
-    from pytest_pipelines._session import make_state
+    from pytest_pipelines._session import STATE_KEY
     from pytest_pipelines._settings import resolve_settings
 
     config = pytester.parseconfigure(*args_for(secret_backend))
     settings = resolve_settings(config)
-    state = make_state(config, settings)
+    state = config.stash[STATE_KEY]  # the plugin's own (a second make_state would leak a ledger)
     assert settings.api_key == KEY
     assert state.api_key == KEY
     seen = [repr(settings), str(settings), settings.describe(), repr(state), repr(vars(state))]

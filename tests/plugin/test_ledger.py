@@ -172,6 +172,8 @@ def test_a_retried_create_leaves_its_name_for_the_sweep(
         pytest.param(["--help"], id="help"),
         pytest.param(["--fixtures"], id="fixtures"),
         pytest.param(["-p", "conftest_that_fails"], id="another-plugin-fails-to-configure"),
+        pytest.param(["-o", "pipelines_max_concurrent_runs=lots"], id="a-usage-error"),
+        pytest.param(["--pipelines-baseline-strict"], id="a-baseline-usage-error"),
     ],
 )
 def test_no_ledger_directory_is_left_behind(
@@ -190,6 +192,10 @@ def pytest_configure(config):
     )
     pytester.syspathinsert()
     result = pytester.runpytest_inprocess(*args)
-    failing = args[:1] == ["-p"]
-    assert result.ret == (pytest.ExitCode.INTERNAL_ERROR if failing else pytest.ExitCode.OK)
+    expected = {
+        "-p": pytest.ExitCode.INTERNAL_ERROR,
+        "-o": pytest.ExitCode.USAGE_ERROR,
+        "--pipelines-baseline-strict": pytest.ExitCode.USAGE_ERROR,
+    }
+    assert result.ret == expected.get(args[0] if args else "", pytest.ExitCode.OK)
     assert sorted(p.name for p in scratch.iterdir()) == []
