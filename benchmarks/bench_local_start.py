@@ -11,8 +11,10 @@ workflow, one task), then times fresh ``pytest`` processes, alternating the orde
 
 - ``small``: the eval test alone against the plain test alone;
 - ``suite``: the plain files plus the eval test against the plain files plus the plain test;
-- each eval case three ways: ``sync`` (what ships without xdist: the backend starts when the
-  first test needs it), ``bg-item`` (a background start when collection meets the first test
+- each eval case four ways: ``sync`` (what ships without xdist: the backend starts when the
+  first test needs it), ``no exit freeze`` (the same with ``pipelines_freeze_at_exit = false``:
+  the interpreter's shutdown collects the whole heap, see ``pytest_pipelines/_exit.py``),
+  ``bg-item`` (a background start when collection meets the first test
   that needs the backend) and ``bg-eager`` (a background start at ``pytest_configure``). The
   two background ways are switched on by a small plugin this script writes (``-p``), which
   calls the plugin's own ``begin_local``;
@@ -325,6 +327,10 @@ def main() -> None:
                 "eval sync (shipped)": Case(["test_one_eval.py", *paths]),
                 "eval bg-item": Case(["test_one_eval.py", *paths], "item"),
                 "eval bg-eager": Case(["test_one_eval.py", *paths], "eager"),
+                # CPython's own shutdown: the heap collected four times over (not frozen)
+                "eval no exit freeze": Case(
+                    ["test_one_eval.py", *paths, "-o", "pipelines_freeze_at_exit=false"]
+                ),
             }
             if before:
                 cases["plain (--before)"] = Case(["test_one_plain.py", *paths], source=before)

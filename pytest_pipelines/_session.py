@@ -384,6 +384,7 @@ def start_local(state: PipelinesState) -> None:
         state.local = local
         state.base_url = str(local.base_url)
         state.api_key = Secret(str(local.api_key))
+        _arm_exit(state)
 
 
 def stop_local(state: PipelinesState) -> None:
@@ -410,7 +411,15 @@ def credentials(state: PipelinesState) -> tuple[str, str]:
             MISSING_KEY.format(base_url=state.base_url or "the Pipelines API"), pytrace=False
         )
     state.used = True
+    _arm_exit(state)
     return state.base_url, state.api_key
+
+
+def _arm_exit(state: PipelinesState) -> None:
+    """The client or the backend is imported: this process exits without collecting them."""
+    from pytest_pipelines._exit import arm
+
+    arm(state.settings.freeze_at_exit)
 
 
 def client_options(state: PipelinesState, api_key: str, base_url: str) -> dict[str, Any]:

@@ -146,6 +146,8 @@ class PipelinesSettings:
     :param prices: default ``{}``; slug -> USD per million (input, output) tokens.
     :param max_session_cost: default ``None``; USD after which no new run is launched.
     :param local_workers: default 32; tasks the embedded local backend runs at once.
+    :param freeze_at_exit: default True; a process that made a Pipelines client freezes the
+        garbage collector's heap at exit (``pytest_pipelines/_exit.py``).
     """
 
     env: str
@@ -168,6 +170,7 @@ class PipelinesSettings:
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
     max_session_cost: float | None = None
     local_workers: int = DEFAULT_LOCAL_WORKERS
+    freeze_at_exit: bool = True
 
     def describe(self, base_url: str | None = None) -> str:
         """One line for the report header: mode and base URL, never the key."""
@@ -208,9 +211,13 @@ def _pick(
     return None, "default"
 
 
+#: repeatable options whose flag is singular while their ``dest`` is plural
+_FLAGS = {"pipelines_models": "--pipelines-model", "pipelines_seeds": "--pipelines-seed"}
+
+
 def _label(source: str, option: str, ini: str | None, env: str | None) -> str:
     if source == "cli":
-        return f"--{option.replace('_', '-')}"
+        return _FLAGS.get(option, f"--{option.replace('_', '-')}")
     if source == "ini":
         return f"ini key {ini}"
     return f"environment variable {env}"
@@ -398,6 +405,10 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     sources["local_workers"] = "ini" if raw_workers else "default"
     local_workers = _local_workers(raw_workers)
 
+    raw_freeze = config.getini("pipelines_freeze_at_exit")
+    sources["freeze_at_exit"] = "ini" if raw_freeze else "default"
+    freeze_at_exit = _as_bool(raw_freeze, "pipelines_freeze_at_exit") if raw_freeze else True
+
     return PipelinesSettings(
         env=env,
         mode=mode,
@@ -419,6 +430,7 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
         prices=prices,
         max_session_cost=max_session_cost,
         local_workers=local_workers,
+        freeze_at_exit=freeze_at_exit,
     )
 
 

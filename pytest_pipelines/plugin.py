@@ -221,6 +221,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
     )
     parser.addini(
+        "pipelines_freeze_at_exit",
+        "pytest-pipelines: a process that used Pipelines skips the shutdown's garbage "
+        "collections (true/false, default true).",
+        default=None,
+    )
+    parser.addini(
         "pipelines_demo",
         "pytest-pipelines: load demo data in local mode (true/false).",
         default=None,

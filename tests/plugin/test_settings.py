@@ -430,3 +430,19 @@ def test_the_warning_can_be_an_error(pytester: pytest.Pytester) -> None:
     message = _ignored("ini key pipelines_local_workers", "--pipelines-env")
     result.stderr.fnmatch_lines([f"ERROR: {message}"])
     assert "Traceback" not in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("dest", "flag"),
+    [
+        ("pipelines_seeds", "--pipelines-seed"),
+        ("pipelines_models", "--pipelines-model"),
+        ("pipelines_confidence", "--pipelines-confidence"),
+        ("pipelines_cache_dir", "--pipelines-cache-dir"),
+    ],
+)
+def test_a_value_from_the_command_line_is_named_by_its_flag(dest: str, flag: str) -> None:
+    from pytest_pipelines._settings import _label
+
+    # the repeatable options' dests are plural, their flags singular
+    assert _label("cli", dest, dest, None) == flag
