@@ -664,23 +664,31 @@ def pipelines_run(
 
             _pipelines_janitor.add(f"the workflow copies of experiment {started.ident}", undo)
 
-    # An experiment's copy is named "<workflow> - Experiment <variant>": a run-unique variant name
-    # lets the end-of-session sweep find copies a crashed worker left. Its copies are deleted at
-    # teardown, so a second execution of the item in this session (a rerun) must not replay the
-    # first experiment: the variant name, unique per call, is part of the Idempotency-Key.
-    # (an experiment launched ahead for the test chose its names: they are taken over)
-    ahead_names = _ahead_names(config, item.nodeid)
-    variant_name = (
-        ahead_names.get(_pipelines_variant or "")
-        or state.unique_name(_pipelines_variant or "baseline")
-        if spec.target.mode == "experiment"
-        else None
-    )
+    # An experiment's copy is named "<workflow> - Experiment <variant>": variant names with the
+    # session's prefix let the end-of-session sweep find copies a crashed worker left. They are
+    # the same in every process (state.experiment_name), so a test a crashed worker launched
+    # ahead adopts that experiment here (same payload, same Idempotency-Key). Its copies are
+    # deleted at teardown, so a second execution of the item in this process (a rerun) must not
+    # replay the first experiment: the execution number in the name, part of the key, moves on.
+    # An experiment launched ahead for the test counts as this execution: its names are taken
+    # over.
+    experiment = spec.target.mode == "experiment"
     # pipelines_compare: every variant runs in ONE experiment on the same inputs (one item)
     together = list(parts.get("variants") or {}) if parts.get("compares") else []
-    together_names = (ahead_names if together and list(ahead_names) == together else {}) or {
-        v: state.unique_name(v) for v in together
-    }
+    ahead_names = _ahead_names(config, item.nodeid)
+    own = _pipelines_variant or ""
+    if together:
+        names = ahead_names if list(ahead_names) == together else {}
+    else:
+        names = {own: ahead_names[own]} if experiment and own in ahead_names else {}
+    if experiment and not names:
+        execution = state.next_execution(item.nodeid)
+        state.executed(item.nodeid, execution)
+        names = {v: state.experiment_name(item.nodeid, execution, v) for v in together} or {
+            own: state.experiment_name(item.nodeid, execution, _pipelines_variant or "baseline")
+        }
+    together_names = names if together else {}
+    variant_name = names.get(own) if experiment and not together else None
     # the copies are named after their variant: the sweep finds them by it after a crash
     copy_names = list(together_names.values()) or ([variant_name] if variant_name else [])
     for name in copy_names:

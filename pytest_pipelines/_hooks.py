@@ -496,7 +496,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist controller: share the run id, base URL and key with a worker.
+    """xdist controller: share the run id, base URL, key and ``--dist`` mode with a worker.
 
     In local mode the backend may still be starting: the worker gets the key and the handoff
     file that will carry the URL.
@@ -507,6 +507,8 @@ def pytest_configure_node(node: Any) -> None:
     if state.handoff:
         node.workerinput["pipelines_local_handoff"] = state.handoff
     node.workerinput["pipelines_run_id"] = state.run_id
+    # a worker's own config says dist "no" (xdist resets it there)
+    node.workerinput["pipelines_dist"] = str(getattr(node.config.option, "dist", "") or "")
     if state.ledger_dir:
         node.workerinput["pipelines_ledger_dir"] = state.ledger_dir
     if state.base_url:

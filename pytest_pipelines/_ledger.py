@@ -195,7 +195,8 @@ def sweep_ledger(
                 ),
             )
         elif kind == "experiment":
-            # its copies are named after the run-unique variant name
+            # its copies are named after its variant name (the session prefix, the test, the
+            # execution: PipelinesState.experiment_name); another worker may have deleted them
             project = e.get("project")
             for wf in listing(
                 ("workflow", project), functools.partial(client.iter_project_workflows, project)

@@ -4,8 +4,9 @@ A test's run is known before its setup when nothing the test sets up can change 
 fixture it uses is the plugin's own, one of pytest's (or xdist's), or a session-scoped fixture
 that is already set up, and every reference its markers make (prompt, evaluation, inputs,
 dataset) is an id or such a session fixture. In experiment mode (``pipelines_compare``
-included) the experiment is launched ahead under run-unique variant names, which the run fixture
-then takes over. Those runs are launched while earlier tests still run, in the order this
+included) the experiment is launched ahead under its variant names
+(:meth:`~pytest_pipelines._session.PipelinesState.experiment_name`), which the run fixture then
+takes over. Those runs are launched while earlier tests still run, in the order this
 process will run the tests, at most ``pipelines_max_concurrent_runs`` of them in flight; a
 test's ``pipelines_run`` then adopts its own run (same payload, same Idempotency-Key) and waits
 for what is left of it. Anything else launches at setup, as without overlap.
@@ -19,7 +20,9 @@ A launched-ahead run is written to the session ledger before its create is sent.
 when its test does not use it (deselected later, skipped, ``-x``/``--maxfail`` stopped the
 session, a keyboard interrupt, a payload that changed), an experiment's workflow copy deleted
 too, and the controller's sweep cancels the runs a crashed worker left (and deletes its
-experiments' copies by name). Under xdist, a worker launches ahead only what its own queue holds
+experiments' copies by name). A test a crashed worker launched ahead and another worker then
+runs adopts that run there: its Idempotency-Key, and an experiment's variant names, are the same
+in every process of the session. Under xdist, a worker launches ahead only what its own queue holds
 (``--dist worksteal`` can take queued tests away, so there only the next test).
 """
 
@@ -80,7 +83,7 @@ class Ahead:
     ledger_keys: tuple[str, ...]
     #: the test's run fixture adopted it
     taken: bool = False
-    #: an experiment: variant -> the run-unique name its workflow copy is named after
+    #: an experiment: variant -> the variant name its workflow copy is named after
     names: dict[str, str] = field(default_factory=dict)
 
 
@@ -278,12 +281,15 @@ class Overlap:
         from pytest_pipelines._session import make_client
 
         target = spec.target
-        # an experiment's copies are named after run-unique variant names, which the test's run
-        # fixture then takes over (see names): chosen here, once
+        # an experiment's copies are named after its variant names, which the test's run fixture
+        # then takes over (see names): this launch is the item's next execution in this process
+        nodeid = item.nodeid
+        execution = self.state.next_execution(nodeid)
         if together:
-            names = {v: self.state.unique_name(v) for v in together}
+            names = {v: self.state.experiment_name(nodeid, execution, v) for v in together}
         elif target.mode == "experiment":
-            names = {spec.variant or "": self.state.unique_name(spec.variant or "baseline")}
+            variant = spec.variant or "baseline"
+            names = {spec.variant or "": self.state.experiment_name(nodeid, execution, variant)}
         else:
             names = {}
         variant_name = None if together else next(iter(names.values()), None)
@@ -303,8 +309,9 @@ class Overlap:
             raise NotKnownYet(str(exc)) from None
         if target.max_count is not None and target.max_count < payload["count"] // target.repeat:
             raise NotKnownYet(MAX_COUNT_BELOW_ROWS)
-        variant = None if together else (variant_name or spec.variant)
-        key = idempotency_key(self.state.run_id, item.nodeid, variant, payload)
+        key = idempotency_key(
+            self.state.run_id, nodeid, None if together else (variant_name or spec.variant), payload
+        )
         # the sweep deletes an experiment's copies by their names (and with them their tasks)
         ledger_keys = tuple(
             self.state.ledger.intend("experiment", project=target.project, name=name)
@@ -317,10 +324,13 @@ class Overlap:
         try:
             started = launch(client, spec, payload, key)
         except RunBroken as exc:
-            # the create may have been made: in tasks mode the test's launch replays it under the
-            # same key; an experiment's copies (names not taken over) are swept by their names
+            # the create may have been made: the test's launch replays it under the same key
             logger.debug("launching %s ahead failed: %s", item.nodeid, exc)
             raise NotKnownYet(str(exc)) from None
+        if names:
+            # counted only now: after a failed launch the test's own sends the same names and
+            # key, so a create that was made (its answer lost) is replayed, not run twice
+            self.state.executed(nodeid, execution)
         for ledger_key in ledger_keys:
             self.state.ledger.created(ledger_key, started.ident)
         self.runs[item.nodeid] = Ahead(item.nodeid, spec, key, started, ledger_keys, names=names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import itertools
 import json
 import os
@@ -64,6 +65,8 @@ BAD_PRICES = (
     "pytest-pipelines: ini key pipelines_prices prices a model that is not registered: {error}"
 )
 BAD_CACHE_DIR = "pytest-pipelines: the model-call cache at {dir} cannot be read: {error}"
+#: hex digits of the node id's digest in an experiment's variant name (40 bits)
+NODE_DIGEST = 10
 NOT_LOCAL = (
     "pipelines_local is only available in local mode (current mode: {mode}, env {env!r}). "
     "Run with --pipelines-env=local or set `pipelines_env = local` in the ini file."
@@ -100,6 +103,11 @@ class PipelinesState:
     handoff: str | None = None
     seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: node id -> the item's experiment runs named in this process (see :meth:`experiment_name`)
+    executions: dict[str, int] = field(default_factory=dict)
+    #: what an experiment name covers besides the node id: the worker under ``--dist each``,
+    #: where every worker runs every test (else "", the same name in every process)
+    name_scope: str = ""
 
     @property
     def prefix(self) -> str:
@@ -116,6 +124,32 @@ class PipelinesState:
         with self.lock:
             n = next(self.seq)
         return f"{self.prefix}{n}-{name}"
+
+    def next_execution(self, nodeid: str) -> int:
+        """The number of the item's next experiment in this process: 1, then 2 for a rerun...
+
+        :meth:`executed` counts it once it is used; until then the same number is given again.
+        """
+        with self.lock:
+            return self.executions.get(nodeid, 0) + 1
+
+    def executed(self, nodeid: str, execution: int) -> None:
+        """Count the item's experiment ``execution`` (:meth:`next_execution`) as used."""
+        with self.lock:
+            self.executions[nodeid] = max(execution, self.executions.get(nodeid, 0))
+
+    def experiment_name(self, nodeid: str, execution: int, variant: str) -> str:
+        """The variant name of the item's experiment: ``pytest-<run id>-x<digest>-<n>-<variant>``.
+
+        The same in every process of the session (not under ``--dist each``), so a test that a
+        crashed xdist worker launched ahead and another worker runs sends the same payload under
+        the same Idempotency-Key and adopts that experiment; ``execution`` (counted per process)
+        makes a rerun's experiment a new one, since the first one's copies were deleted. It
+        starts with :attr:`run_prefix`: the sweep finds the copies, named after it, by it.
+        """
+        scope = f"{self.name_scope}\0{nodeid}" if self.name_scope else nodeid
+        digest = hashlib.sha256(scope.encode()).hexdigest()[:NODE_DIGEST]
+        return f"{self.run_prefix}x{digest}-{execution}-{variant}"
 
 
 STATE_KEY = pytest.StashKey[PipelinesState]()
@@ -142,6 +176,8 @@ def make_state(config: pytest.Config, settings: PipelinesSettings) -> PipelinesS
             ledger_dir=workerinput.get("pipelines_ledger_dir"),
             handoff=workerinput.get("pipelines_local_handoff"),
         )
+        if workerinput.get("pipelines_dist") == "each":
+            state.name_scope = state.worker
     else:
         state = PipelinesState(
             settings=settings,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_pipelines._overlap import BAD_MAX_CONCURRENT_RUNS, OVERLAP_KEY
+from pytest_pipelines._session import STATE_KEY, PipelinesState
 
 LATENCY = 0.3
 SLUGS = [f"slow-{n}" for n in range(10)]
@@ -317,14 +318,47 @@ def run_on_two_workers(
     return result, outcomes
 
 
+# the crashing test's body: note the runs its worker launched ahead and had not started, then die
+CRASH = """
+    from pathlib import Path
+    from pytest_pipelines._overlap import OVERLAP_KEY
+
+    runs = request.config.stash[OVERLAP_KEY].runs.values()
+    Path("ahead-at-crash").write_text("\\n".join(a.nodeid for a in runs if not a.taken))
+    os._exit(1)
+"""
+
+
+def per_slug_since(log: JobLog, before: int) -> dict[str, int]:
+    """Jobs the engine created after the first ``before``, counted by their plan node's model."""
+    per_slug: dict[str, int] = {}
+    for _, slug in log.created[before:]:
+        per_slug[slug] = per_slug.get(slug, 0) + 1
+    return per_slug
+
+
+def assert_ran_elsewhere(pytester: pytest.Pytester, outcomes: dict[str, str]) -> None:
+    """The crashed worker had launched ahead a test it had not started, and that test ran (on
+    the other worker): the case where a second launch would run it twice."""
+    ahead = (pytester.path / "ahead-at-crash").read_text().split()
+    assert ahead, "the crashed worker had launched nothing ahead"
+    assert all(nodeid in outcomes for nodeid in ahead), (ahead, outcomes)
+
+
+def assert_nothing_left(backend: Any) -> None:
+    assert backend.state.db.query("task", where={"status": ["queued", "running"]}) == []
+    assert _copies(backend) == []  # the adopting worker's teardown or the sweep deleted them
+
+
+@pytest.mark.parametrize("mode", ["tasks", "experiment"])
 def test_xdist_and_a_crashed_worker_run_each_test_once(
-    pytester: pytest.Pytester, slow_backend: Any
+    pytester: pytest.Pytester, slow_backend: Any, mode: str
 ) -> None:
     # each test swaps to its own slug; the last test's worker dies in its body
     lines = ["import os", "import pytest", ""]
     lines += [
         "pytestmark = [",
-        "    pytest.mark.pipelines_workflow(22, 10, count=1),",
+        f"    pytest.mark.pipelines_workflow(22, 10, count=1, mode={mode!r}),",
         '    pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=1.0),',
         "]",
     ]
@@ -334,26 +368,24 @@ def test_xdist_and_a_crashed_worker_run_each_test_once(
         lines += [
             "",
             f'@pytest.mark.pipelines_model_swap("plan", "slow-{n}")',
-            f"def test_{n}(pipelines_run):",
-            "    os._exit(1)" if n == 4 else "    pass",
+            f"def test_{n}(request, pipelines_run):",
+            CRASH.strip("\n") if n == 4 else "    pass",
         ]
     pytester.makepyfile(test_suite="\n".join(lines) + "\n")
     pytester.makeconftest(LAUNCHED_CONFTEST)
-    before = set(_jobs(slow_backend))
+    log: JobLog = slow_backend.job_log
+    before = len(log.created)
     result, outcomes = run_on_two_workers(pytester, slow_backend)
     result.stdout.fnmatch_lines(["*crashed*"])
     # the same verdicts as serial: slow-2 misses its gate, the crash fails test_4
     expected = {f"test_suite.py::test_{n}": "PASSED" for n in range(10) if n not in (2, 4, 7)}
     expected |= {"test_suite.py::test_2": "FAILED", "test_suite.py::test_4": "FAILED"}
     assert outcomes == expected
-    new = [j for i, j in _jobs(slow_backend).items() if i not in before]
-    per_slug: dict[str, int] = {}
-    for job in new:
-        per_slug[_slug(job)] = per_slug.get(_slug(job), 0) + 1
-    # a test the crashed worker launched ahead and another worker ran replayed its job (same
-    # Idempotency-Key): no run twice
-    assert per_slug == {s: 1 for s in SLUGS if s != "slow-7"}
-    assert slow_backend.state.db.query("task", where={"status": ["queued", "running"]}) == []
+    assert_ran_elsewhere(pytester, outcomes)
+    # a test the crashed worker launched ahead and another worker ran replayed its job or its
+    # experiment (same Idempotency-Key, same variant name in experiment mode): no run twice
+    assert per_slug_since(log, before) == {s: 1 for s in SLUGS if s != "slow-7"}
+    assert_nothing_left(slow_backend)
     # the workers that lived launched runs ahead from their own queues
     assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
 
@@ -480,6 +512,109 @@ def test_xdist_runs_each_compare_experiment_once(
     assert {job for job, _ in new} & log.cancelled == set()
     assert _copies(slow_backend) == []
     assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
+
+
+CRASH_COMPARE_SUITE = (
+    COMPARE_SUITE.replace(
+        "def test_c(pipelines_run):\n    pass", "def test_c(request, pipelines_run):" + CRASH
+    ).replace('@pair("slow-6", "slow-8")', '@pair("slow-6", "slow-7")')
+    + """
+
+@pair("slow-8", "slow-9")
+def test_e(pipelines_run):
+    pass
+"""
+)
+
+
+def test_a_crashed_worker_s_compare_experiments_run_once(
+    pytester: pytest.Pytester, slow_backend: Any
+) -> None:
+    # five tests at -n 2: one worker runs test_c with test_d queued (launched ahead) and dies
+    pytester.makepyfile(test_suite=CRASH_COMPARE_SUITE)
+    pytester.makeconftest(LAUNCHED_CONFTEST)
+    log: JobLog = slow_backend.job_log
+    before = len(log.created)
+    result, outcomes = run_on_two_workers(pytester, slow_backend)
+    result.stdout.fnmatch_lines(["*crashed*"])
+    assert outcomes == {
+        "test_suite.py::test_a": "PASSED",
+        "test_suite.py::test_b": "FAILED",
+        "test_suite.py::test_c": "FAILED",
+        "test_suite.py::test_d": "PASSED",
+        "test_suite.py::test_e": "PASSED",
+    }
+    assert_ran_elsewhere(pytester, outcomes)
+    # one experiment per test: each slug ran once, the crashed worker's ahead one adopted
+    assert per_slug_since(log, before) == dict.fromkeys(SLUGS, 1)
+    assert_nothing_left(slow_backend)
+
+
+def test_experiment_names_are_the_same_in_every_process_and_new_per_execution(
+    pytestconfig: pytest.Config,
+) -> None:
+    settings = pytestconfig.stash[STATE_KEY].settings
+
+    def state(worker: str, scope: str = "") -> PipelinesState:
+        return PipelinesState(
+            settings=settings,
+            run_id="0123456789ab",
+            worker=worker,
+            is_worker=True,
+            name_scope=scope,
+        )
+
+    gw0, gw1 = state("gw0"), state("gw1")
+    node = "tests/test_x.py::test_y[new]"
+    name = gw0.experiment_name(node, 1, "new")
+    assert name == gw1.experiment_name(node, 1, "new")
+    assert name.startswith(gw0.run_prefix)
+    assert name.endswith("-1-new")
+    assert len(name) == len("pytest-0123456789ab-x0123456789-1-new")
+    assert gw0.experiment_name(node, 2, "new") != name
+    assert gw0.experiment_name(node.replace("new", "old"), 1, "new") != name
+    # --dist each: every worker runs every test, each its own experiment
+    assert state("gw0", "gw0").experiment_name(node, 1, "new") != state(
+        "gw1", "gw1"
+    ).experiment_name(node, 1, "new")
+    # an execution counts once it is used
+    assert (gw0.next_execution(node), gw0.next_execution(node)) == (1, 1)
+    gw0.executed(node, 1)
+    assert (gw0.next_execution(node), gw1.next_execution(node)) == (2, 1)
+
+
+def test_dist_each_runs_an_experiment_on_every_worker(
+    pytester: pytest.Pytester, slow_backend: Any
+) -> None:
+    # each worker runs the test: one worker's teardown must not delete the copies of an
+    # experiment the other one reads, so they do not share it
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+
+@pytest.mark.pipelines_workflow(22, 10, count=1, mode="experiment")
+@pytest.mark.pipelines_model_swap("plan", "slow-0")
+@pytest.mark.pipelines_gate("Mentions Rome Highlights", min_pass_rate=1.0)
+def test_each(pipelines_run):
+    pass
+"""
+    )
+    log: JobLog = slow_backend.job_log
+    before = len(log.created)
+    result = pytester.runpytest_subprocess(
+        f"--pipelines-env={slow_backend.base_url}",
+        f"--pipelines-api-key={slow_backend.api_key}",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "--dist",
+        "each",
+    )
+    slow_backend.state.engine.wait_idle()
+    result.assert_outcomes(passed=2)
+    assert per_slug_since(log, before) == {"slow-0": 2}
+    assert_nothing_left(slow_backend)
 
 
 def test_the_sweep_cancels_a_run_a_crashed_worker_launched_ahead(slow_backend: Any) -> None:

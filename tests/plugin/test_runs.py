@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 HEADER = """
@@ -633,3 +636,41 @@ def test_swapped(pipelines_run):
     out = result.stdout.str()
     assert "RERUN [('setup', 'passed'), ('call', 'passed'), ('teardown', 'passed')" in out, out
     assert out.count("'passed')") == 6, out
+
+
+@pytest.mark.parametrize("ahead", ["1", "8"])
+def test_rerun_in_experiment_mode_is_a_new_experiment(
+    pytester: pytest.Pytester, remote_args: list[str], backend_client: Any, ahead: str
+) -> None:
+    """A rerun in the same session runs a new experiment: the first one's copies were deleted
+    at its teardown, so replaying it (same variant name, same key) could read no task. With the
+    run launched ahead (8) or at setup (1)."""
+
+    def copies() -> set[str]:
+        return {
+            str(w["name"])
+            for p in backend_client.iter_projects()
+            for w in backend_client.iter_project_workflows(p["id"])
+            if " - Experiment " in str(w["name"])
+        }
+
+    before = copies()
+    pytester.makeconftest(RERUN_CONFTEST)
+    result = run(
+        pytester,
+        [*remote_args, "-s", "-o", f"pipelines_max_concurrent_runs={ahead}"],
+        """
+@pytest.mark.pipelines_workflow(22, 10, count=1, mode="experiment")
+@pytest.mark.pipelines_gate("Has Day Number", min_pass_rate=0)
+def test_experiment(pipelines_run):
+    print("EXPERIMENT", pipelines_run.experiment_id, pipelines_run.run_workflow_id)
+""",
+    )
+    out = result.stdout.str()
+    assert out.count("'passed')") == 6, out
+    runs = re.findall(r"EXPERIMENT (\S+) (\S+)", out)
+    assert len(runs) == 2, out
+    (first, first_copy), (second, second_copy) = runs
+    assert first != second
+    assert first_copy != second_copy
+    assert copies() == before  # each execution's teardown deleted its copy
