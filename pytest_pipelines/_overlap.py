@@ -194,7 +194,9 @@ def known_run(item: pytest.Item) -> tuple[RunSpec, dict[str, RunSpec]]:
 def _queued_on_worker(item: pytest.Item) -> list[int]:
     """xdist worker: the indices of the tests queued to this worker after the next one."""
     config = item.config
-    if str(getattr(config.option, "dist", "")) == "worksteal":
+    # the controller's --dist mode: a worker's own config.option.dist is always "no"
+    workerinput: dict[str, Any] = getattr(config, "workerinput", None) or {}
+    if workerinput.get("pipelines_dist") == "worksteal":
         return []  # the controller may move a queued test to another worker
     for plugin in config.pluginmanager.get_plugins():
         queue: Any = getattr(plugin, "torun", None)

@@ -617,6 +617,49 @@ def test_each(pipelines_run):
     assert_nothing_left(slow_backend)
 
 
+# each xdist worker writes, at every test's setup, the runs it has launched ahead and not used
+AHEAD_CONFTEST = """
+import os
+from pathlib import Path
+
+from pytest_pipelines._overlap import OVERLAP_KEY
+
+def pytest_runtest_setup(item):
+    runs = item.config.stash[OVERLAP_KEY].runs
+    ahead = sorted(n for n, a in runs.items() if not a.taken and n != item.nodeid)
+    with Path(f"ahead-{os.getpid()}").open("a") as f:
+        f.write(" ".join(ahead) + "\\n")
+"""
+
+
+def test_worksteal_launches_ahead_only_the_next_test(
+    pytester: pytest.Pytester, slow_backend: Any
+) -> None:
+    # worksteal hands each worker half the tests at once and moves queued ones to an idle
+    # worker: a run launched ahead for a queued test could be run elsewhere and then cancelled
+    # by the worker it was taken from; only the next test, which it cannot take, is launched
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.makeconftest(AHEAD_CONFTEST)
+    result = pytester.runpytest_subprocess(
+        f"--pipelines-env={slow_backend.base_url}",
+        f"--pipelines-api-key={slow_backend.api_key}",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "--dist",
+        "worksteal",
+    )
+    slow_backend.state.engine.wait_idle()
+    result.assert_outcomes(passed=7, failed=2, skipped=1)
+    seen = [
+        line.split() for p in pytester.path.glob("ahead-*") for line in p.read_text().splitlines()
+    ]
+    assert seen, "no worker wrote what it launched ahead"
+    assert max(len(ahead) for ahead in seen) <= 1, seen  # at most the next test
+    assert any(seen), "nothing was launched ahead"
+
+
 def test_the_sweep_cancels_a_run_a_crashed_worker_launched_ahead(slow_backend: Any) -> None:
     from pytest_pipelines._ledger import sweep_ledger
 
