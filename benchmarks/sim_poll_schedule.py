@@ -11,7 +11,10 @@ the hosted shape, without counts) over many lengths, and prints:
   over the SDK's fixed 2 s poll at any of those lengths;
 - the first four runs of a new test (``--tests`` tests, lengths drawn uniformly, each run's end
   jittered by up to ``--jitter`` seconds, each wait timed by the window of the test's earlier
-  runs): median and 90th percentile overhead per run, and the most polls over the SDK's.
+  runs): median and 90th percentile overhead per run, and the most polls over the SDK's;
+- the least median the budget allows a second run, whatever the placement of its polls
+  (:func:`median_bound`, over the windows the first runs left), without and with a poll at
+  the launch.
 
 Deterministic (seeded). No asserts: tests/client/test_client_polls.py holds the properties.
 
@@ -21,18 +24,24 @@ Deterministic (seeded). No asserts: tests/client/test_client_polls.py holds the 
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
 
 from pytest_pipelines.client import POLL_CAP, PollPlan, RunDurations
+from pytest_pipelines.client._polls import EXTRA_POLLS
 
 Interval = tuple[float, float]
 RUNNING = {"job_id": "sim", "status": "running"}
 
 
 def simulate(plan: PollPlan, ends_at: float, latency: float) -> tuple[float, int, Interval]:
-    """Poll a run ending ``ends_at`` s after the wait's start: (overhead, polls, end interval)."""
-    elapsed, polls = 0.0, 0
+    """Poll a run ending ``ends_at`` s after the wait's start: (overhead, polls, end interval).
+
+    As the waiters do, the first poll comes after :meth:`PollPlan.first_sleep` (at once
+    unless the plan has a window).
+    """
+    elapsed, polls = plan.first_sleep(0.0), 0
     while True:
         elapsed += latency
         polls += 1
@@ -66,17 +75,51 @@ def first_runs(latency: float) -> None:
         )
 
 
+def polls_in_window(window: Interval, latency: float, at_launch: bool) -> int:
+    """The most polls the budget allows inside ``window`` (after its low edge, by its end).
+
+    By ``t`` s the budget allows ``floor(t / (POLL_CAP + latency)) + EXTRA_POLLS + 1`` polls
+    (:meth:`PollPlan.earliest`); the approach spends, at or before the low edge, the polls
+    that keep them at most ``POLL_CAP`` apart from the start (a run quicker than the window
+    is still noticed within ``POLL_CAP``), plus one at the launch when the wait polls there.
+    """
+    lo, hi = window
+    allowed = math.floor(hi / (POLL_CAP + latency)) + EXTRA_POLLS + 1
+    approach = math.floor(lo / POLL_CAP) + (1 if at_launch else 0)
+    return max(1, allowed - approach)
+
+
+def median_bound(windows: list[Interval], latency: float, at_launch: bool) -> float:
+    """The least median overhead any placement within the budget reaches over these windows.
+
+    With ``k`` polls in a window of width ``W`` and the end uniform in it, the share noticed
+    within ``x`` is at most ``k x / W`` (each poll sees the ends in the ``x`` before it); the
+    median over all the windows is at least the ``x`` at which the mean share reaches 1/2.
+    """
+    rates = [polls_in_window(w, latency, at_launch) / max(w[1] - w[0], 1e-9) for w in windows]
+    low, high = 0.0, POLL_CAP
+    for _ in range(60):
+        mid = (low + high) / 2
+        share = statistics.mean(min(1.0, rate * mid) for rate in rates)
+        low, high = (mid, high) if share < 0.5 else (low, mid)
+    return high
+
+
 def new_tests(latency: float, jitter: float, tests: int) -> None:
     print(f"runs 1-4 of a new test ({tests} tests, end jitter +-{jitter * 1000:.0f} ms)")
     rng = random.Random(5)
     for lo, hi in ((0.3, 2.0), (2.0, 12.0)):
         late: list[list[float]] = [[] for _ in range(4)]
+        second: list[Interval] = []  # the windows the second runs are polled by
         extra = 0
         for _ in range(tests):
             base, durations = rng.uniform(lo, hi), RunDurations()
             for run in range(4):
                 ends_at = base + rng.uniform(-jitter, jitter)
-                plan = PollPlan(prior=durations.window("test"))
+                window = durations.window("test")
+                if run == 1 and window is not None:
+                    second.append(window)
+                plan = PollPlan(prior=window)
                 overhead, polls, interval = simulate(plan, ends_at, latency)
                 durations.record("test", *interval)
                 late[run].append(overhead)
@@ -87,6 +130,13 @@ def new_tests(latency: float, jitter: float, tests: int) -> None:
             for i, v in enumerate(late)
         )
         print(f"  {lo:g}-{hi:g} s: {cells}; most polls over the SDK's {extra}")
+        bound, polled_at_launch = (
+            median_bound(second, latency, at_launch) * 1000 for at_launch in (False, True)
+        )
+        print(
+            f"    run 2's bound (the budget's most polls in each window, end uniform in it): "
+            f"median >= {bound:.0f} ms; {polled_at_launch:.0f} ms with a poll at the launch"
+        )
 
 
 def main() -> None:

@@ -326,6 +326,8 @@ def wait(
     same payload by any test (``history``'s same-work key), or else earlier runs of this
     workflow and size on this client (when the status counts the tasks), else the nothing-known
     polls (0.2, 0.6, 1.4 s, then every 2 s), all within the poll budget (client/_polls.py).
+    With a window known before the first status, the first poll is the approach's first step
+    to it (:meth:`~pytest_pipelines.client._polls.PollPlan.first_sleep`), not one at once.
     Elapsed time counts from the run's launch (``launch.launched_at``) when it is known.
 
     :param history: this test's run durations (:mod:`pytest_pipelines._durations`), read for
@@ -360,6 +362,15 @@ def wait(
     size: int | None = None
     same: str | None = None
     params: dict[str, Any] = {}
+    if history is not None:
+        # this test's runs, or the same work's, seen before (the hosted status counts no
+        # tasks: the window the first status gives too): the first poll comes at the
+        # approach's first step to the window (PollPlan.first_sleep), a budget poll saved
+        same = history.same_work(launch.kind, p, w, launch.payload)
+        plan.prior = history.window(launch.kind, None, same)
+        first = min(plan.first_sleep(clock() - origin), max(0.0, deadline - clock()))
+        if first > 0:
+            sleep(first)
     while True:
         status: dict[str, Any] = _api(
             f"polling {launch.kind} {launch.ident}", functools.partial(get, **params)
@@ -373,7 +384,6 @@ def wait(
             size = run_size(status)
             key = run_key(launch.kind, p, w, size)
             if history is not None:
-                same = history.same_work(launch.kind, p, w, launch.payload)
                 # this test's own runs first (variants of one workflow may differ in
                 # duration), then runs of the same payload by any test
                 plan.prior = history.window(launch.kind, size, same)

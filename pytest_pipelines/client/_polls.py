@@ -16,9 +16,11 @@ Three sources, best first:
    runs take the same time and follows at once a run that ended outside it
    (:func:`end_window`). The waiter polls the window at evenly spaced points ending a little
    after its end (``PAD``: a run a few ms slower than the one that set the end is still inside)
-   (quarters for a wide window, one still being learnt; thirds for a narrow one), reaching the
-   first in even steps of at most ``POLL_CAP``, then (a run slower than the window) polls again
-   after doubling delays up to ``POLL_CAP``.
+   (fifths for a wide window, one still being learnt; quarters for a narrow one; fewer where
+   the budget would hold one back), reaching the first in even steps of at most ``POLL_CAP``
+   from the start, then (a run slower than the window) polls again after doubling delays up to
+   ``POLL_CAP``. With a window, there is no poll at the start (:meth:`PollPlan.first_sleep`):
+   the run should not end before the window, and that poll would take one of the window's.
 3. **Nothing known**: polls at 0.2, 0.6, 1.4 and 3 s after the start, then every ``POLL_CAP``.
 
 **The poll budget.** Whatever the source, a wait never has sent more polls than the published
@@ -27,8 +29,13 @@ SDK's fixed 2 s poll would have by then, plus ``EXTRA_POLLS`` (3): poll ``n`` wa
 drift by a request's latency each). So with nothing known
 there are three quick polls before 2 s, not the eight of the adaptive schedule; a run of a few seconds
 or more is noticed, as with the SDK, within ``POLL_CAP`` (about half of it on average). The
-budget also caps how fast a window narrows: about four polls fit in a window, so each run
-divides its width by at most four.
+budget also caps how fast a window narrows. By the end ``hi`` of a window ``(lo, hi)`` it allows
+``floor(hi / POLL_CAP) + 4`` polls (ignoring latency); the approach, whose polls must stay
+within ``POLL_CAP`` of each other from the start for a run quicker than the window, spends
+``floor(lo / POLL_CAP)`` of them before ``lo``: a window 2 s wide (the first run's interval)
+gets five polls, so the second run is noticed within 0.4 s, 0.2 s in the median for an end
+uniform in it (``benchmarks/sim_poll_schedule.py`` prints this bound beside the figures).
+A poll at the start as well would leave four (0.25 s in the median).
 
 A wrong window costs a bounded overhead: a run quicker than the window is noticed at the next
 step, at most ``POLL_CAP`` (2 s) after its end; a slower one by the doubling tail, at most
@@ -57,12 +64,14 @@ DURATIONS_KEPT = 5
 KEYS_KEPT = 1000
 #: The narrowest window polled: a run's end jitters by tens of milliseconds between runs.
 MIN_WINDOW = 0.1
-#: Polls in a window at most ``WIDE_WINDOW`` wide: its thirds and its end (overhead <= width / 3).
-WINDOW_POLLS = 3
-#: A window wider than this (one still being learnt) is polled at its quarters and its end
-#: (overhead <= width / 4), as the poll budget allows: it narrows four times per run.
+#: Polls in a window at most ``WIDE_WINDOW`` wide: its quarters and its end (overhead <= width / 4).
+#: One fewer than the budget allows there (five, with no poll at the start): the one left polls
+#: soon after the window for a run a little slower than it, rather than ``POLL_CAP`` later.
+WINDOW_POLLS = 4
+#: A window wider than this (one still being learnt) is polled at its fifths and its end
+#: (overhead <= width / 5), as the poll budget allows: it narrows five times per run.
 WIDE_WINDOW = 0.3
-WIDE_WINDOW_POLLS = 4
+WIDE_WINDOW_POLLS = 5
 #: The poll budget: a wait never has sent more polls than the published SDK's fixed
 #: ``POLL_CAP`` poll would have by then, plus this many (issue 12). Poll ``n`` (0 the first)
 #: waits until ``POLL_CAP * (n - EXTRA_POLLS)`` seconds after the start.
@@ -145,10 +154,12 @@ def end_window(intervals: Iterable[Interval]) -> Interval | None:
 
     Each interval says a run ended after ``lo`` and by ``hi`` seconds. Run by run, an interval
     that overlaps the window narrows it to their intersection. One that ended outside it, but
-    within twice the window's width (at least ``MIN_WINDOW``), is jitter: the window stretches
-    to cover it (down by at most that much for an early one, whose interval reaches back to the
-    poll before the window, seconds earlier). One farther away (the run now takes another
-    time) replaces the window. None for no intervals.
+    within twice the window's width (at least ``MIN_WINDOW``), is jitter or a drift. A late one
+    moves the window up: from the window's end (the runs before ended by then) to the new
+    interval's end, so a young window does not widen for one run a few ms past it (it kept its
+    low edge before). An early one stretches it down, by at most that much (its interval
+    reaches back to the poll before the window, seconds earlier). One farther away (the run
+    now takes another time) replaces the window. None for no intervals.
     """
     window: Interval | None = None
     for lo, hi in intervals:
@@ -157,8 +168,10 @@ def end_window(intervals: Iterable[Interval]) -> Interval | None:
             continue
         reach = 2 * max(window[1] - window[0], MIN_WINDOW)
         if lo > window[1]:
-            # a little late (jitter): the window stretches to it; far later: replaced
-            window = (window[0], hi) if lo <= window[1] + reach else (lo, hi)
+            # a little late: the runs' ends lie on either side of the window's end, so the
+            # window moves up to the new interval from its end (the low edge kept, a young
+            # window would widen for a run of jitter); far later: replaced
+            window = (window[1], hi) if lo <= window[1] + reach else (lo, hi)
         elif hi < window[0]:
             # seen done a little early, at the window's first poll: the window stretches down
             # by at most ``reach`` (its interval reaches back seconds); far earlier: replaced
@@ -328,7 +341,7 @@ class PollPlan:
         budget: bool = True,
     ) -> None:
         self.fixed = poll_interval
-        self.prior = prior
+        self._prior = prior
         self.holdable = holdable
         self.budget = budget
         self._held: tuple[float, float] | None = None  # (elapsed when sent, seconds asked)
@@ -340,6 +353,35 @@ class PollPlan:
         self.latency = 0.0  # mean seconds from a sleep's end to the status (the budget's)
         self._asked: tuple[float, float] | None = None  # (elapsed, sleep) of the last sleep
         self.held = False
+
+    @property
+    def prior(self) -> Interval | float | None:
+        """Where the run should end (the constructor's ``prior``); setting it re-plans the polls."""
+        return self._prior
+
+    @prior.setter
+    def prior(self, value: Interval | float | None) -> None:
+        if value != self._prior:
+            self._prior = value
+            self._points = None
+            self._tail = None
+
+    def first_sleep(self, elapsed: float = 0.0) -> float:
+        """The sleep before the first poll, ``elapsed`` seconds after the start (0: poll at once).
+
+        With a window (and the poll budget), the first of the approach's even steps to the
+        window's first poll: the run should not end before that, so a poll at the start would
+        spend one of the budget's polls where nothing is to be seen. Otherwise 0.
+        """
+        window = self.window()
+        if window is None or self.fixed is not None or not self.budget or self.polls:
+            return 0.0
+        if self._points is None:
+            self._points = self.window_polls(window, elapsed)
+        for point in self._points:
+            if point - elapsed > _EPSILON:
+                return _even_step(point - elapsed)
+        return 0.0
 
     def window(self) -> Interval | None:
         """The prior as a window at least ``MIN_WINDOW`` wide, or None without a prior."""

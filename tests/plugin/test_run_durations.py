@@ -73,22 +73,23 @@ def test_the_waiter_polls_the_tests_window_and_records_the_run() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # to the window's first third in two even steps, then the next (thirds of 2.9 to 3.15 s:
-    # padded)
-    third = 0.25 / 3
-    assert client.sleeps == pytest.approx([(2.9 + third) / 2, (2.9 + third) / 2, third])
+    # no poll at the launch: to the window's first quarter in two even steps, then the next
+    # ones (quarters of 2.9 to 3.15 s: padded)
+    q = 0.25 / 4
+    assert client.sleeps == pytest.approx([(2.9 + q) / 2, (2.9 + q) / 2, q, q])
+    assert client.polls == pytest.approx([100 + (2.9 + q) / 2, *(102.9 + q * j for j in (1, 2, 3))])
     key = "test_x.py::test_a[baseline] | https://api.example | tasks x?"
     assert history.key("tasks", None) == key
-    # the run ended between the polls at the first and second thirds: the window narrowed
-    assert session.store().window(key) == pytest.approx((2.9 + third, 2.9 + 2 * third))
-    assert session.new[key][-1] == pytest.approx((2.9 + third, 2.9 + 2 * third))
+    # the run ended between the polls at the second and third quarters: the window narrowed
+    assert session.store().window(key) == pytest.approx((2.9 + 2 * q, 2.9 + 3 * q))
+    assert session.new[key][-1] == pytest.approx((2.9 + 2 * q, 2.9 + 3 * q))
     # the client's own per-workflow memory learnt it too
     from pytest_pipelines.client import durations_of
 
     store = durations_of(client)
     assert store is not None
     window = store.window(run_key("tasks", 22, 10, None))
-    assert window == pytest.approx((2.9 + third, 2.9 + 2 * third))
+    assert window == pytest.approx((2.9 + 2 * q, 2.9 + 3 * q))
 
 
 def test_another_tests_runs_do_not_time_this_one() -> None:
@@ -121,10 +122,10 @@ def test_a_run_launched_ahead_is_timed_from_its_launch() -> None:
         sleep=client.sleep,
         history=history,
     )
-    # 2 s of the run were over: the window's first third (2.9 to 3.025 s, padded) is 0.94 s
-    # away, then its other thirds
-    third = 0.125 / 3
-    assert client.sleeps == pytest.approx([0.9 + third, third, third])
+    # 2 s of the run were over: the window's first quarter (2.9 to 3.025 s, padded) is 0.93 s
+    # away, slept before the first poll, then its other quarters
+    q = 0.125 / 4
+    assert client.sleeps == pytest.approx([0.9 + q, q, q, q])
     assert client.now == pytest.approx(client.ends_at + 0.025)  # at the padded end
 
 
@@ -160,12 +161,14 @@ def test_a_new_test_is_timed_by_earlier_runs_of_the_same_payload() -> None:
     first = waited(session, "t.py::test_a", SLOW, Scripted(ends_at=3.05))
     assert first.sleeps == pytest.approx(NOTHING_KNOWN)  # ended in (3, 5]
     second = waited(session, "t.py::test_b", dict(SLOW), Scripted(ends_at=3.05))
-    # the window (3, 5] of test_a's run: its first quarter (3.5125 s, padded) in two steps
-    assert second.sleeps == pytest.approx([1.75625, 1.75625])
+    # the window (3, 5] of test_a's run: no poll at the launch, its first fifth (3.41 s,
+    # padded) in two steps
+    assert second.sleeps == pytest.approx([1.705, 1.705])
+    assert second.polls == pytest.approx([101.705, 103.41])
     same = session.for_test("t.py::test_b", HOSTED).same_work("tasks", 22, 10, SLOW)
     assert same is not None
     assert same == f"* | {HOSTED} | tasks 22/10 | {work_digest(SLOW)}"
-    assert session.store().window(same) == pytest.approx((3.0, 3.5125))
+    assert session.store().window(same) == pytest.approx((3.0, 3.41))
     assert same in session.new  # kept in the cache with the test's own key
 
 
@@ -208,7 +211,7 @@ def test_the_same_work_ignores_run_unique_variant_names_only() -> None:
     session = durations()
     waited(session, "t.py::test_v[a]", experiment("pp-1"), Scripted(3.05), "experiment")
     later = waited(session, "t.py::test_w[a]", experiment("pp-2"), Scripted(3.05), "experiment")
-    assert later.sleeps == pytest.approx([1.75625, 1.75625])
+    assert later.sleeps == pytest.approx([1.705, 1.705])
 
 
 def test_the_deployment_names_no_credentials() -> None:
@@ -291,28 +294,34 @@ def test_the_cache_is_written_and_read_by_the_next_session(
     pytester.runpytest(*args).assert_outcomes(passed=1)
     first = saved(pytester)
     key = f"test_eval.py::test_a | {backend.base_url} | tasks x1"
+    # before the first status (its size unknown): the test's runs of no known size, else
+    # the same work's, time the first poll
+    unsized = f"test_eval.py::test_a | {backend.base_url} | tasks x?"
     [same] = [k for k in first if k != key]  # the same work's key, for other tests' runs
     assert same.startswith(f"* | {backend.base_url} | tasks 22/10 | ")
     assert first[same] == first[key]
     [[lo, hi]] = first[key]
     assert 0 <= lo <= hi < 30
-    assert seen(pytester, "a") == [[key, None]]  # nothing known in the first session
+    assert seen(pytester, "a") == [[unsized, None], [key, None]]  # nothing known yet
     assert backend.api_key not in (pytester.path / CACHE_FILE).read_text()
 
     # the next session: the first run is timed by the saved interval, then both are kept
     pytester.runpytest(*args).assert_outcomes(passed=1)
-    assert seen(pytester, "a") == [[key, pytest.approx([lo, hi])]]
+    assert seen(pytester, "a") == [
+        [unsized, pytest.approx([lo, hi])],  # the same work's: the run of the first session
+        [key, pytest.approx([lo, hi])],
+    ]
     second = saved(pytester)
     assert len(second[key]) == 2
     assert second[key][0] == pytest.approx([lo, hi])
 
     # --cache-clear forgets it; -p no:cacheprovider neither reads nor writes
     pytester.runpytest(*args, "--cache-clear").assert_outcomes(passed=1)
-    assert seen(pytester, "a") == [[key, None]]
+    assert seen(pytester, "a") == [[unsized, None], [key, None]]
     assert len(saved(pytester)[key]) == 1
     before = (pytester.path / CACHE_FILE).read_text()
     pytester.runpytest(*args, "-p", "no:cacheprovider").assert_outcomes(passed=1)
-    assert seen(pytester, "a") == [[key, None]]
+    assert seen(pytester, "a") == [[unsized, None], [key, None]]
     assert (pytester.path / CACHE_FILE).read_text() == before
 
 
@@ -359,5 +368,5 @@ def pytest_configure(config):
     assert all(len(again[k]) == 2 for k in tests)
     assert len(again[same]) == 5  # DURATIONS_KEPT: the last five of the six
     for name in "abc":
-        [[_, window]] = seen(pytester, name)
+        [_, [_, window]] = seen(pytester, name)
         assert window is not None  # each worker read the cache
