@@ -225,7 +225,8 @@ def build_payload(
     """The create-tasks or experiment payload of a run (or of one batch of an adaptive run).
 
     ``variant_name`` names the experiment's variant (default: the variant, or ``baseline``);
-    the plugin passes a run-unique name so the workflow copy's name carries the session prefix.
+    the plugin passes :meth:`~pytest_pipelines._session.PipelinesState.experiment_name`, so the
+    workflow copy's name carries the session prefix.
     ``client`` reads the rows of ``pipelines_workflow(dataset=...)``.
 
     Inputs are positions ``0 .. count-1`` over the rows, round-robin. With ``repeat=K`` every
@@ -716,7 +717,8 @@ def variants_payload(
 ) -> dict[str, Any]:
     """The payload of ONE experiment running every variant of ``specs`` on the first's inputs.
 
-    :param names: variant name -> the run-unique name the experiment's copy carries.
+    :param names: variant name -> the name the experiment's copy carries (with the session
+        prefix: :meth:`~pytest_pipelines._session.PipelinesState.experiment_name`).
     """
     first = next(iter(specs.values()))
     payload = build_payload(
@@ -752,7 +754,8 @@ def execute_variants(
     ``timeout`` covers launching, waiting and collecting every variant's results.
 
     :param specs: variant name -> its run specification (mode ``experiment``).
-    :param names: variant name -> the run-unique name the experiment's copy carries.
+    :param names: variant name -> the name the experiment's copy carries (with the session
+        prefix: :meth:`~pytest_pipelines._session.PipelinesState.experiment_name`).
     :param history: this test's run durations, which time the polls (:func:`wait`); default
         None.
     :param adopt: given the Idempotency-Key, the experiment already launched ahead under it

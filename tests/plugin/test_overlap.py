@@ -386,6 +386,14 @@ def test_xdist_and_a_crashed_worker_run_each_test_once(
     # experiment (same Idempotency-Key, same variant name in experiment mode): no run twice
     assert per_slug_since(log, before) == {s: 1 for s in SLUGS if s != "slow-7"}
     assert_nothing_left(slow_backend)
+    if mode == "experiment":
+        # test_4's copy, found by its name; the adopting worker deleted the other one's
+        result.stdout.fnmatch_lines(
+            [
+                "pipelines: swept 1 object(s) left by this run: "
+                "workflow * 'Italy - Experiment pytest-*-x*-1-baseline'"
+            ]
+        )
     # the workers that lived launched runs ahead from their own queues
     assert sum(int(p.read_text()) for p in pytester.path.glob("launched-*")) > 0
 
@@ -548,6 +556,13 @@ def test_a_crashed_worker_s_compare_experiments_run_once(
     # one experiment per test: each slug ran once, the crashed worker's ahead one adopted
     assert per_slug_since(log, before) == dict.fromkeys(SLUGS, 1)
     assert_nothing_left(slow_backend)
+    # test_c's two copies, found by their names; the adopting worker deleted test_d's
+    result.stdout.fnmatch_lines(
+        [
+            "pipelines: swept 2 object(s) left by this run: "
+            "workflow * 'Italy - Experiment pytest-*-x*-1-*', workflow *"
+        ]
+    )
 
 
 def test_experiment_names_are_the_same_in_every_process_and_new_per_execution(
