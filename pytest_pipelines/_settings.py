@@ -148,6 +148,8 @@ class PipelinesSettings:
     :param local_workers: default 32; tasks the embedded local backend runs at once.
     :param freeze_at_exit: default True; a process that made a Pipelines client freezes the
         garbage collector's heap at exit (``pytest_pipelines/_exit.py``).
+    :param handle_sigterm: default True; SIGTERM stops the session as Ctrl-C does
+        (``pytest_pipelines/_sigterm.py``).
     """
 
     env: str
@@ -171,6 +173,7 @@ class PipelinesSettings:
     max_session_cost: float | None = None
     local_workers: int = DEFAULT_LOCAL_WORKERS
     freeze_at_exit: bool = True
+    handle_sigterm: bool = True
 
     def describe(self, base_url: str | None = None) -> str:
         """One line for the report header: mode and base URL, never the key."""
@@ -408,6 +411,9 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
     raw_freeze = config.getini("pipelines_freeze_at_exit")
     sources["freeze_at_exit"] = "ini" if raw_freeze else "default"
     freeze_at_exit = _as_bool(raw_freeze, "pipelines_freeze_at_exit") if raw_freeze else True
+    raw_sigterm = config.getini("pipelines_handle_sigterm")
+    sources["handle_sigterm"] = "ini" if raw_sigterm else "default"
+    handle_sigterm = _as_bool(raw_sigterm, "pipelines_handle_sigterm") if raw_sigterm else True
 
     return PipelinesSettings(
         env=env,
@@ -431,6 +437,7 @@ def resolve_settings(config: pytest.Config) -> PipelinesSettings:
         max_session_cost=max_session_cost,
         local_workers=local_workers,
         freeze_at_exit=freeze_at_exit,
+        handle_sigterm=handle_sigterm,
     )
 
 

@@ -221,6 +221,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
     )
     parser.addini(
+        "pipelines_handle_sigterm",
+        "pytest-pipelines: SIGTERM stops the session as Ctrl-C does, so fixtures are torn "
+        "down and the run's objects swept (true/false, default true).",
+        default=None,
+    )
+    parser.addini(
         "pipelines_freeze_at_exit",
         "pytest-pipelines: a process that used Pipelines skips the shutdown's garbage "
         "collections (true/false, default true).",
@@ -303,6 +309,12 @@ def pytest_configure(config: pytest.Config) -> None:
     pm.register(_hooks.SessionHooks(config), f"pipelines-session-{id(config)}")
     pm.register(_baseline_hooks.BaselineHooks(config), f"pipelines-baseline-{id(config)}")
     pm.register(durations, f"pipelines-durations-{id(config)}")
+    if settings.handle_sigterm:
+        from pytest_pipelines._sigterm import install
+
+        restore = install()
+        if restore is not None:
+            config.add_cleanup(restore)
 
 
 def pytest_unconfigure(config: pytest.Config) -> Any:

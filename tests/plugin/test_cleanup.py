@@ -292,3 +292,59 @@ def test_janitor_keeps_deleting_after_an_unexpected_error() -> None:
         janitor.clean()
     assert done == ["prompt 3", "prompt 1"]
     assert "prompt 2: RuntimeError: socket closed" in str(info.value)
+
+
+# The session is sent SIGTERM while a test that made objects runs, as a CI's cancel or timeout
+# does; the marker file says the test got that far.
+TERMINATED_SUITE = """
+import signal
+import time
+
+def test_terminated(objects):
+    open("reached", "w").close()
+    {kill}
+    time.sleep(60)
+
+def test_never_runs():
+    pass
+"""
+
+
+def test_nothing_left_after_sigterm(pytester: pytest.Pytester, fresh: Any, leftovers: Any) -> None:
+    from pytest_pipelines._sigterm import TERMINATED
+
+    pytester.makepyfile(
+        CREATE_ALL + TERMINATED_SUITE.format(kill="os.kill(os.getpid(), signal.SIGTERM)")
+    )
+    result = pytester.runpytest_subprocess(*args_for(fresh), timeout=120)
+    assert (pytester.path / "reached").exists()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([f"*{TERMINATED[:60]}*"])
+    assert "test_never_runs" not in result.stdout.str()
+    assert leftovers(fresh) == []
+
+
+def test_sigterm_to_the_controller_and_a_worker_leaves_nothing(
+    pytester: pytest.Pytester, fresh: Any, leftovers: Any
+) -> None:
+    # a CI signals the whole process group: the worker's parent is the xdist controller
+    kill = "os.kill(os.getppid(), signal.SIGTERM); os.kill(os.getpid(), signal.SIGTERM)"
+    pytester.makepyfile(CREATE_ALL + TERMINATED_SUITE.format(kill=kill))
+    result = pytester.runpytest_subprocess(*args_for(fresh), "-n", "2", timeout=120)
+    assert (pytester.path / "reached").exists()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert leftovers(fresh) == []
+
+
+def test_with_the_setting_off_sigterm_kills_as_by_default(
+    pytester: pytest.Pytester, fresh: Any, leftovers: Any
+) -> None:
+    pytester.makepyfile(
+        CREATE_ALL + TERMINATED_SUITE.format(kill="os.kill(os.getpid(), signal.SIGTERM)")
+    )
+    result = pytester.runpytest_subprocess(
+        *args_for(fresh), "-o", "pipelines_handle_sigterm=false", timeout=120
+    )
+    assert result.ret == -15
+    # nothing ran after the signal: what the test made is still there
+    assert len(leftovers(fresh)) == 6
