@@ -75,33 +75,43 @@ def first_runs(latency: float) -> None:
         )
 
 
-def polls_in_window(window: Interval, latency: float, at_launch: bool) -> int:
-    """The most polls the budget allows inside ``window`` (after its low edge, by its end).
+def polls_in_window(window: Interval, late: float, latency: float, at_launch: bool) -> int:
+    """The most polls the budget allows that see an end in ``window`` within ``late`` seconds.
 
-    By ``t`` s the budget allows ``floor(t / (POLL_CAP + latency)) + EXTRA_POLLS + 1`` polls
-    (:meth:`PollPlan.earliest`); the approach spends, at or before the low edge, the polls
-    that keep them at most ``POLL_CAP`` apart from the start (a run quicker than the window
-    is still noticed within ``POLL_CAP``), plus one at the launch when the wait polls there.
+    Those are the polls after its low edge and by ``late`` after its end. By ``t`` s the budget
+    allows at most ``floor(t / POLL_CAP) + EXTRA_POLLS + 1`` polls (:meth:`PollPlan.earliest`,
+    a request's latency only holds them back further); the approach spends at least
+    ``floor(lo / (POLL_CAP + latency))`` at or before the low edge, its polls at most a
+    ``POLL_CAP`` sleep and a request apart from the start (a run quicker than the window is
+    still noticed within ``POLL_CAP``), plus one at the launch when the wait polls there.
     """
     lo, hi = window
-    allowed = math.floor(hi / (POLL_CAP + latency)) + EXTRA_POLLS + 1
-    approach = math.floor(lo / POLL_CAP) + (1 if at_launch else 0)
+    allowed = math.floor((hi + late) / POLL_CAP) + EXTRA_POLLS + 1
+    approach = math.floor(lo / (POLL_CAP + latency)) + (1 if at_launch else 0)
     return max(1, allowed - approach)
 
 
 def median_bound(windows: list[Interval], latency: float, at_launch: bool) -> float:
     """The least median overhead any placement within the budget reaches over these windows.
 
-    With ``k`` polls in a window of width ``W`` and the end uniform in it, the share noticed
-    within ``x`` is at most ``k x / W`` (each poll sees the ends in the ``x`` before it); the
-    median over all the windows is at least the ``x`` at which the mean share reaches 1/2.
+    With ``k`` polls that see an end in a window of width ``W`` within ``x`` s
+    (:func:`polls_in_window`), and the end uniform in it, the share noticed within ``x`` is at
+    most ``k x / W`` (each poll sees the ends in the ``x`` before it); the median over all the
+    windows is at least the ``x`` at which the mean share reaches 1/2. The simulated ends are
+    jittered around the window (a run a little quicker or slower than the first), so a figure
+    can fall a few ms below it (``--jitter 0``: none does).
     """
-    rates = [polls_in_window(w, latency, at_launch) / max(w[1] - w[0], 1e-9) for w in windows]
+
+    def share(late: float) -> float:
+        return statistics.mean(
+            min(1.0, polls_in_window(w, late, latency, at_launch) * late / max(w[1] - w[0], 1e-9))
+            for w in windows
+        )
+
     low, high = 0.0, POLL_CAP
-    for _ in range(60):
+    for _ in range(50):
         mid = (low + high) / 2
-        share = statistics.mean(min(1.0, rate * mid) for rate in rates)
-        low, high = (mid, high) if share < 0.5 else (low, mid)
+        low, high = (mid, high) if share(mid) < 0.5 else (low, mid)
     return high
 
 
