@@ -327,8 +327,9 @@ def wait(
     same payload by any test (``history``'s same-work key), or else earlier runs of this
     workflow and size on this client (when the status counts the tasks), else the nothing-known
     polls (0.2, 0.6, 1.4 s, then every 2 s), all within the poll budget (client/_polls.py).
-    With a window known before the first status, the first poll is the approach's first step
-    to it (:meth:`~pytest_pipelines.client._polls.PollPlan.first_sleep`), not one at once.
+    With a window of this test's runs of no known size (hosted statuses count no tasks), the
+    first poll is the approach's first step to it
+    (:meth:`~pytest_pipelines.client._polls.PollPlan.first_sleep`), not one at once.
     Elapsed time counts from the run's launch (``launch.launched_at``) when it is known.
 
     :param history: this test's run durations (:mod:`pytest_pipelines._durations`), read for
@@ -364,11 +365,13 @@ def wait(
     same: str | None = None
     params: dict[str, Any] = {}
     if history is not None:
-        # this test's runs, or the same work's, seen before (the hosted status counts no
-        # tasks: the window the first status gives too): the first poll comes at the
-        # approach's first step to the window (PollPlan.first_sleep), a budget poll saved
         same = history.same_work(launch.kind, p, w, launch.payload)
-        plan.prior = history.window(launch.kind, None, same)
+        # this test's runs of no known size: their statuses counted no tasks (the hosted
+        # shape, whose routes hold no polls), as the first status will, giving this window
+        # again: the first poll comes at the approach's first step to it
+        # (PollPlan.first_sleep), a budget poll saved. Not the same work's window: its runs
+        # may be the local backend's, whose first status offers held polls.
+        plan.prior = history.window(launch.kind, None)
         first = min(plan.first_sleep(clock() - origin), max(0.0, deadline - clock()))
         if first > 0:
             sleep(first)

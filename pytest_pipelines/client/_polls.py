@@ -19,8 +19,10 @@ Three sources, best first:
    (fifths for a wide window, one still being learnt; quarters for a narrow one; fewer where
    the budget would hold one back), reaching the first in even steps of at most ``POLL_CAP``
    from the start, then (a run slower than the window) polls again after doubling delays up to
-   ``POLL_CAP``. With a window, there is no poll at the start (:meth:`PollPlan.first_sleep`):
-   the run should not end before the window, and that poll would take one of the window's.
+   ``POLL_CAP``. With a window known before the first status, the waiters make no poll at the
+   start (:meth:`PollPlan.first_sleep`): the run should not end before the window, and that
+   poll would take one of the window's. They know it only for runs whose statuses counted no
+   tasks (the hosted shape; the local backend's count them, and offer held polls instead).
 3. **Nothing known**: polls at 0.2, 0.6, 1.4 and 3 s after the start, then every ``POLL_CAP``.
 
 **The poll budget.** Whatever the source, a wait never has sent more polls than the published

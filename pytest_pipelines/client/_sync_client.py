@@ -317,9 +317,10 @@ class PipelinesClient(BaseClient):
         started = self._clock()
         params: dict[str, Any] = {}
         if durations is not None and run_key is not None:
-            # a run seen before (the hosted status counts no tasks: the key the first status
-            # gives too) need not be polled at its launch: the first poll comes at the
-            # approach's first step to its window (PollPlan.first_sleep), a budget poll saved
+            # runs of this workflow whose statuses counted no tasks (the hosted shape, whose
+            # routes hold no polls; the first status gives this key again): no poll at the
+            # launch, the first comes at the approach's first step to their window
+            # (PollPlan.first_sleep), a budget poll saved
             plan.prior = durations.window(polls_run_key(*run_key, None))
             first = deadline.bound(plan.first_sleep(0.0))
             if first > 0:
