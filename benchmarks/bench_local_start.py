@@ -205,7 +205,10 @@ def _children_cpu() -> float:
 
 def timed(case: Case, root: Path) -> tuple[float, float]:
     """Wall time and CPU time of one pytest process (which must pass)."""
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", PLUGIN, *case.args]
+    # the switch plugin only where a background mode needs it: a --before tree older than
+    # begin_local (the tree of the commit before issue 12, say) runs without it
+    switch = ["-p", PLUGIN] if case.mode else []
+    cmd = [sys.executable, "-m", "pytest", "-q", *switch, *case.args]
     env = environment(root, case.mode, case.source)
     cpu = _children_cpu()
     started = time.perf_counter()
