@@ -342,9 +342,16 @@ def test_with_the_setting_off_sigterm_kills_as_by_default(
     pytester.makepyfile(
         CREATE_ALL + TERMINATED_SUITE.format(kill="os.kill(os.getpid(), signal.SIGTERM)")
     )
-    result = pytester.runpytest_subprocess(
-        *args_for(fresh), "-o", "pipelines_handle_sigterm=false", timeout=120
-    )
+    # the killed session cannot remove its ledger directory: it goes in this test's own
+    # temporary directory, not the machine's
+    tmp = pytester.path / "tmp"
+    tmp.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(tmp))
+        result = pytester.runpytest_subprocess(
+            *args_for(fresh), "-o", "pipelines_handle_sigterm=false", timeout=120
+        )
     assert result.ret == -15
-    # nothing ran after the signal: what the test made is still there
+    # nothing ran after the signal: what the test made is still there, and its ledger
     assert len(leftovers(fresh)) == 6
+    assert [p.name.startswith("pytest-pipelines-ledger-") for p in tmp.iterdir()] == [True]
